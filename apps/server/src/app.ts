@@ -1,0 +1,80 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { BearerVerifier } from './api/principal.ts';
+import { apiRouter } from './api/router.ts';
+import type { AppDeps } from './deps.ts';
+import { errorResponses } from './http/errors.ts';
+import { originCheck } from './http/origin-check.ts';
+import { requestLog } from './http/request-log.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { sessionRouter } from './modes/session/router.ts';
+import { markSecureConnection, sessionMiddleware } from './modes/session/session-middleware.ts';
+import { assetsRouter } from './web/assets.ts';
+import { pagesRouter } from './web/pages.ts';
+
+export type { AppDeps } from './deps.ts';
+
+/** JSON and form bodies up to 64 KiB: enough for any request here, small enough to refuse floods early. */
+const BODY_LIMIT = '64kb';
+
+function healthRouter(deps: AppDeps): Router {
+  const router = new Router();
+  router.get('/healthz', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    try {
+      await deps.store.ping();
+      ctx.body = { status: 'ok', store: deps.store.kind };
+    } catch {
+      ctx.status = 503;
+      ctx.body = { status: 'unavailable', store: deps.store.kind, error: 'store_unavailable' };
+    }
+  });
+  return router;
+}
+
+/**
+ * The composition of the whole server: one middleware per concern, then the three modes and the
+ * API as routers. Everything it needs comes in through `deps`; it reads no environment.
+ *
+ * @example
+ * const app = createApp(deps);
+ * app.listen(4000);
+ */
+export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVerifier[] } = {}): Koa {
+  const { config } = deps;
+  const app = new Koa({ proxy: config.trustProxy > 0, maxIpsCount: config.trustProxy });
+  app.silent = true; // errors are logged by our own middleware, once, with the request id
+
+  // One spelling per address: '::ffff:127.0.0.1' and '127.0.0.1' must share limiter keys.
+  app.use(async (ctx, next) => {
+    if (ctx.ip.startsWith('::ffff:')) ctx.request.ip = ctx.ip.slice(7);
+    await next();
+  });
+  app.use(requestLog(deps.logger));
+  app.use(errorResponses);
+  app.use(securityHeaders(config.https));
+  app.use(markSecureConnection(config.secureCookies));
+  app.use(originCheck(config.publicUrl));
+  app.use(
+    bodyParser({
+      enableTypes: ['json', 'form'],
+      jsonLimit: BODY_LIMIT,
+      formLimit: BODY_LIMIT,
+      jsonStrict: true,
+    }),
+  );
+  app.use(sessionMiddleware(app, deps));
+
+  for (const router of [
+    healthRouter(deps),
+    assetsRouter(),
+    pagesRouter(deps),
+    sessionRouter(deps),
+    apiRouter(deps, options.bearerVerifiers ?? []),
+  ]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  return app;
+}

@@ -1,0 +1,183 @@
+import { resolve } from 'node:path';
+import { type Argon2Params, assertStrongArgon2, DEFAULT_ARGON2 } from '@authlab/auth-core';
+import { z } from 'zod';
+
+/** A bad value in the environment: start-up stops with this one line, naming the variable. */
+export class ConfigError extends Error {
+  readonly code = 'config';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface Config {
+  production: boolean;
+  port: number;
+  /** The origin every browser request must come from, e.g. `http://localhost:4000` (no trailing slash). */
+  publicUrl: string;
+  /** Cookies carry `Secure` (and the `__Host-` prefix): https, or a loopback origin where browsers allow it. */
+  secureCookies: boolean;
+  https: boolean;
+  dataDir: string;
+  redisUrl: string | undefined;
+  trustProxy: number;
+  session: { idleTtlMs: number; absoluteTtlMs: number };
+  jwt: { accessTokenTtlSec: number; refreshIdleTtlMs: number; refreshAbsoluteTtlMs: number };
+  demoPassword: string;
+  seedDemo: boolean;
+  oidcUpstream: { issuer: string; clientId: string; clientSecret: string | undefined } | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  argon2: Argon2Params;
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `900`, `900s`, `15m`, `12h`, `30d` → milliseconds (a bare number is seconds). */
+export function parseDuration(text: string): number | null {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!match) return null;
+  const value = Number(match[1]) * (UNITS[match[2] ?? 's'] ?? 1000);
+  return Number.isSafeInteger(value) && value > 0 ? value : null;
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration like 900, 15m, 12h or 30d (got "${text}")` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const integer = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((text, ctx) => {
+      const value = Number(text);
+      if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max} (got "${text}")` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const optionalBool = () =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .optional()
+    .transform((text) => (text === undefined ? undefined : ['true', '1', 'yes'].includes(text)));
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (text) => {
+      try {
+        return protocols.includes(new URL(text).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL` },
+  );
+
+const schema = z.object({
+  NODE_ENV: z.string().default('development'),
+  PORT: integer(4000, 0, 65_535),
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  TRUST_PROXY: integer(0, 0, 10),
+  SESSION_IDLE_TTL: duration('30m'),
+  SESSION_ABSOLUTE_TTL: duration('12h'),
+  ACCESS_TOKEN_TTL: duration('15m'),
+  REFRESH_IDLE_TTL: duration('7d'),
+  REFRESH_ABSOLUTE_TTL: duration('30d'),
+  DEMO_PASSWORD: z.string().min(12, 'must have at least 12 characters').default('correct-horse-battery-staple'),
+  SEED_DEMO: optionalBool(),
+  OIDC_UPSTREAM_ISSUER: url(['http:', 'https:']).optional(),
+  OIDC_UPSTREAM_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_UPSTREAM_CLIENT_SECRET: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ARGON2_MEMORY_KIB: integer(DEFAULT_ARGON2.memoryCost, 1, 4_194_304),
+  ARGON2_TIME_COST: integer(DEFAULT_ARGON2.timeCost, 1, 100),
+  ARGON2_PARALLELISM: integer(DEFAULT_ARGON2.parallelism, 1, 64),
+});
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+export function isLoopbackUrl(url: URL): boolean {
+  return LOOPBACK_HOSTS.has(url.hostname) || url.hostname.endsWith('.localhost');
+}
+
+/**
+ * Reads and validates the environment once, at start. Throws `ConfigError` with one line that
+ * names the variable and says what is expected.
+ *
+ * @example
+ * const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings count as unset, the way shells and .env files usually mean them.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'environment');
+    throw new ConfigError(`${name} ${issue?.message ?? 'is invalid'}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const publicUrl = new URL(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`);
+  if (publicUrl.pathname !== '/' || publicUrl.search || publicUrl.hash || publicUrl.username) {
+    throw new ConfigError(`PUBLIC_URL must be an origin such as https://auth.example.com (got "${e.PUBLIC_URL}")`);
+  }
+  const https = publicUrl.protocol === 'https:';
+  if (production && !https && !isLoopbackUrl(publicUrl)) {
+    throw new ConfigError('PUBLIC_URL must use https in production (cookies and tokens would travel in clear)');
+  }
+  if (e.SESSION_IDLE_TTL > e.SESSION_ABSOLUTE_TTL) {
+    throw new ConfigError('SESSION_IDLE_TTL must not exceed SESSION_ABSOLUTE_TTL');
+  }
+  if (e.REFRESH_IDLE_TTL > e.REFRESH_ABSOLUTE_TTL) {
+    throw new ConfigError('REFRESH_IDLE_TTL must not exceed REFRESH_ABSOLUTE_TTL');
+  }
+  const upstream = e.OIDC_UPSTREAM_ISSUER;
+  if (upstream && !e.OIDC_UPSTREAM_CLIENT_ID) {
+    throw new ConfigError('OIDC_UPSTREAM_CLIENT_ID is required when OIDC_UPSTREAM_ISSUER is set');
+  }
+  const argon2 = { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM };
+  try {
+    assertStrongArgon2(argon2);
+  } catch (error) {
+    throw new ConfigError(`ARGON2_MEMORY_KIB/ARGON2_TIME_COST: ${(error as Error).message}`);
+  }
+  return {
+    production,
+    port: e.PORT,
+    publicUrl: publicUrl.origin,
+    https,
+    secureCookies: https || isLoopbackUrl(publicUrl),
+    dataDir: resolve(e.DATA_DIR),
+    redisUrl: e.REDIS_URL,
+    trustProxy: e.TRUST_PROXY,
+    session: { idleTtlMs: e.SESSION_IDLE_TTL, absoluteTtlMs: e.SESSION_ABSOLUTE_TTL },
+    jwt: {
+      accessTokenTtlSec: Math.floor(e.ACCESS_TOKEN_TTL / 1000),
+      refreshIdleTtlMs: e.REFRESH_IDLE_TTL,
+      refreshAbsoluteTtlMs: e.REFRESH_ABSOLUTE_TTL,
+    },
+    demoPassword: e.DEMO_PASSWORD,
+    // Production seeds nothing unless asked for explicitly.
+    seedDemo: e.SEED_DEMO ?? !production,
+    oidcUpstream: upstream
+      ? { issuer: upstream, clientId: e.OIDC_UPSTREAM_CLIENT_ID ?? '', clientSecret: e.OIDC_UPSTREAM_CLIENT_SECRET }
+      : undefined,
+    logLevel: e.LOG_LEVEL,
+    argon2,
+  };
+}

@@ -1,0 +1,109 @@
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import {
+  Authenticator,
+  LoginLimiter,
+  type LoginLimits,
+  loadSecrets,
+  PasswordHasher,
+  seedDemoUsers,
+} from '@authlab/auth-core';
+import { type Clock, connectRedis, openRedisStore, openSqliteStore, type Store, systemClock } from '@authlab/store';
+import type { Logger } from 'pino';
+import { createApp } from './app.ts';
+import type { Config } from './config.ts';
+import type { AppDeps } from './deps.ts';
+import { createLogger } from './logging.ts';
+
+export interface StartOptions {
+  config: Config;
+  logger?: Logger;
+  clock?: Clock;
+  loginLimits?: LoginLimits;
+  /** Where the login slow-down waits; tests pass a recorder. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Key prefix in Redis (tests isolate runs with it). */
+  redisKeyPrefix?: string;
+  /** Listen on this host (default: all interfaces for a server, 127.0.0.1 in tests). */
+  host?: string;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: Server;
+  deps: AppDeps;
+  /** Demo accounts created at this start (empty when the store already had users). */
+  seeded: string[];
+  /** Stops accepting, lets in-flight requests finish, then closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: reads nothing from the environment (the caller passes a validated
+ * config), builds the store, keys, hasher and limiter once, and hands them to the app.
+ */
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const secrets = loadSecrets(config.dataDir, { production: config.production });
+  if (secrets.generated) logger.info({ dataDir: config.dataDir }, 'generated new secrets in a brand-new DATA_DIR');
+
+  let store: Store;
+  let limiter: LoginLimiter;
+  const limiterOptions = {
+    ...(options.loginLimits ? { limits: options.loginLimits } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+  };
+  if (config.redisUrl) {
+    const client = connectRedis(config.redisUrl);
+    const keyPrefix = options.redisKeyPrefix ?? 'authlab:';
+    store = openRedisStore({ url: config.redisUrl, client, clock, keyPrefix });
+    limiter = new LoginLimiter({ ...limiterOptions, redis: client, keyPrefix: `${keyPrefix}login` });
+  } else {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    store = openSqliteStore({ path: join(config.dataDir, 'authlab.db'), clock });
+    limiter = new LoginLimiter(limiterOptions);
+  }
+
+  const hasher = await PasswordHasher.create(config.argon2);
+  let seeded: string[] = [];
+  if (config.seedDemo) {
+    seeded = (await seedDemoUsers(store.users, hasher, config.demoPassword)).map((user) => user.email);
+  }
+
+  const deps: AppDeps = {
+    config,
+    store,
+    authenticator: new Authenticator({ users: store.users, hasher, limiter }),
+    secrets,
+    logger,
+    clock,
+  };
+  const app = createApp(deps);
+  const server = app.listen({ port: config.port, host: options.host });
+  // Slow clients cannot hold a connection open forever (slowloris).
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await store.close();
+    })();
+    return closing;
+  };
+  return { url: `http://127.0.0.1:${port}`, port, server, deps, seeded, close };
+}

@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import Router from '@koa/router';
+
+const FILES: Record<string, string> = {
+  'style.css': 'text/css; charset=utf-8',
+  'me.js': 'text/javascript; charset=utf-8',
+};
+
+/** The few static files the pages use, read once at start and served from memory. */
+export function assetsRouter(): Router {
+  const router = new Router({ prefix: '/assets' });
+  const contents = new Map(
+    Object.entries(FILES).map(([name, type]) => [
+      name,
+      { type, body: readFileSync(new URL(`./assets/${name}`, import.meta.url)) },
+    ]),
+  );
+  router.get('/:name', (ctx) => {
+    const file = contents.get(ctx.params.name ?? '');
+    if (!file) return;
+    ctx.set('Cache-Control', 'public, max-age=300');
+    ctx.type = file.type;
+    ctx.body = file.body;
+  });
+  return router;
+}

@@ -1,0 +1,138 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { LoginLimits } from '@authlab/auth-core';
+import { freePort } from '@authlab/testkit';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/logging.ts';
+import { type RunningServer, startServer } from '../../src/server.ts';
+
+export const DEMO_PASSWORD = 'correct-horse-battery-staple';
+
+/** A clock the test moves by hand (expiry without sleeping). */
+export function manualClock(start = Date.now()) {
+  let now = start;
+  const clock = () => now;
+  clock.advance = (ms: number) => {
+    now += ms;
+  };
+  return clock;
+}
+
+export interface TestServerOptions {
+  env?: Record<string, string>;
+  clock?: (() => number) & { advance?: (ms: number) => void };
+  loginLimits?: LoginLimits;
+  sleep?: (ms: number) => Promise<void>;
+  redisKeyPrefix?: string;
+  /** Reuse a DATA_DIR (e.g. two instances sharing secrets). */
+  dataDir?: string;
+}
+
+export interface TestServer extends RunningServer {
+  /** Everything the server logged, as text (for redaction tests). */
+  logs(): string;
+  dataDir: string;
+  /** Closes the server and removes its DATA_DIR (unless it was passed in). */
+  stop(): Promise<void>;
+}
+
+/**
+ * A real server on a free loopback port, its own DATA_DIR and SQLite file (or Redis via
+ * `env.REDIS_URL`), logs captured in memory. `PUBLIC_URL` is `http://127.0.0.1:<port>`.
+ */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const port = await freePort();
+  const ownDir = !options.dataDir;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'authlab-test-'));
+  const config = loadConfig({
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+    ...options.env,
+  });
+  let logText = '';
+  const sink = new Writable({
+    write(chunk, _encoding, callback) {
+      logText += chunk.toString();
+      callback();
+    },
+  });
+  const running = await startServer({
+    config,
+    logger: createLogger(config.logLevel, sink),
+    host: '127.0.0.1',
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.loginLimits ? { loginLimits: options.loginLimits } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.redisKeyPrefix ? { redisKeyPrefix: options.redisKeyPrefix } : {}),
+  });
+  return {
+    ...running,
+    dataDir,
+    logs: () => logText,
+    stop: async () => {
+      await running.close();
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A tiny HTTP client with a cookie jar (names → values), the way a browser without JS would
+ * behave, minus the browser's own Origin/Sec-Fetch headers unless a test sets them.
+ */
+export class Client {
+  readonly base: string;
+  readonly cookies = new Map<string, string>();
+
+  constructor(base: string) {
+    this.base = base;
+  }
+
+  cookieHeader(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  async request(path: string, init: RequestInit & { json?: unknown; form?: Record<string, string> } = {}) {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size > 0 && !headers.has('cookie')) headers.set('cookie', this.cookieHeader());
+    let body = init.body;
+    if (init.json !== undefined) {
+      headers.set('content-type', 'application/json');
+      body = JSON.stringify(init.json);
+    } else if (init.form) {
+      headers.set('content-type', 'application/x-www-form-urlencoded');
+      body = new URLSearchParams(init.form).toString();
+    }
+    const response = await fetch(new URL(path, this.base), { redirect: 'manual', ...init, headers, body });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = line.split(';');
+      const [name, ...rest] = (pair ?? '').split('=');
+      const value = rest.join('=');
+      const expired = attributes.some((a) => /^\s*expires=Thu, 01 Jan 1970/i.test(a)) || value === '';
+      if (!name) continue;
+      if (expired) this.cookies.delete(name.trim());
+      else this.cookies.set(name.trim(), value);
+    }
+    return response;
+  }
+
+  async json(path: string, init: Parameters<Client['request']>[1] = {}) {
+    const response = await this.request(path, init);
+    const text = await response.text();
+    let body: any;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = text;
+    }
+    return { status: response.status, headers: response.headers, body };
+  }
+
+  login(email = 'alice@example.com', password = DEMO_PASSWORD, headers: Record<string, string> = {}) {
+    return this.json('/session/login', { method: 'POST', json: { email, password }, headers });
+  }
+}

@@ -1,0 +1,73 @@
+import type { Role, User, UserRepository } from '@authlab/store';
+import { invalidCredentials } from './errors.ts';
+import type { LoginLimiter } from './login-limiter.ts';
+import { checkNewPassword, checkPasswordInput, legacyBcryptHash, type PasswordHasher } from './passwords.ts';
+
+export interface AuthenticatorDeps {
+  users: UserRepository;
+  hasher: PasswordHasher;
+  limiter: LoginLimiter;
+}
+
+/**
+ * Password sign-in shared by every mode: limits first, the same argon2 work whether or not the
+ * account exists, the same `invalid_credentials` answer, and lazy migration of old hashes.
+ *
+ * @example
+ * const user = await authenticator.login('alice@example.com', password, ctx.ip);
+ */
+export class Authenticator {
+  readonly #deps: AuthenticatorDeps;
+
+  constructor(deps: AuthenticatorDeps) {
+    this.#deps = deps;
+  }
+
+  async login(email: string, password: string, ip: string): Promise<User> {
+    const { users, hasher, limiter } = this.#deps;
+    checkPasswordInput(password); // 400 before any hashing or counting
+    const account = email.trim().toLowerCase();
+    await limiter.beforeAttempt(ip, account);
+    const user = await users.findByEmail(account);
+    if (!user || user.disabled) {
+      await hasher.verifyDummy(password);
+      await limiter.onFailure(ip, account);
+      throw invalidCredentials();
+    }
+    const result = await hasher.verify(user.passwordHash, password);
+    if (!result.ok) {
+      await limiter.onFailure(ip, account);
+      throw invalidCredentials();
+    }
+    await limiter.onSuccess(ip, account);
+    if (result.needsRehash) {
+      // Only now do we hold the plaintext that matches: upgrade bcrypt / old argon2 to current argon2id.
+      const passwordHash = await hasher.hash(password);
+      await users.setPasswordHash(user.id, passwordHash);
+      return { ...user, passwordHash };
+    }
+    return user;
+  }
+}
+
+export const DEMO_ACCOUNTS: ReadonlyArray<{ email: string; role: Role; legacy?: boolean }> = [
+  { email: 'alice@example.com', role: 'user' },
+  { email: 'bob@example.com', role: 'user' },
+  { email: 'admin@example.com', role: 'admin' },
+  { email: 'legacy@example.com', role: 'user', legacy: true },
+];
+
+/**
+ * Seeds the demo accounts on an empty user store; `legacy@example.com` gets a bcrypt hash for the
+ * migration lab. Resolves to the accounts created (none when the store had users).
+ */
+export async function seedDemoUsers(users: UserRepository, hasher: PasswordHasher, password: string): Promise<User[]> {
+  if ((await users.count()) > 0) return [];
+  checkNewPassword(password);
+  const created: User[] = [];
+  for (const account of DEMO_ACCOUNTS) {
+    const passwordHash = account.legacy ? await legacyBcryptHash(password) : await hasher.hash(password);
+    created.push(await users.create({ email: account.email, role: account.role, passwordHash }));
+  }
+  return created;
+}

@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+import { DatabaseSync } from 'node:sqlite';
+import {
+  type Clock,
+  type Note,
+  normalizeEmail,
+  type Role,
+  type SessionRecord,
+  type Store,
+  StoreConflictError,
+  StoreUnavailableError,
+  systemClock,
+  type User,
+} from './types.ts';
+
+export interface SqliteStoreOptions {
+  /** A file path, or `:memory:`. */
+  path: string;
+  clock?: Clock;
+  /** How often expired rows are swept, in ms (reads already ignore them). */
+  sweepIntervalMs?: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL CHECK (role IN ('user','admin')),
+  password_hash TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS notes (
+  id TEXT PRIMARY KEY,
+  owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  text TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS notes_owner ON notes(owner_id, created_at);
+CREATE TABLE IF NOT EXISTS sessions (
+  key TEXT PRIMARY KEY,
+  handle TEXT NOT NULL UNIQUE,
+  user_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  user_agent TEXT NOT NULL,
+  ip TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id, created_at);
+CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions(expires_at);
+`;
+
+interface UserRow {
+  id: string;
+  email: string;
+  role: Role;
+  password_hash: string;
+  disabled: number;
+  created_at: number;
+}
+
+interface NoteRow {
+  id: string;
+  owner_id: string;
+  text: string;
+  created_at: number;
+}
+
+interface SessionRow {
+  key: string;
+  handle: string;
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  user_agent: string;
+  ip: string;
+}
+
+const toUser = (row: UserRow): User => ({
+  id: row.id,
+  email: row.email,
+  role: row.role,
+  passwordHash: row.password_hash,
+  disabled: row.disabled === 1,
+  createdAt: row.created_at,
+});
+
+const toNote = (row: NoteRow): Note => ({
+  id: row.id,
+  ownerId: row.owner_id,
+  text: row.text,
+  createdAt: row.created_at,
+});
+
+const toSession = (row: SessionRow): SessionRecord => ({
+  handle: row.handle,
+  userId: row.user_id,
+  createdAt: row.created_at,
+  lastSeenAt: row.last_seen_at,
+  expiresAt: row.expires_at,
+  userAgent: row.user_agent,
+  ip: row.ip,
+});
+
+/**
+ * The embedded default store: one SQLite file in WAL mode (`node:sqlite`, no native build).
+ *
+ * @example
+ * const store = openSqliteStore({ path: 'data/authlab.db' });
+ * await store.users.create({ email: 'a@example.com', role: 'user', passwordHash });
+ */
+export function openSqliteStore(options: SqliteStoreOptions): Store {
+  const clock = options.clock ?? systemClock;
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(options.path);
+    db.exec(
+      'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
+    );
+    db.exec(SCHEMA);
+  } catch (error) {
+    throw new StoreUnavailableError(`cannot open SQLite database ${options.path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+
+  const q = {
+    userInsert: db.prepare(
+      'INSERT INTO users (id, email, role, password_hash, disabled, created_at) VALUES (?, ?, ?, ?, 0, ?)',
+    ),
+    userById: db.prepare('SELECT * FROM users WHERE id = ?'),
+    userByEmail: db.prepare('SELECT * FROM users WHERE email = ?'),
+    userList: db.prepare('SELECT * FROM users ORDER BY created_at, email'),
+    userCount: db.prepare('SELECT count(*) AS n FROM users'),
+    userSetHash: db.prepare('UPDATE users SET password_hash = ? WHERE id = ?'),
+    userSetRole: db.prepare('UPDATE users SET role = ? WHERE id = ?'),
+    userSetDisabled: db.prepare('UPDATE users SET disabled = ? WHERE id = ?'),
+    noteInsert: db.prepare('INSERT INTO notes (id, owner_id, text, created_at) VALUES (?, ?, ?, ?)'),
+    noteGet: db.prepare('SELECT * FROM notes WHERE id = ?'),
+    noteList: db.prepare('SELECT * FROM notes WHERE owner_id = ? ORDER BY created_at DESC, id DESC'),
+    noteDelete: db.prepare('DELETE FROM notes WHERE id = ?'),
+    sessionUpsert: db.prepare(
+      `INSERT INTO sessions (key, handle, user_id, created_at, last_seen_at, expires_at, user_agent, ip)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(key) DO UPDATE SET handle = excluded.handle, user_id = excluded.user_id,
+         created_at = excluded.created_at, last_seen_at = excluded.last_seen_at,
+         expires_at = excluded.expires_at, user_agent = excluded.user_agent, ip = excluded.ip`,
+    ),
+    sessionGet: db.prepare('SELECT * FROM sessions WHERE key = ? AND expires_at > ?'),
+    sessionTouch: db.prepare('UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE key = ?'),
+    sessionDelete: db.prepare('DELETE FROM sessions WHERE key = ?'),
+    sessionList: db.prepare('SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at, key'),
+    sessionDeleteByUser: db.prepare('DELETE FROM sessions WHERE user_id = ?'),
+    sweep: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
+  };
+
+  const sweepTimer = setInterval(() => {
+    try {
+      q.sweep.run(clock());
+    } catch {
+      // The next request reports the problem; a sweep is only housekeeping.
+    }
+  }, options.sweepIntervalMs ?? 60_000);
+  sweepTimer.unref();
+
+  let closed = false;
+  /** Maps driver errors to store errors; a closed database is an unreachable store. */
+  const run = <T>(fn: () => T): Promise<T> => {
+    if (closed) return Promise.reject(new StoreUnavailableError('the SQLite store is closed'));
+    try {
+      return Promise.resolve(fn());
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/UNIQUE constraint failed: users\.email/.test(message)) {
+        return Promise.reject(new StoreConflictError('email already registered'));
+      }
+      return Promise.reject(new StoreUnavailableError(`SQLite: ${message}`, { cause: error }));
+    }
+  };
+
+  return {
+    kind: 'sqlite',
+    users: {
+      create: (user) =>
+        run(() => {
+          const created: User = {
+            id: randomUUID(),
+            email: normalizeEmail(user.email),
+            role: user.role,
+            passwordHash: user.passwordHash,
+            disabled: false,
+            createdAt: clock(),
+          };
+          q.userInsert.run(created.id, created.email, created.role, created.passwordHash, created.createdAt);
+          return created;
+        }),
+      findById: (id) =>
+        run(() => {
+          const row = q.userById.get(id) as UserRow | undefined;
+          return row ? toUser(row) : null;
+        }),
+      findByEmail: (email) =>
+        run(() => {
+          const row = q.userByEmail.get(normalizeEmail(email)) as UserRow | undefined;
+          return row ? toUser(row) : null;
+        }),
+      list: () => run(() => (q.userList.all() as unknown as UserRow[]).map(toUser)),
+      count: () => run(() => Number((q.userCount.get() as { n: number }).n)),
+      setPasswordHash: (id, hash) => run(() => void q.userSetHash.run(hash, id)),
+      setRole: (id, role) => run(() => void q.userSetRole.run(role, id)),
+      setDisabled: (id, disabled) => run(() => void q.userSetDisabled.run(disabled ? 1 : 0, id)),
+    },
+    notes: {
+      create: (ownerId, text) =>
+        run(() => {
+          const note: Note = { id: randomUUID(), ownerId, text, createdAt: clock() };
+          q.noteInsert.run(note.id, note.ownerId, note.text, note.createdAt);
+          return note;
+        }),
+      get: (id) =>
+        run(() => {
+          const row = q.noteGet.get(id) as NoteRow | undefined;
+          return row ? toNote(row) : null;
+        }),
+      listByOwner: (ownerId) => run(() => (q.noteList.all(ownerId) as unknown as NoteRow[]).map(toNote)),
+      delete: (id) => run(() => Number(q.noteDelete.run(id).changes) > 0),
+    },
+    sessions: {
+      save: (key, r) =>
+        run(
+          () =>
+            void q.sessionUpsert.run(
+              key,
+              r.handle,
+              r.userId,
+              r.createdAt,
+              r.lastSeenAt,
+              r.expiresAt,
+              r.userAgent,
+              r.ip,
+            ),
+        ),
+      get: (key) =>
+        run(() => {
+          const row = q.sessionGet.get(key, clock()) as SessionRow | undefined;
+          return row ? toSession(row) : null;
+        }),
+      touch: (key, lastSeenAt, expiresAt) => run(() => void q.sessionTouch.run(lastSeenAt, expiresAt, key)),
+      delete: (key) => run(() => void q.sessionDelete.run(key)),
+      listByUser: (userId) =>
+        run(() =>
+          (q.sessionList.all(userId, clock()) as unknown as SessionRow[]).map((row) => ({
+            key: row.key,
+            record: toSession(row),
+          })),
+        ),
+      deleteByUser: (userId) => run(() => Number(q.sessionDeleteByUser.run(userId).changes)),
+    },
+    ping: () => run(() => void db.prepare('SELECT 1').get()),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(sweepTimer);
+      db.close();
+    },
+  };
+}

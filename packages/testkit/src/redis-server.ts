@@ -1,0 +1,114 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { which } from './components.ts';
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  /** Stops the server (SIGTERM) and waits for it to exit; data in memory is gone unless AOF is on. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and directory. */
+  restart(): Promise<void>;
+}
+
+export function redisServerBinary(): string | null {
+  return process.env.REDIS_SERVER_BIN ?? which('redis-server');
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (child.exitCode !== null) {
+        reject(new Error(`redis-server exited with code ${child.exitCode}`));
+        return;
+      }
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.end();
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`redis-server did not listen on ${port}`));
+        else setTimeout(attempt, 25);
+      });
+    };
+    attempt();
+  });
+}
+
+/**
+ * Starts a private `redis-server` on a free loopback port (no persistence unless `appendOnly`),
+ * for one test file. Call `stop()` in `after`.
+ */
+export async function startRedisServer(options: { appendOnly?: boolean } = {}): Promise<RedisServer> {
+  const binary = redisServerBinary();
+  if (!binary) throw new Error('redis-server not found: apt-get install redis-server');
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'authlab-redis-'));
+  let child: ChildProcess;
+
+  const launch = async () => {
+    child = spawn(
+      binary,
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        options.appendOnly ? 'yes' : 'no',
+        '--protected-mode',
+        'yes',
+      ],
+      { stdio: 'ignore' },
+    );
+    await waitForPort(port, child);
+  };
+
+  const stopChild = () =>
+    new Promise<void>((resolve) => {
+      if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+
+  await launch();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: async () => {
+      await stopChild();
+    },
+    restart: async () => {
+      await stopChild();
+      await launch();
+    },
+  };
+}
+
+/** Removes a Redis data directory created by `startRedisServer` (best effort). */
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
