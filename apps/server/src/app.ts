@@ -56,6 +56,10 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   app.use(securityHeaders(config.https));
   app.use(markSecureConnection(config.secureCookies));
   app.use(originCheck(config.publicUrl));
+  // Health answers before the session layer: a stale cookie must not turn a probe into a session lookup.
+  const health = healthRouter(deps);
+  app.use(health.routes());
+  app.use(health.allowedMethods());
   app.use(
     bodyParser({
       enableTypes: ['json', 'form'],
@@ -67,7 +71,6 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   app.use(sessionMiddleware(app, deps));
 
   for (const router of [
-    healthRouter(deps),
     assetsRouter(),
     pagesRouter(deps),
     sessionRouter(deps),

@@ -1,6 +1,4 @@
-import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { join } from 'node:path';
 import {
   Authenticator,
   LoginLimiter,
@@ -9,12 +7,13 @@ import {
   PasswordHasher,
   seedDemoUsers,
 } from '@authlab/auth-core';
-import { type Clock, connectRedis, openRedisStore, openSqliteStore, type Store, systemClock } from '@authlab/store';
+import { type Clock, systemClock } from '@authlab/store';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { AppDeps } from './deps.ts';
 import { createLogger } from './logging.ts';
+import { openConfiguredStore } from './store-from-config.ts';
 
 export interface StartOptions {
   config: Config;
@@ -51,22 +50,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const secrets = loadSecrets(config.dataDir, { production: config.production });
   if (secrets.generated) logger.info({ dataDir: config.dataDir }, 'generated new secrets in a brand-new DATA_DIR');
 
-  let store: Store;
-  let limiter: LoginLimiter;
+  const { store, redis } = openConfiguredStore(config, { clock, redisKeyPrefix: options.redisKeyPrefix });
   const limiterOptions = {
     ...(options.loginLimits ? { limits: options.loginLimits } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
   };
-  if (config.redisUrl) {
-    const client = connectRedis(config.redisUrl);
-    const keyPrefix = options.redisKeyPrefix ?? 'authlab:';
-    store = openRedisStore({ url: config.redisUrl, client, clock, keyPrefix });
-    limiter = new LoginLimiter({ ...limiterOptions, redis: client, keyPrefix: `${keyPrefix}login` });
-  } else {
-    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    store = openSqliteStore({ path: join(config.dataDir, 'authlab.db'), clock });
-    limiter = new LoginLimiter(limiterOptions);
-  }
+  // On Redis the limiter's counters live beside the store's data, so every instance shares them.
+  const limiter = new LoginLimiter(
+    redis ? { ...limiterOptions, redis: redis.client, keyPrefix: `${redis.keyPrefix}login` } : limiterOptions,
+  );
 
   const hasher = await PasswordHasher.create(config.argon2);
   let seeded: string[] = [];

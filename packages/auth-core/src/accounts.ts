@@ -1,4 +1,4 @@
-import type { Role, User, UserRepository } from '@authlab/store';
+import { type Role, StoreConflictError, type User, type UserRepository } from '@authlab/store';
 import { invalidCredentials } from './errors.ts';
 import type { LoginLimiter } from './login-limiter.ts';
 import { checkNewPassword, checkPasswordInput, legacyBcryptHash, type PasswordHasher } from './passwords.ts';
@@ -67,7 +67,12 @@ export async function seedDemoUsers(users: UserRepository, hasher: PasswordHashe
   const created: User[] = [];
   for (const account of DEMO_ACCOUNTS) {
     const passwordHash = account.legacy ? await legacyBcryptHash(password) : await hasher.hash(password);
-    created.push(await users.create({ email: account.email, role: account.role, passwordHash }));
+    try {
+      created.push(await users.create({ email: account.email, role: account.role, passwordHash }));
+    } catch (error) {
+      // Two instances starting at once on one Redis both see an empty store: the first one wins.
+      if (!(error instanceof StoreConflictError)) throw error;
+    }
   }
   return created;
 }

@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '@authlab/store';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { tooManyAttempts } from './errors.ts';
@@ -39,10 +40,13 @@ export interface LoginLimiterOptions {
 
 type Limiter = RateLimiterMemory | RateLimiterRedis;
 
-/** rate-limiter-flexible rejects with a RateLimiterRes when over the limit, with an Error when its store fails. */
+/**
+ * rate-limiter-flexible rejects with a RateLimiterRes when over the limit, with an Error when its
+ * store fails; the latter becomes `StoreUnavailableError` (503, fail closed), never a 500.
+ */
 function rethrowStoreError(error: unknown): never | null {
   if (error instanceof RateLimiterRes) return null;
-  throw error;
+  throw new StoreUnavailableError(`login limiter: ${(error as Error)?.message ?? error}`, { cause: error });
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -89,9 +93,9 @@ export class LoginLimiter {
   /** Throws `too_many_attempts` while the IP+account pair or the IP is blocked; waits out the slow-down. */
   async beforeAttempt(ip: string, account: string): Promise<void> {
     const [pair, byIp, byAccount] = await Promise.all([
-      this.#pair.get(pairKey(ip, account)),
-      this.#ip.get(ip),
-      this.#account.get(account),
+      this.#pair.get(pairKey(ip, account)).catch(rethrowStoreError),
+      this.#ip.get(ip).catch(rethrowStoreError),
+      this.#account.get(account).catch(rethrowStoreError),
     ]);
     const blocked = [
       pair && pair.consumedPoints >= this.limits.pairFailures ? pair.msBeforeNext : 0,
@@ -113,7 +117,7 @@ export class LoginLimiter {
 
   /** A success clears only this pair; the account's counter stays so an attacker gains nothing. */
   async onSuccess(ip: string, account: string): Promise<void> {
-    await this.#pair.delete(pairKey(ip, account));
+    await this.#pair.delete(pairKey(ip, account)).catch(rethrowStoreError);
   }
 
   /** The slow-down, in ms, for an account with this many recent failures. */

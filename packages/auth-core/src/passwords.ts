@@ -44,7 +44,12 @@ export function checkPasswordInput(password: string): string {
     throw new AuthError('password_too_long', 400, `passwords are limited to ${MAX_PASSWORD_BYTES} bytes`);
   }
   // NIST SP 800-63B §5.1.1.2: normalise so the same password typed on two keyboards matches.
-  return password.normalize('NFKC');
+  const normalized = password.normalize('NFKC');
+  // Some characters expand under NFKC (U+FDFA → 18); the bound holds for what argon2 hashes too.
+  if (Buffer.byteLength(normalized, 'utf8') > MAX_PASSWORD_BYTES) {
+    throw new AuthError('password_too_long', 400, `passwords are limited to ${MAX_PASSWORD_BYTES} bytes`);
+  }
+  return normalized;
 }
 
 /** Policy for a password being set (not for a login attempt). */
@@ -85,7 +90,7 @@ export class PasswordHasher {
     return new PasswordHasher(params, dummy);
   }
 
-  hash(password: string): Promise<string> {
+  async hash(password: string): Promise<string> {
     return argon2.hash(checkPasswordInput(password), { type: argon2.argon2id, ...this.params });
   }
 
@@ -93,17 +98,20 @@ export class PasswordHasher {
     const input = checkPasswordInput(password);
     if (/^\$2[aby]\$/.test(hash)) {
       if (Buffer.byteLength(input, 'utf8') > BCRYPT_MAX_BYTES) return { ok: false, needsRehash: false };
-      return { ok: await bcrypt.compare(input, hash), needsRehash: true };
+      try {
+        return { ok: await bcrypt.compare(input, hash), needsRehash: true };
+      } catch {
+        return { ok: false, needsRehash: false }; // a corrupt hash never signs anyone in
+      }
     }
     if (hash.startsWith('$argon2')) {
-      let ok = false;
       try {
-        ok = await argon2.verify(hash, input);
+        const ok = await argon2.verify(hash, input);
+        const needsRehash = !hash.startsWith('$argon2id$') || argon2.needsRehash(hash, this.params);
+        return { ok, needsRehash };
       } catch {
-        ok = false; // a corrupt hash never signs anyone in
+        return { ok: false, needsRehash: false }; // a corrupt hash never signs anyone in
       }
-      const needsRehash = !hash.startsWith('$argon2id$') || argon2.needsRehash(hash, this.params);
-      return { ok, needsRehash };
     }
     return { ok: false, needsRehash: false };
   }

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { orderedId } from './ids.ts';
 import {
   type Clock,
   type Note,
@@ -266,7 +266,7 @@ export function openRedisStore(options: RedisStoreOptions): Store {
       create: (user) =>
         run(async () => {
           const created: User = {
-            id: randomUUID(),
+            id: orderedId(),
             email: normalizeEmail(user.email),
             role: user.role,
             passwordHash: user.passwordHash,
@@ -317,7 +317,7 @@ export function openRedisStore(options: RedisStoreOptions): Store {
     notes: {
       create: (ownerId, text) =>
         run(async () => {
-          const note: Note = { id: randomUUID(), ownerId, text, createdAt: clock() };
+          const note: Note = { id: orderedId(), ownerId, text, createdAt: clock() };
           const results = await client
             .multi()
             .set(k.note(note.id), JSON.stringify(note))

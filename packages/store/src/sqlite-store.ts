@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
+import { orderedId } from './ids.ts';
 import {
   type Clock,
   type Note,
@@ -186,7 +186,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       create: (user) =>
         run(() => {
           const created: User = {
-            id: randomUUID(),
+            id: orderedId(),
             email: normalizeEmail(user.email),
             role: user.role,
             passwordHash: user.passwordHash,
@@ -215,7 +215,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     notes: {
       create: (ownerId, text) =>
         run(() => {
-          const note: Note = { id: randomUUID(), ownerId, text, createdAt: clock() };
+          const note: Note = { id: orderedId(), ownerId, text, createdAt: clock() };
           q.noteInsert.run(note.id, note.ownerId, note.text, note.createdAt);
           return note;
         }),

@@ -111,6 +111,16 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
       );
     });
 
+    it('lists notes created in the same millisecond in creation order, newest first', async () => {
+      const owner = await newUser('burst@example.com');
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) ids.push((await store.notes.create(owner.id, `n${i}`)).id);
+      assert.deepEqual(
+        (await store.notes.listByOwner(owner.id)).map((n) => n.id),
+        ids.reverse(),
+      );
+    });
+
     it('saves, reads, touches and deletes sessions', async () => {
       const user = await newUser('s@example.com');
       const record = session(user.id);

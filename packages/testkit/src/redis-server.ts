@@ -14,6 +14,11 @@ export interface RedisServer {
   restart(): Promise<void>;
 }
 
+const dataDirs = new Set<string>();
+process.once('exit', () => {
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 export function redisServerBinary(): string | null {
   return process.env.REDIS_SERVER_BIN ?? which('redis-server');
 }
@@ -63,6 +68,8 @@ export async function startRedisServer(options: { appendOnly?: boolean } = {}): 
   if (!binary) throw new Error('redis-server not found: apt-get install redis-server');
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'authlab-redis-'));
+  // Kept across stop()/restart() (AOF tests need it); removed when the test process exits.
+  dataDirs.add(dir);
   let child: ChildProcess;
 
   const launch = async () => {
@@ -106,9 +113,4 @@ export async function startRedisServer(options: { appendOnly?: boolean } = {}): 
       await launch();
     },
   };
-}
-
-/** Removes a Redis data directory created by `startRedisServer` (best effort). */
-export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -38,6 +38,8 @@ export function requirePrincipal(deps: AppDeps, verifiers: BearerVerifier[]) {
     const header = ctx.get('Authorization');
     let principal: Principal | null = null;
     if (header !== '') {
+      // Another scheme (Basic, …) is not a Bearer credential at all: challenge without an error code.
+      if (!/^bearer\s/i.test(header)) throw noCredentials();
       const match = BEARER.exec(header);
       if (!match?.[1]) throw invalidToken();
       for (const verify of verifiers) {

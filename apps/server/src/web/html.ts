@@ -35,7 +35,13 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeH
 export interface PageOptions {
   title: string;
   signedInAs?: string | undefined;
+  /** The path of this page, marked `aria-current` in the navigation. */
+  current?: string;
   scripts?: string[];
+}
+
+function navLink(href: string, label: string, current: string | undefined) {
+  return html`<a href="${href}"${href === current ? html` aria-current="page"` : ''}>${label}</a>`;
 }
 
 /** The shared page frame: no external fonts or assets, so it works on an offline laptop. */
@@ -46,18 +52,20 @@ export function page(options: PageOptions, body: SafeHtml): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${options.title} · authlab</title>
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/style.css">
 ${(options.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`)}
 </head>
 <body>
+<a class="skip-link" href="#main">Skip to content</a>
 <header class="top">
-  <a class="brand" href="/">authlab</a>
+  <a class="brand" href="/"><img src="/assets/favicon.svg" alt="" width="24" height="24"> authlab</a>
   <nav aria-label="Main">
-    <a href="/">Modes</a>
-    ${options.signedInAs ? html`<a href="/me">${options.signedInAs}</a>` : html`<a href="/login">Sign in</a>`}
+    ${navLink('/', 'Modes', options.current)}
+    ${options.signedInAs ? navLink('/me', options.signedInAs, options.current) : navLink('/login', 'Sign in', options.current)}
   </nav>
 </header>
-<main id="main">
+<main id="main" tabindex="-1">
 ${body}
 </main>
 <footer class="foot">authlab — server sessions, JWT and OpenID Connect side by side.</footer>

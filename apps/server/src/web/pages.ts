@@ -4,6 +4,7 @@ import type { AppDeps } from '../deps.ts';
 import { sessionUser } from '../modes/session/session-middleware.ts';
 import { sessionView } from '../views.ts';
 import { html, page } from './html.ts';
+import { describeUserAgent } from './user-agent.ts';
 
 const LOGIN_ERRORS: Record<string, string> = {
   invalid_credentials: 'That email and password do not match. Check both and try again.',
@@ -13,39 +14,67 @@ const LOGIN_ERRORS: Record<string, string> = {
   forbidden_origin: 'This sign-in form was posted from another site and was refused.',
 };
 
-const MODES = [
+interface Mode {
+  id: string;
+  name: string;
+  carrier: string;
+  what: string;
+  good: string;
+  cost: string;
+  /** Where to try it; none yet for a mode whose routes have not landed. */
+  start?: { href: string; label: string };
+}
+
+const MODES: Mode[] = [
   {
     id: 'session',
     name: 'Server sessions',
+    carrier: 'HttpOnly cookie',
     what: 'An opaque, random id in an HttpOnly cookie; everything else stays on the server.',
     good: 'Browser apps on one site. Logout and revocation are instant: delete the record.',
     cost: 'A store lookup per request; cookies need CSRF defence (SameSite plus an origin check).',
-    links: [{ href: '/login', label: 'Sign in with a session' }],
-    soon: false,
+    start: { href: '/login', label: 'Sign in with a session' },
   },
   {
     id: 'jwt',
     name: 'JWT + rotating refresh tokens',
+    carrier: 'Bearer token',
     what: 'A short-lived signed access token (EdDSA) and an opaque refresh token that rotates on every use.',
     good: 'APIs called by native apps, CLIs and other services; verification needs only a public key.',
     cost: 'Revocation needs a deny-list or short lifetimes; refresh-token reuse must revoke the family.',
-    links: [] as Array<{ href: string; label: string }>,
-    soon: true,
   },
   {
     id: 'oidc',
     name: 'OpenID Connect',
+    carrier: 'Redirect + PKCE',
     what: 'Authorization Code + PKCE through an OpenID Provider; the app never sees the password.',
     good: 'Desktop and mobile apps signing in through the system browser; single sign-on; federation.',
     cost: 'More moving parts: redirects, discovery, consent, key rotation at the provider.',
-    links: [] as Array<{ href: string; label: string }>,
-    soon: true,
   },
 ];
 
 function noStore(ctx: Context) {
   ctx.set('Cache-Control', 'no-store');
   ctx.type = 'html';
+}
+
+/** "2026-05-14 09:30 UTC": the server knows no reader's time zone. */
+const readableUtc = (ms: number | string) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/** A time in UTC; `me.js` rewrites it into the reader's own time zone. */
+const timeTag = (ms: number | string) =>
+  html`<time class="local" datetime="${new Date(ms).toISOString()}">${readableUtc(ms)}</time>`;
+
+function duration(ms: number): string {
+  const units: Array<[number, string]> = [
+    [86_400_000, 'day'],
+    [3_600_000, 'hour'],
+    [60_000, 'minute'],
+    [1000, 'second'],
+  ];
+  const [size, unit] = units.find(([size]) => ms >= size && ms % size === 0) ?? [1000, 'second'];
+  const count = Math.round(ms / size);
+  return `${count} ${unit}${count === 1 ? '' : 's'}`;
 }
 
 /** The server's own pages: home (the three modes side by side), session sign-in, and "me". */
@@ -56,24 +85,31 @@ export function pagesRouter(deps: AppDeps): Router {
     const found = await sessionUser(ctx, deps);
     noStore(ctx);
     ctx.body = page(
-      { title: 'Three ways to sign in', signedInAs: found?.user.email },
+      { title: 'Three ways to sign in', signedInAs: found?.user.email, current: '/' },
       html`
-<section class="intro">
-  <h1>Three ways to sign people in</h1>
+<section class="intro" aria-labelledby="intro-heading">
+  <h1 id="intro-heading">Three ways to sign people in</h1>
   <p>One server, one user store, one protected API — and three ways to prove who is calling it.
   Try each, break it in the labs, and compare.</p>
 </section>
 <section class="modes" aria-label="The three modes">
   ${MODES.map(
     (mode) => html`
-  <article class="mode" id="mode-${mode.id}">
-    <h2>${mode.name}</h2>
+  <article class="mode" id="mode-${mode.id}" aria-labelledby="mode-${mode.id}-name">
+    <p class="carrier">${mode.carrier}</p>
+    <h2 id="mode-${mode.id}-name">${mode.name}</h2>
     <p>${mode.what}</p>
     <dl>
       <dt>Good for</dt><dd>${mode.good}</dd>
       <dt>Costs</dt><dd>${mode.cost}</dd>
     </dl>
-    <p class="links">${mode.links.map((link) => html`<a href="${link.href}">${link.label}</a> `)}${mode.soon ? html`<span class="muted">Its routes arrive with the next milestone.</span>` : ''}</p>
+    <p class="links">${
+      mode.start
+        ? found
+          ? html`<a class="button" href="/me">See your session</a>`
+          : html`<a class="button" href="${mode.start.href}">${mode.start.label}</a>`
+        : html`<span class="soon">Coming with the next milestone</span>`
+    }</p>
   </article>`,
   )}
 </section>`,
@@ -88,24 +124,25 @@ export function pagesRouter(deps: AppDeps): Router {
     }
     const code = typeof ctx.query.error === 'string' ? ctx.query.error : '';
     const message = LOGIN_ERRORS[code] ?? (code ? 'Sign-in failed. Try again.' : '');
+    // 200 even with an error: the refusal was the POST's answer; this GET rendered a form fine.
     noStore(ctx);
-    ctx.status = message ? 401 : 200;
-    if (code === 'too_many_attempts') ctx.status = 429;
+    const invalid = message ? html` aria-invalid="true" aria-describedby="login-error"` : '';
     ctx.body = page(
-      { title: 'Sign in' },
+      { title: 'Sign in', current: '/login' },
       html`
-<section class="card narrow">
-  <h1>Sign in</h1>
+<section class="card narrow" aria-labelledby="login-heading">
+  <h1 id="login-heading">Sign in</h1>
   <p class="muted">Server-session mode: the server keeps your session; your browser keeps only an opaque cookie.</p>
   ${message ? html`<p class="error" role="alert" id="login-error">${message}</p>` : ''}
   <form method="post" action="/session/login" class="stack">
     <label for="email">Email</label>
-    <input id="email" name="email" type="email" autocomplete="username" required autofocus>
+    <input id="email" name="email" type="email" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus${invalid}>
     <label for="password">Password</label>
-    <input id="password" name="password" type="password" autocomplete="current-password" required>
+    <input id="password" name="password" type="password" autocomplete="current-password" required${invalid}>
     <button type="submit">Sign in</button>
   </form>
-  <p class="muted small">Demo accounts: alice@example.com, bob@example.com, admin@example.com.</p>
+  <p class="muted small">Demo accounts: <code>alice@example.com</code>, <code>bob@example.com</code>,
+  <code>admin@example.com</code>; the server prints their password when it starts.</p>
 </section>`,
     );
   });
@@ -117,41 +154,51 @@ export function pagesRouter(deps: AppDeps): Router {
       return;
     }
     const { user, session } = found;
-    const sessions = (await deps.store.sessions.listByUser(user.id)).map(({ record }) =>
-      sessionView(record, session.handle),
-    );
+    const { idleTtlMs, absoluteTtlMs } = deps.config.session;
+    const sessions = (await deps.store.sessions.listByUser(user.id))
+      .map(({ record }) => sessionView(record, session.handle))
+      // This browser first, then the most recently active.
+      .sort((a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt.localeCompare(a.lastSeenAt));
     noStore(ctx);
     ctx.body = page(
-      { title: 'You', signedInAs: user.email, scripts: ['/assets/me.js'] },
+      { title: 'Your account', signedInAs: user.email, current: '/me', scripts: ['/assets/me.js'] },
       html`
-<section class="card">
-  <h1>Signed in as <span id="me-email">${user.email}</span></h1>
+<section class="card" aria-labelledby="me-heading">
+  <h1 id="me-heading">Signed in as <span id="me-email">${user.email}</span></h1>
   <dl class="facts">
     <dt>Role</dt><dd id="me-role">${user.role}</dd>
     <dt>User id</dt><dd><code>${user.id}</code></dd>
-    <dt>Session started</dt><dd><time datetime="${new Date(session.createdAt).toISOString()}">${new Date(session.createdAt).toISOString()}</time></dd>
+    <dt>Session started</dt><dd>${timeTag(session.createdAt)}</dd>
+    <dt>Session ends</dt><dd>after ${duration(idleTtlMs)} without activity, and at the latest ${timeTag(session.createdAt + absoluteTtlMs)}</dd>
   </dl>
   <div class="actions">
     <form method="post" action="/session/logout"><button type="submit" id="sign-out">Sign out</button></form>
     <form method="post" action="/session/logout-all"><button type="submit" class="danger" id="sign-out-everywhere">Sign out everywhere</button></form>
   </div>
+  <p class="muted small">“Sign out everywhere” ends every session of this account, on every device, at once.</p>
 </section>
-<section class="card">
-  <h2>Active sessions</h2>
+<section class="card" aria-labelledby="sessions-heading">
+  <h2 id="sessions-heading">Active sessions</h2>
+  <p class="muted">Each row is a record on the server. Signing one out deletes it: that device’s cookie stops working on its next request.</p>
+  <div class="table-scroll" role="region" aria-label="Active sessions table" tabindex="0">
   <table id="sessions">
-    <thead><tr><th scope="col">Device</th><th scope="col">IP</th><th scope="col">Started</th><th scope="col">Last seen</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+    <thead><tr><th scope="col">Device</th><th scope="col" class="wide-only">IP address</th><th scope="col" class="wide-only">Started</th><th scope="col">Last active</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
     <tbody>
-    ${sessions.map(
-      (s) => html`<tr data-session-id="${s.id}">
-      <td>${s.userAgent || 'unknown device'}${s.current ? html` <strong class="tag">this browser</strong>` : ''}</td>
-      <td>${s.ip}</td>
-      <td><time datetime="${s.createdAt}">${s.createdAt}</time></td>
-      <td><time datetime="${s.lastSeenAt}">${s.lastSeenAt}</time></td>
-      <td>${s.current ? '' : html`<button type="button" class="revoke" data-session-id="${s.id}">Sign out</button>`}</td>
-    </tr>`,
-    )}
+    ${sessions.map((s) => {
+      const device = describeUserAgent(s.userAgent);
+      return html`<tr data-session-id="${s.id}"${s.current ? html` class="current"` : ''}>
+      <td><span class="device" title="${s.userAgent}">${device}</span>${s.current ? html` <strong class="tag">this browser</strong>` : ''}
+        <span class="narrow-only">${s.ip}, started ${timeTag(s.createdAt)}</span></td>
+      <td class="wide-only">${s.ip}</td>
+      <td class="wide-only">${timeTag(s.createdAt)}</td>
+      <td>${timeTag(s.lastSeenAt)}</td>
+      <td>${s.current ? '' : html`<button type="button" class="revoke" data-session-id="${s.id}">Sign out<span class="visually-hidden"> ${device}, started ${readableUtc(s.createdAt)}</span></button>`}</td>
+    </tr>`;
+    })}
     </tbody>
   </table>
+  </div>
+  <p id="sessions-status" class="visually-hidden" role="status"></p>
 </section>`,
     );
   });
