@@ -8,6 +8,7 @@ import { errorResponses } from './http/errors.ts';
 import { originCheck } from './http/origin-check.ts';
 import { requestLog } from './http/request-log.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { jwtBearerVerifier, jwtRouter } from './modes/jwt/router.ts';
 import { sessionRouter } from './modes/session/router.ts';
 import { markSecureConnection, sessionMiddleware } from './modes/session/session-middleware.ts';
 import { assetsRouter } from './web/assets.ts';
@@ -74,7 +75,8 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
     assetsRouter(),
     pagesRouter(deps),
     sessionRouter(deps),
-    apiRouter(deps, options.bearerVerifiers ?? []),
+    jwtRouter(deps),
+    apiRouter(deps, options.bearerVerifiers ?? [jwtBearerVerifier(deps)]),
   ]) {
     app.use(router.routes());
     app.use(router.allowedMethods());

@@ -23,7 +23,13 @@ export interface Config {
   redisUrl: string | undefined;
   trustProxy: number;
   session: { idleTtlMs: number; absoluteTtlMs: number };
-  jwt: { accessTokenTtlSec: number; refreshIdleTtlMs: number; refreshAbsoluteTtlMs: number };
+  jwt: {
+    accessTokenTtlSec: number;
+    refreshIdleTtlMs: number;
+    refreshAbsoluteTtlMs: number;
+    /** The signing key is replaced automatically once it is this old. */
+    keyRotationIntervalMs: number;
+  };
   demoPassword: string;
   seedDemo: boolean;
   oidcUpstream: { issuer: string; clientId: string; clientSecret: string | undefined } | undefined;
@@ -97,6 +103,7 @@ const schema = z.object({
   ACCESS_TOKEN_TTL: duration('15m'),
   REFRESH_IDLE_TTL: duration('7d'),
   REFRESH_ABSOLUTE_TTL: duration('30d'),
+  JWT_KEY_ROTATION_INTERVAL: duration('90d'),
   DEMO_PASSWORD: z.string().min(12, 'must have at least 12 characters').default('correct-horse-battery-staple'),
   SEED_DEMO: optionalBool(),
   OIDC_UPSTREAM_ISSUER: url(['http:', 'https:']).optional(),
@@ -143,6 +150,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.SESSION_IDLE_TTL > e.SESSION_ABSOLUTE_TTL) {
     throw new ConfigError('SESSION_IDLE_TTL must not exceed SESSION_ABSOLUTE_TTL');
   }
+  if (e.ACCESS_TOKEN_TTL < 60_000 || e.ACCESS_TOKEN_TTL > 24 * 3_600_000) {
+    throw new ConfigError('ACCESS_TOKEN_TTL must be between 1m and 24h (RFC 9700 §4.14: short-lived access tokens)');
+  }
   if (e.REFRESH_IDLE_TTL > e.REFRESH_ABSOLUTE_TTL) {
     throw new ConfigError('REFRESH_IDLE_TTL must not exceed REFRESH_ABSOLUTE_TTL');
   }
@@ -170,6 +180,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       accessTokenTtlSec: Math.floor(e.ACCESS_TOKEN_TTL / 1000),
       refreshIdleTtlMs: e.REFRESH_IDLE_TTL,
       refreshAbsoluteTtlMs: e.REFRESH_ABSOLUTE_TTL,
+      keyRotationIntervalMs: e.JWT_KEY_ROTATION_INTERVAL,
     },
     demoPassword: e.DEMO_PASSWORD,
     // Production seeds nothing unless asked for explicitly.

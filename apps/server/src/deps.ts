@@ -1,4 +1,4 @@
-import type { Authenticator, Secrets } from '@authlab/auth-core';
+import type { Authenticator, KeyRing, Secrets, TokenService } from '@authlab/auth-core';
 import type { Clock, Store } from '@authlab/store';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -8,6 +8,10 @@ export interface AppDeps {
   config: Config;
   store: Store;
   authenticator: Authenticator;
+  /** The JWT mode's signing keys (also served as the JWKS). */
+  keyRing: KeyRing;
+  /** The JWT mode: refresh families, access tokens, revocation. */
+  tokens: TokenService;
   secrets: Secrets;
   logger: Logger;
   clock: Clock;

@@ -1,11 +1,14 @@
 import type { Server } from 'node:http';
 import {
+  AccessTokens,
   Authenticator,
+  KeyRing,
   LoginLimiter,
   type LoginLimits,
   loadSecrets,
   PasswordHasher,
   seedDemoUsers,
+  TokenService,
 } from '@authlab/auth-core';
 import { type Clock, systemClock } from '@authlab/store';
 import type { Logger } from 'pino';
@@ -66,10 +69,32 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     seeded = (await seedDemoUsers(store.users, hasher, config.demoPassword)).map((user) => user.email);
   }
 
+  const accessTtlMs = config.jwt.accessTokenTtlSec * 1000;
+  const keyRing = KeyRing.open({
+    file: secrets.jwtKeyRingFile,
+    clock,
+    // A retired key verifies until every token it signed has expired (plus clock tolerance).
+    retireAfterMs: accessTtlMs + 60_000,
+    rotationIntervalMs: config.jwt.keyRotationIntervalMs,
+  });
+  const accessTokens = new AccessTokens(
+    keyRing,
+    { issuer: config.publicUrl, audience: `${config.publicUrl}/api`, ttlSec: config.jwt.accessTokenTtlSec },
+    clock,
+  );
   const deps: AppDeps = {
     config,
     store,
     authenticator: new Authenticator({ users: store.users, hasher, limiter }),
+    keyRing,
+    tokens: new TokenService({
+      users: store.users,
+      refreshTokens: store.refreshTokens,
+      accessTokens,
+      clock,
+      refreshIdleTtlMs: config.jwt.refreshIdleTtlMs,
+      refreshAbsoluteTtlMs: config.jwt.refreshAbsoluteTtlMs,
+    }),
     secrets,
     logger,
     clock,

@@ -161,7 +161,13 @@ describe('loadConfig', () => {
         accessTokenTtlSec: 900,
         refreshIdleTtlMs: 7 * 86_400_000,
         refreshAbsoluteTtlMs: 30 * 86_400_000,
+        keyRotationIntervalMs: 90 * 86_400_000,
       });
+    });
+
+    it('refuses an access-token lifetime outside 1 minute to 24 hours', () => {
+      assert.throws(() => loadConfig({ ACCESS_TOKEN_TTL: '30s' }), /^ConfigError: ACCESS_TOKEN_TTL/);
+      assert.throws(() => loadConfig({ ACCESS_TOKEN_TTL: '2d' }), /^ConfigError: ACCESS_TOKEN_TTL/);
     });
   });
 });

@@ -21,3 +21,12 @@ export const invalidCredentials = () => new AuthError('invalid_credentials', 401
 
 export const tooManyAttempts = (retryAfterSec: number) =>
   new AuthError('too_many_attempts', 429, 'too many failed sign-in attempts; try again later', retryAfterSec);
+
+/** Start-up refused because of `DATA_DIR`; the message names the file and what to do. */
+export class DataDirError extends Error {
+  readonly code = 'data_dir';
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataDirError';
+  }
+}

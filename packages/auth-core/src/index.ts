@@ -1,5 +1,27 @@
 export { Authenticator, type AuthenticatorDeps, DEMO_ACCOUNTS, seedDemoUsers } from './accounts.ts';
-export { AuthError, invalidCredentials, tooManyAttempts } from './errors.ts';
+export { AuthError, DataDirError, invalidCredentials, tooManyAttempts } from './errors.ts';
+export { type AccessClaims, type AccessTokenSettings, AccessTokens, invalidToken } from './jwt/access-token.ts';
+export {
+  type DeviceInfo,
+  hashRefreshToken,
+  invalidGrant,
+  type TokenPair,
+  TokenService,
+  type TokenServiceDeps,
+} from './jwt/token-service.ts';
+export {
+  jwkThumbprint,
+  KeyRing,
+  type KeyRingFile,
+  type KeyRingOptions,
+  type KeyState,
+  newKeyRingFile,
+  type PublicJwk,
+  readKeyRingFile,
+  rotateKeyRingFile,
+  type StoredKey,
+  writeKeyRingFile,
+} from './key-ring.ts';
 export { DEFAULT_LOGIN_LIMITS, LoginLimiter, type LoginLimiterOptions, type LoginLimits } from './login-limiter.ts';
 export {
   type Argon2Params,
@@ -13,4 +35,4 @@ export {
   PasswordHasher,
   type VerifyResult,
 } from './passwords.ts';
-export { DataDirError, loadSecrets, type Secrets, writeNewSecrets } from './secrets.ts';
+export { jwtKeyRingPath, loadSecrets, type Secrets, writeNewSecrets } from './secrets.ts';

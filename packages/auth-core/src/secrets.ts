@@ -1,36 +1,40 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DataDirError } from './errors.ts';
+import { newKeyRingFile, readKeyRingFile, writeKeyRingFile } from './key-ring.ts';
 
-/** Start-up refused because of `DATA_DIR`; the message names the file and what to do. */
-export class DataDirError extends Error {
-  readonly code = 'data_dir';
-  constructor(message: string) {
-    super(message);
-    this.name = 'DataDirError';
-  }
-}
+export { DataDirError };
 
 export interface Secrets {
   /** Keys that sign the session cookie: the first signs, all verify (so a new key can be rolled in). */
   sessionKeys: string[];
+  /** The JWT mode's Ed25519 key ring (see `KeyRing`). */
+  jwtKeyRingFile: string;
 }
 
 const SESSION_KEYS_FILE = join('secrets', 'session-keys');
+const JWT_KEY_RING_FILE = join('secrets', 'jwt-keys.json');
+
+export const jwtKeyRingPath = (dataDir: string) => join(dataDir, JWT_KEY_RING_FILE);
 const MIN_KEY_BYTES = 32;
 
 function isBrandNew(dataDir: string): boolean {
   return !existsSync(dataDir) || readdirSync(dataDir).length === 0;
 }
 
-/** Generates secrets into `dataDir` (0700 directories, 0600 files). Refuses to overwrite. */
-export function writeNewSecrets(dataDir: string): Secrets {
+/** Generates every secret into `dataDir` (0700 directories, 0600 files). Refuses to overwrite. */
+export function writeNewSecrets(dataDir: string, now = Date.now()): Secrets {
   const file = join(dataDir, SESSION_KEYS_FILE);
-  if (existsSync(file)) throw new DataDirError(`${file} already exists; refusing to overwrite a secret`);
+  const ringFile = jwtKeyRingPath(dataDir);
+  for (const existing of [file, ringFile]) {
+    if (existsSync(existing)) throw new DataDirError(`${existing} already exists; refusing to overwrite a secret`);
+  }
   mkdirSync(join(dataDir, 'secrets'), { recursive: true, mode: 0o700 });
   const sessionKeys = [randomBytes(MIN_KEY_BYTES).toString('base64url')];
   writeFileSync(file, `${sessionKeys.join('\n')}\n`, { mode: 0o600, flag: 'wx' });
-  return { sessionKeys };
+  writeKeyRingFile(ringFile, newKeyRingFile(now), { exclusive: true });
+  return { sessionKeys, jwtKeyRingFile: ringFile };
 }
 
 /**
@@ -71,5 +75,7 @@ export function loadSecrets(dataDir: string, options: { production: boolean }): 
       `${file} is corrupt: expected one or more base64url keys of at least ${MIN_KEY_BYTES} bytes, one per line`,
     );
   }
-  return { sessionKeys, generated: false };
+  const jwtKeyRingFile = jwtKeyRingPath(dataDir);
+  readKeyRingFile(jwtKeyRingFile); // missing or corrupt: a DataDirError naming it
+  return { sessionKeys, jwtKeyRingFile, generated: false };
 }

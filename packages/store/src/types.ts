@@ -75,11 +75,69 @@ export interface SessionRepository {
   deleteByUser(userId: string): Promise<number>;
 }
 
+/** Why a refresh family ended (kept for the device list and for debugging a replay). */
+export type RevokeReason = 'logout' | 'logout_all' | 'device_revoked' | 'reuse_detected' | 'disabled';
+
+/**
+ * The JWT mode's per-device refresh-token family (RFC 9700 §4.14.2): every refresh token a device
+ * ever held belongs to one family; replaying a rotated one revokes the family.
+ */
+export interface RefreshFamily {
+  id: string;
+  userId: string;
+  /** The device name the client gave at login, e.g. "alice's laptop". */
+  name: string;
+  userAgent: string;
+  ip: string;
+  createdAt: number;
+  lastUsedAt: number;
+  /** min(lastUsedAt + idle TTL, absoluteExpiresAt): rotation moves it, never past the absolute end. */
+  idleExpiresAt: number;
+  absoluteExpiresAt: number;
+  revokedAt: number | null;
+  revokedReason: RevokeReason | null;
+}
+
+export type NewRefreshFamily = Omit<RefreshFamily, 'revokedAt' | 'revokedReason'>;
+
+export type RotateOutcome =
+  /** The token was live: it is now spent, `nextHash` is the family's live token. */
+  | { outcome: 'rotated'; family: RefreshFamily }
+  /** The token had already been rotated: a replay. The whole family is now revoked. */
+  | { outcome: 'reused'; family: RefreshFamily }
+  /** Unknown token, or its family is revoked or expired. */
+  | { outcome: 'invalid' };
+
+export interface RefreshTokenRepository {
+  /** Creates a family whose first live token is `tokenHash` (the SHA-256 of the token). */
+  createFamily(family: NewRefreshFamily, tokenHash: string): Promise<void>;
+  /**
+   * Atomically spends `tokenHash` and makes `nextHash` the live token: of any number of concurrent
+   * calls with the same token at most one gets `rotated`; the others see `reused` (a SQLite
+   * transaction; one Lua script on Redis). `idleTtlMs` moves the family's idle expiry.
+   */
+  rotate(tokenHash: string, nextHash: string, now: number, idleTtlMs: number): Promise<RotateOutcome>;
+  /** The family a token (live or already rotated) belongs to, revoked or not; null if unknown. */
+  findFamilyByToken(tokenHash: string): Promise<RefreshFamily | null>;
+  getFamily(id: string): Promise<RefreshFamily | null>;
+  /** The user's live families (not revoked, not expired at `now`), oldest first. */
+  listFamilies(userId: string, now: number): Promise<RefreshFamily[]>;
+  /** Resolves true when the family was live and is now revoked. */
+  revokeFamily(id: string, now: number, reason: RevokeReason): Promise<boolean>;
+  /** Revokes every live family of the user; resolves to how many. */
+  revokeAllFamilies(userId: string, now: number, reason: RevokeReason): Promise<number>;
+  /** Access tokens of this user issued before this time (ms) are dead (logout-all, disable). */
+  setRevokedBefore(userId: string, at: number): Promise<void>;
+  /** 0 when never set. */
+  getRevokedBefore(userId: string): Promise<number>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'redis';
   readonly users: UserRepository;
   readonly notes: NoteRepository;
   readonly sessions: SessionRepository;
+  readonly refreshTokens: RefreshTokenRepository;
   /** Resolves when the store answers; rejects with `StoreUnavailableError` otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -163,7 +163,7 @@ async function runCommand(command: string, args: string[], role: string | undefi
       const user = await findAccount(store, email);
       await store.users.setDisabled(user.id, true);
       // Disabling must also end what the account already holds, not only refuse new sign-ins.
-      await endEverything({ store }, user.id);
+      await endEverything({ store }, user.id, 'disabled');
       process.stdout.write(`${user.email}: disabled; every session it held has ended\n`);
       return;
     }

@@ -44,6 +44,8 @@ function describe(error: unknown): { status: number; body: ErrorBody; headers: R
   if (error instanceof AuthError) {
     const headers: Record<string, string> =
       error.retryAfterSec !== undefined ? { 'Retry-After': String(error.retryAfterSec) } : {};
+    // RFC 6750 §3: a rejected Bearer token is challenged with its error code.
+    if (error.code === 'invalid_token') headers['WWW-Authenticate'] = 'Bearer realm="authlab", error="invalid_token"';
     return { status: error.status, body: { error: error.code, error_description: error.message }, headers };
   }
   if (error instanceof StoreUnavailableError) {

@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { AuthError } from '../errors.ts';
+import type { KeyRing } from '../key-ring.ts';
+
+export interface AccessTokenSettings {
+  /** `PUBLIC_URL`. */
+  issuer: string;
+  /** `PUBLIC_URL/api`. */
+  audience: string;
+  ttlSec: number;
+  /** Small, for clock skew between instances (RFC 8725 §3.10 leaves it to us; 5 s is plenty on one site). */
+  clockToleranceSec?: number;
+}
+
+/** The claims of an access token of this mode (RFC 9068 §2.2, plus `role` and the family `sid`). */
+export interface AccessClaims {
+  iss: string;
+  aud: string;
+  sub: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  client_id: string;
+  role: string;
+  /** The refresh family (device) it was issued from: revoking the family kills it too. */
+  sid: string;
+}
+
+/** No real token of ours comes near this; a megabyte of "JWT" is refused before any parsing. */
+const MAX_TOKEN_LENGTH = 4096;
+
+export const invalidToken = (description = 'the access token is invalid, expired or revoked') =>
+  new AuthError('invalid_token', 401, description);
+
+/**
+ * Issues and verifies the JWT mode's access tokens: EdDSA, `typ: at+jwt` (RFC 9068), keys only
+ * from the local ring.
+ *
+ * @example
+ * const tokens = new AccessTokens(ring, { issuer, audience, ttlSec: 900 }, Date.now);
+ * const { token } = await tokens.issue({ sub: user.id, role: user.role, sid: family.id });
+ * const claims = await tokens.verify(token); // throws AuthError invalid_token
+ */
+export class AccessTokens {
+  readonly #ring: KeyRing;
+  readonly #settings: Required<AccessTokenSettings>;
+  readonly #clock: () => number;
+
+  constructor(ring: KeyRing, settings: AccessTokenSettings, clock: () => number) {
+    this.#ring = ring;
+    this.#settings = { clockToleranceSec: 5, ...settings };
+    this.#clock = clock;
+  }
+
+  get ttlSec(): number {
+    return this.#settings.ttlSec;
+  }
+
+  async issue(subject: { sub: string; role: string; sid: string }): Promise<{ token: string; claims: AccessClaims }> {
+    const { kid, privateKey } = this.#ring.signingKey();
+    const iat = Math.floor(this.#clock() / 1000);
+    const claims: AccessClaims = {
+      iss: this.#settings.issuer,
+      aud: this.#settings.audience,
+      sub: subject.sub,
+      iat,
+      exp: iat + this.#settings.ttlSec,
+      jti: randomUUID(),
+      client_id: 'authlab-jwt',
+      role: subject.role,
+      sid: subject.sid,
+    };
+    const token = await new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' })
+      .sign(privateKey);
+    return { token, claims };
+  }
+
+  /**
+   * Verifies signature and claims. RFC 8725 §3.1: the algorithm is pinned to EdDSA (so `none`
+   * and HS256-with-the-public-key confusion fail); §3.11: `typ` must be `at+jwt`, so an ID token
+   * or another JWT cannot be replayed as an access token. The key is looked up by `kid` in
+   * memory only: `jwk`, `jku`, `x5u`, `x5c` headers are never followed (no I/O for unknown kids).
+   * Revocation is the caller's next step (see `TokenService.authenticate`).
+   */
+  async verify(token: string): Promise<AccessClaims> {
+    if (token.length > MAX_TOKEN_LENGTH) throw invalidToken();
+    try {
+      const { payload } = await jwtVerify(
+        token,
+        (header) => {
+          const key = typeof header.kid === 'string' ? this.#ring.verificationKey(header.kid) : undefined;
+          if (!key) throw invalidToken('unknown signing key');
+          return key;
+        },
+        {
+          algorithms: ['EdDSA'],
+          typ: 'at+jwt',
+          issuer: this.#settings.issuer,
+          audience: this.#settings.audience,
+          requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp', 'jti', 'sid'],
+          clockTolerance: this.#settings.clockToleranceSec,
+          currentDate: new Date(this.#clock()),
+          maxTokenAge: this.#settings.ttlSec + this.#settings.clockToleranceSec,
+        },
+      );
+      return asClaims(payload);
+    } catch (error) {
+      if (error instanceof AuthError) throw error;
+      throw invalidToken();
+    }
+  }
+}
+
+function asClaims(payload: JWTPayload): AccessClaims {
+  const p = payload as Record<string, unknown>;
+  const strings = ['sub', 'jti', 'sid', 'role'] as const;
+  for (const name of strings) {
+    if (typeof p[name] !== 'string' || p[name] === '') throw invalidToken(`the ${name} claim is missing`);
+  }
+  return payload as unknown as AccessClaims;
+}

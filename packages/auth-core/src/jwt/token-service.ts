@@ -1,0 +1,155 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { RefreshFamily, RefreshTokenRepository, User, UserRepository } from '@authlab/store';
+import { AuthError } from '../errors.ts';
+import { type AccessClaims, type AccessTokens, invalidToken } from './access-token.ts';
+
+/** RFC 6749 §5.1 token response. */
+export interface TokenPair {
+  token_type: 'Bearer';
+  access_token: string;
+  expires_in: number;
+  refresh_token: string;
+}
+
+export interface DeviceInfo {
+  name: string;
+  userAgent: string;
+  ip: string;
+}
+
+export interface TokenServiceDeps {
+  users: UserRepository;
+  refreshTokens: RefreshTokenRepository;
+  accessTokens: AccessTokens;
+  clock: () => number;
+  refreshIdleTtlMs: number;
+  refreshAbsoluteTtlMs: number;
+}
+
+/** RFC 6749 §5.2: every refresh failure is the same `invalid_grant`, whatever the cause. */
+export const invalidGrant = (description = 'the refresh token is invalid, expired, revoked or was already used') =>
+  new AuthError('invalid_grant', 401, description);
+
+/** 256 random bits, base64url: 43 characters. Anything else is refused without touching the store. */
+const REFRESH_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+/** Refresh tokens are stored only as their SHA-256 (a database copy holds no usable token). */
+export const hashRefreshToken = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+const newRefreshToken = () => randomBytes(32).toString('base64url');
+
+/** 128 random bits: the family id appears in tokens (`sid`) and in device URLs. */
+const newFamilyId = () => randomBytes(16).toString('base64url');
+
+/**
+ * The JWT mode's lifecycle: sign-in creates a per-device refresh family, every refresh rotates
+ * (RFC 9700 §4.14.2), a replayed refresh token revokes its family, and access tokens are checked
+ * against family revocation and the user's "revoked before" time on every request.
+ *
+ * @example
+ * const pair = await service.login(user, { name: 'laptop', userAgent, ip });
+ * const next = await service.refresh(pair.refresh_token); // pair.refresh_token is now spent
+ * const { user, claims } = await service.authenticate(next.access_token);
+ */
+export class TokenService {
+  readonly #d: TokenServiceDeps;
+
+  constructor(deps: TokenServiceDeps) {
+    this.#d = deps;
+  }
+
+  async login(user: User, device: DeviceInfo): Promise<TokenPair> {
+    const now = this.#d.clock();
+    const refreshToken = newRefreshToken();
+    const family = {
+      id: newFamilyId(),
+      userId: user.id,
+      name: device.name,
+      userAgent: device.userAgent,
+      ip: device.ip,
+      createdAt: now,
+      lastUsedAt: now,
+      idleExpiresAt: Math.min(now + this.#d.refreshIdleTtlMs, now + this.#d.refreshAbsoluteTtlMs),
+      absoluteExpiresAt: now + this.#d.refreshAbsoluteTtlMs,
+    };
+    await this.#d.refreshTokens.createFamily(family, hashRefreshToken(refreshToken));
+    return this.#pair(user, family.id, refreshToken);
+  }
+
+  /**
+   * Spends `refreshToken` and returns a new pair. The new refresh token is stored before the new
+   * access token exists, so a crash in between loses nothing usable. Of concurrent refreshes with
+   * one token at most one succeeds; the others count as a replay and revoke the family (the RFC's
+   * strict reading; there is no reuse leeway, so two tabs must share one refresh in flight).
+   */
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    if (!REFRESH_TOKEN.test(refreshToken)) throw invalidGrant();
+    const next = newRefreshToken();
+    const result = await this.#d.refreshTokens.rotate(
+      hashRefreshToken(refreshToken),
+      hashRefreshToken(next),
+      this.#d.clock(),
+      this.#d.refreshIdleTtlMs,
+    );
+    if (result.outcome === 'reused') {
+      throw invalidGrant('this refresh token was already used: its whole family has been revoked');
+    }
+    if (result.outcome !== 'rotated') throw invalidGrant();
+    const user = await this.#d.users.findById(result.family.userId);
+    if (!user || user.disabled) {
+      await this.#d.refreshTokens.revokeFamily(result.family.id, this.#d.clock(), 'disabled');
+      throw invalidGrant();
+    }
+    return this.#pair(user, result.family.id, next);
+  }
+
+  /** Revokes the family the token belongs to (live or rotated); an unknown token is not an error (RFC 7009 §2.2). */
+  async logout(refreshToken: string): Promise<RefreshFamily | null> {
+    if (!REFRESH_TOKEN.test(refreshToken)) return null;
+    const family = await this.#d.refreshTokens.findFamilyByToken(hashRefreshToken(refreshToken));
+    if (!family) return null;
+    await this.#d.refreshTokens.revokeFamily(family.id, this.#d.clock(), 'logout');
+    return family;
+  }
+
+  /** Revokes one family by id (the device list, or logout with only an access token). */
+  async revokeFamily(userId: string, familyId: string, reason: 'logout' | 'device_revoked'): Promise<boolean> {
+    const family = await this.#d.refreshTokens.getFamily(familyId);
+    if (!family || family.userId !== userId) return false;
+    await this.#d.refreshTokens.revokeFamily(family.id, this.#d.clock(), reason);
+    return true;
+  }
+
+  devices(userId: string): Promise<RefreshFamily[]> {
+    return this.#d.refreshTokens.listFamilies(userId, this.#d.clock());
+  }
+
+  /**
+   * Verifies an access token and that it is still wanted: its family not revoked (logout, reuse,
+   * device revoked) and not issued before the user's "revoked before" time (logout-all, disable).
+   * Both checks hit the store on every request, so revocation applies at once on every instance.
+   */
+  async authenticate(accessToken: string): Promise<{ user: User; claims: AccessClaims }> {
+    const claims = await this.#d.accessTokens.verify(accessToken);
+    const [family, revokedBefore, user] = await Promise.all([
+      this.#d.refreshTokens.getFamily(claims.sid),
+      this.#d.refreshTokens.getRevokedBefore(claims.sub),
+      this.#d.users.findById(claims.sub),
+    ]);
+    if (!family || family.revokedAt !== null || family.userId !== claims.sub) throw invalidToken();
+    // Same-second tokens are covered by the family revocation that always accompanies this time.
+    if (claims.iat < Math.floor(revokedBefore / 1000)) throw invalidToken();
+    if (!user || user.disabled) throw invalidToken();
+    return { user, claims };
+  }
+
+  async #pair(user: User, familyId: string, refreshToken: string): Promise<TokenPair> {
+    const { token } = await this.#d.accessTokens.issue({ sub: user.id, role: user.role, sid: familyId });
+    return {
+      token_type: 'Bearer',
+      access_token: token,
+      expires_in: this.#d.accessTokens.ttlSec,
+      refresh_token: refreshToken,
+    };
+  }
+}

@@ -1,0 +1,285 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { DataDirError } from './errors.ts';
+
+export type KeyState = 'next' | 'current' | 'previous';
+
+/** One Ed25519 signing key as stored (private JWK; the file is 0600 and never served). */
+export interface StoredKey {
+  kid: string;
+  state: KeyState;
+  createdAt: number;
+  /** When it became `current`. */
+  activatedAt?: number;
+  /** When it stopped being `current`; it verifies until every token it signed has expired. */
+  retiredAt?: number;
+  jwk: { kty: 'OKP'; crv: 'Ed25519'; x: string; d: string };
+}
+
+export interface KeyRingFile {
+  version: 1;
+  keys: StoredKey[];
+}
+
+export interface PublicJwk {
+  kty: 'OKP';
+  crv: 'Ed25519';
+  x: string;
+  kid: string;
+  alg: 'EdDSA';
+  use: 'sig';
+}
+
+export interface KeyRingOptions {
+  file: string;
+  clock: () => number;
+  /** How long a retired key keeps verifying: the access-token lifetime plus clock tolerance. */
+  retireAfterMs: number;
+  /** Automatic rotation: `current` is replaced once it is this old (default 90 days). */
+  rotationIntervalMs?: number;
+}
+
+const NINETY_DAYS = 90 * 24 * 3600 * 1000;
+
+/** RFC 7638 thumbprint of an OKP key: SHA-256 over the required members in lexicographic order. */
+export function jwkThumbprint(jwk: { crv: string; kty: string; x: string }): string {
+  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x });
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+export function newSigningKey(state: KeyState, now: number): StoredKey {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const jwk = privateKey.export({ format: 'jwk' }) as { kty: 'OKP'; crv: 'Ed25519'; x: string; d: string };
+  const key: StoredKey = {
+    kid: jwkThumbprint(jwk),
+    state,
+    createdAt: now,
+    jwk: { kty: 'OKP', crv: 'Ed25519', x: jwk.x, d: jwk.d },
+  };
+  if (state === 'current') key.activatedAt = now;
+  return key;
+}
+
+/** A fresh ring: a current key and the next one, already published so verifiers can cache it. */
+export function newKeyRingFile(now: number): KeyRingFile {
+  return { version: 1, keys: [newSigningKey('current', now), newSigningKey('next', now)] };
+}
+
+export function writeKeyRingFile(file: string, ring: KeyRingFile, options: { exclusive?: boolean } = {}): void {
+  const text = `${JSON.stringify(ring, null, 2)}\n`;
+  if (options.exclusive) {
+    writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
+    return;
+  }
+  // Write-then-rename: other instances reading the shared file never see half of it.
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, text, { mode: 0o600 });
+  renameSync(temp, file);
+}
+
+function isStoredKey(value: unknown): value is StoredKey {
+  const key = value as StoredKey;
+  return (
+    typeof key === 'object' &&
+    key !== null &&
+    typeof key.kid === 'string' &&
+    ['next', 'current', 'previous'].includes(key.state) &&
+    typeof key.createdAt === 'number' &&
+    key.jwk?.kty === 'OKP' &&
+    key.jwk.crv === 'Ed25519' &&
+    typeof key.jwk.x === 'string' &&
+    typeof key.jwk.d === 'string' &&
+    jwkThumbprint(key.jwk) === key.kid
+  );
+}
+
+/** Reads and validates the key-ring file; a missing or corrupt file is a DataDirError naming it. */
+export function readKeyRingFile(file: string): KeyRingFile {
+  if (!existsSync(file)) {
+    throw new DataDirError(
+      `${file} is missing: restore it (every instance must share it), or run \`pnpm keys init\` to start a new ring (this signs everyone out of the JWT mode)`,
+    );
+  }
+  let parsed: KeyRingFile;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as KeyRingFile;
+  } catch (error) {
+    throw new DataDirError(`${file} is corrupt: ${(error as Error).message}`);
+  }
+  const keys = Array.isArray(parsed?.keys) ? parsed.keys : [];
+  const valid =
+    parsed?.version === 1 &&
+    keys.length > 0 &&
+    keys.every(isStoredKey) &&
+    new Set(keys.map((k) => k.kid)).size === keys.length &&
+    keys.filter((k) => k.state === 'current').length === 1 &&
+    keys.filter((k) => k.state === 'next').length <= 1;
+  if (!valid) {
+    throw new DataDirError(
+      `${file} is corrupt: expected version 1, distinct kids, exactly one current and at most one next Ed25519 key`,
+    );
+  }
+  for (const key of keys) {
+    let derivedX: string | undefined;
+    try {
+      derivedX = createPublicKey(createPrivateKey({ key: key.jwk, format: 'jwk' })).export({ format: 'jwk' }).x;
+    } catch (error) {
+      throw new DataDirError(`${file} is corrupt: a key does not import (${(error as Error).message})`);
+    }
+    // Node imports an OKP private JWK from `d` alone and ignores `x`: without this check a file
+    // whose `x` (and kid) were replaced would sign with one key and publish another in the JWKS.
+    if (derivedX !== key.jwk.x) {
+      throw new DataDirError(`${file} is corrupt: the public key x of ${key.kid} does not match its private key`);
+    }
+  }
+  return parsed;
+}
+
+/** previous ← current, current ← next, next ← new; retired keys past their use are dropped. */
+export function rotateKeyRingFile(ring: KeyRingFile, now: number, retireAfterMs: number): KeyRingFile {
+  const keys = ring.keys.filter((k) => k.state !== 'previous' || (k.retiredAt ?? 0) + retireAfterMs > now);
+  const current = keys.find((k) => k.state === 'current');
+  const next = keys.find((k) => k.state === 'next') ?? newSigningKey('next', now);
+  const rotated: StoredKey[] = keys
+    .filter((k) => k !== current && k !== next)
+    .concat(current ? [{ ...current, state: 'previous', retiredAt: now }] : [])
+    .concat([{ ...next, state: 'current', activatedAt: now }, newSigningKey('next', now)]);
+  return { version: 1, keys: rotated };
+}
+
+interface LoadedKey {
+  stored: StoredKey;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+}
+
+/**
+ * The JWT mode's signing keys, shared by every instance through one file in `DATA_DIR`. Keys
+ * are imported once per load (never per request); the file is re-read when another instance or
+ * `pnpm keys rotate` replaces it, and `current` is rotated automatically when it is too old.
+ *
+ * @example
+ * const ring = KeyRing.open({ file, clock: Date.now, retireAfterMs: 15 * 60_000 + 60_000 });
+ * const { kid, privateKey } = ring.signingKey();
+ * ring.verificationKey(kid); // KeyObject, or undefined for an unknown or expired kid
+ */
+export class KeyRing {
+  readonly #options: KeyRingOptions;
+  #keys = new Map<string, LoadedKey>();
+  #current!: LoadedKey;
+  /** inode, size and mtime of the file last loaded: mtime alone repeats for writes in the same tick. */
+  #fileVersion = '';
+  #checkedAt = 0;
+
+  private constructor(options: KeyRingOptions) {
+    this.#options = options;
+  }
+
+  static open(options: KeyRingOptions): KeyRing {
+    const ring = new KeyRing(options);
+    ring.#load();
+    return ring;
+  }
+
+  #statVersion(): string {
+    const stat = statSync(this.#options.file);
+    return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+  }
+
+  #load(): void {
+    // Stat before reading: a replacement landing in between is then seen (and loaded) next time.
+    let version = '';
+    try {
+      version = this.#statVersion();
+    } catch {
+      // Missing: readKeyRingFile throws the DataDirError that names the file.
+    }
+    const file = readKeyRingFile(this.#options.file);
+    this.#fileVersion = version;
+    const keys = new Map<string, LoadedKey>();
+    for (const stored of file.keys) {
+      const privateKey = createPrivateKey({ key: stored.jwk, format: 'jwk' });
+      keys.set(stored.kid, { stored, privateKey, publicKey: createPublicKey(privateKey) });
+    }
+    this.#keys = keys;
+    this.#current = [...keys.values()].find((k) => k.stored.state === 'current') as LoadedKey;
+  }
+
+  /**
+   * Picks up a rotation done elsewhere and rotates when `current` is due. Cheap (one stat at most
+   * every few seconds), so it is called on the signing path rather than on a timer.
+   */
+  refresh(): void {
+    const now = this.#options.clock();
+    if (now - this.#checkedAt < 5_000 && now >= this.#checkedAt) return;
+    this.#checkedAt = now;
+    this.#reloadIfChanged();
+    const interval = this.#options.rotationIntervalMs ?? NINETY_DAYS;
+    const activatedAt = this.#current.stored.activatedAt ?? this.#current.stored.createdAt;
+    if (now - activatedAt >= interval) this.rotate();
+  }
+
+  #reloadIfChanged(): void {
+    try {
+      if (this.#statVersion() !== this.#fileVersion) this.#load();
+    } catch {
+      // Keep serving with the keys in memory; start-up already proved the file once.
+    }
+  }
+
+  rotate(): void {
+    // Rotate what the file holds now, not a stale copy: another instance may have rotated since.
+    this.#reloadIfChanged();
+    const now = this.#options.clock();
+    const rotated = rotateKeyRingFile(this.#snapshot(), now, this.#options.retireAfterMs);
+    writeKeyRingFile(this.#options.file, rotated);
+    this.#load();
+  }
+
+  #snapshot(): KeyRingFile {
+    return { version: 1, keys: [...this.#keys.values()].map((k) => k.stored) };
+  }
+
+  signingKey(): { kid: string; privateKey: KeyObject } {
+    this.refresh();
+    return { kid: this.#current.stored.kid, privateKey: this.#current.privateKey };
+  }
+
+  /** Only keys of this ring, looked up by `kid` in memory: no I/O, no key taken from a token. */
+  verificationKey(kid: string): KeyObject | undefined {
+    const key = this.#keys.get(kid);
+    if (!key || !this.#usable(key.stored)) return undefined;
+    return key.publicKey;
+  }
+
+  #usable(stored: StoredKey): boolean {
+    if (stored.state !== 'previous') return true;
+    return (stored.retiredAt ?? 0) + this.#options.retireAfterMs > this.#options.clock();
+  }
+
+  /** The public keys for `/.well-known/jwks.json`: next, current and still-needed previous ones. */
+  jwks(): { keys: PublicJwk[] } {
+    this.refresh();
+    const order: Record<KeyState, number> = { current: 0, next: 1, previous: 2 };
+    return {
+      keys: [...this.#keys.values()]
+        .filter((k) => this.#usable(k.stored))
+        .sort((a, b) => order[a.stored.state] - order[b.stored.state])
+        .map(({ stored }) => ({
+          kty: 'OKP',
+          crv: 'Ed25519',
+          x: stored.jwk.x,
+          kid: stored.kid,
+          alg: 'EdDSA',
+          use: 'sig',
+        })),
+    };
+  }
+
+  list(): Array<Omit<StoredKey, 'jwk'>> {
+    return [...this.#keys.values()].map(({ stored }) => {
+      const { jwk: _private, ...rest } = stored;
+      return rest;
+    });
+  }
+}
