@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import {
   AccessTokens,
   Authenticator,
@@ -40,6 +41,27 @@ export interface RunningServer {
   seeded: string[];
   /** Stops accepting, lets in-flight requests finish, then closes the store. */
   close(): Promise<void>;
+}
+
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'headers_too_large'],
+  HPE_HEADER_TIMEOUT: [408, 'Request Timeout', 'request_timeout'],
+};
+
+/**
+ * Requests Node refuses before Koa sees them (oversized headers, malformed HTTP) still get a
+ * JSON error and a closed connection, never a hang.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, code] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Bad Request', 'invalid_request'];
+  const body = JSON.stringify({ error: code });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /**
@@ -103,6 +125,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const server = app.listen({ port: config.port, host: options.host });
   // Slow clients cannot hold a connection open forever (slowloris).
   server.headersTimeout = 15_000;
+  server.on('clientError', answerClientError);
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
