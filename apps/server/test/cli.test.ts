@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { redisServerBinary, requireComponent, startRedisServer } from '@authlab/testkit';
-import { Client, startTestServer } from './support/server.ts';
+import { Client, DEMO_PASSWORD, startTestServer } from './support/server.ts';
 
 const PASSWORD = 'a-long-enough-password';
 
@@ -150,6 +150,34 @@ describe('pnpm users', () => {
       assert.equal(enabled.code, 0, enabled.stderr);
       assert.equal((await laptop.json('/session/me')).status, 401);
       assert.equal((await new Client(server.url).login()).status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('changes a password and ends every session and JWT of the account at once', async () => {
+    const server = await startTestServer({ dataDir: env.DATA_DIR });
+    try {
+      const browser = new Client(server.url);
+      assert.equal((await browser.login()).status, 200);
+      const jwt = await new Client(server.url).json('/jwt/login', {
+        method: 'POST',
+        json: { email: 'alice@example.com', password: DEMO_PASSWORD },
+      });
+      assert.equal(jwt.status, 200);
+      const bearer = { authorization: `Bearer ${jwt.body.access_token}` };
+
+      const changed = await runCli('users', ['set-password', 'alice@example.com'], env);
+      assert.equal(changed.code, 0, changed.stderr);
+      assert.equal((await browser.json('/session/me')).status, 401);
+      assert.equal((await new Client(server.url).json('/api/me', { headers: bearer })).status, 401);
+      const refreshed = await new Client(server.url).json('/jwt/refresh', {
+        method: 'POST',
+        json: { refresh_token: jwt.body.refresh_token },
+      });
+      assert.equal(refreshed.status, 401);
+      assert.equal((await new Client(server.url).login()).status, 401, 'the old password no longer signs in');
+      assert.equal((await new Client(server.url).login('alice@example.com', PASSWORD)).status, 200);
     } finally {
       await server.stop();
     }

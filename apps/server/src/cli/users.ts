@@ -20,7 +20,9 @@ commands:
                                     from AUTHLAB_NEW_PASSWORD, or is asked for twice in a terminal
   list                              every account: email, role, disabled, created
   set-role <email> <user|admin>     change an account's role
-  disable <email>                   refuse its sign-in and end every session it holds
+  set-password <email>              change its password (same sources as add) and end every
+                                    session and token it holds
+  disable <email>                   refuse its sign-in and end every session and token it holds
   enable <email>                    allow its sign-in again
 
 environment: the server's own (DATA_DIR, REDIS_URL, NODE_ENV, …). A password is never taken as
@@ -31,6 +33,7 @@ const COMMANDS: Record<string, { args: string; count: number }> = {
   add: { args: '<email> [--role user|admin]', count: 1 },
   list: { args: '', count: 0 },
   'set-role': { args: '<email> <user|admin>', count: 2 },
+  'set-password': { args: '<email>', count: 1 },
   disable: { args: '<email>', count: 1 },
   enable: { args: '<email>', count: 1 },
 };
@@ -159,12 +162,23 @@ async function runCommand(command: string, args: string[], role: string | undefi
       process.stdout.write(`${user.email}: role ${newRole} (was ${user.role})\n`);
       return;
     }
+    case 'set-password': {
+      const user = await findAccount(store, email);
+      const password = await newPassword();
+      checkNewPassword(password);
+      const hasher = await PasswordHasher.create(config.argon2);
+      await store.users.setPasswordHash(user.id, await hasher.hash(password));
+      // ASVS 4.0.3 V3.3.3: a password change ends every other session and token.
+      await endEverything({ store }, user.id);
+      process.stdout.write(`${user.email}: password changed; every session and token it held has ended\n`);
+      return;
+    }
     case 'disable': {
       const user = await findAccount(store, email);
       await store.users.setDisabled(user.id, true);
       // Disabling must also end what the account already holds, not only refuse new sign-ins.
       await endEverything({ store }, user.id, 'disabled');
-      process.stdout.write(`${user.email}: disabled; every session it held has ended\n`);
+      process.stdout.write(`${user.email}: disabled; every session and token it held has ended\n`);
       return;
     }
     case 'enable': {
