@@ -216,7 +216,13 @@ export class KeyRing {
     this.#reloadIfChanged();
     const interval = this.#options.rotationIntervalMs ?? NINETY_DAYS;
     const activatedAt = this.#current.stored.activatedAt ?? this.#current.stored.createdAt;
-    if (now - activatedAt >= interval) this.rotate();
+    if (now - activatedAt >= interval) {
+      try {
+        this.rotate();
+      } catch {
+        // A read-only or full disk must not fail sign-ins: keep the current key, retry next check.
+      }
+    }
   }
 
   #reloadIfChanged(): void {

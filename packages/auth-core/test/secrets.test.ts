@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DataDirError, loadSecrets, writeNewSecrets } from '../src/index.ts';
+import { DataDirError, jwtKeyRingPath, loadSecrets, readKeyRingFile, writeNewSecrets } from '../src/index.ts';
 
 const development = { production: false };
 const production = { production: true };
 
 const modeOf = (path: string) => statSync(path).mode & 0o777;
 const keysFile = (dataDir: string) => join(dataDir, 'secrets', 'session-keys');
+const ringFile = (dataDir: string) => join(dataDir, 'secrets', 'jwt-keys.json');
 
 /** Asserts a DataDirError whose message names `file` (and matches `also`, when given). */
 const dataDirError = (file: string, also?: RegExp) => (error: unknown) => {
@@ -62,7 +63,49 @@ describe('loadSecrets', () => {
   it('loads existing secrets in production too', () => {
     const dataDir = newPath();
     const first = loadSecrets(dataDir, development);
-    assert.deepEqual(loadSecrets(dataDir, production), { sessionKeys: first.sessionKeys, generated: false });
+    assert.deepEqual(loadSecrets(dataDir, production), {
+      sessionKeys: first.sessionKeys,
+      jwtKeyRingFile: ringFile(dataDir),
+      generated: false,
+    });
+  });
+
+  it('generates the JWT key ring into a brand-new DATA_DIR: mode 0600, one current and one next key', () => {
+    const dataDir = newPath();
+    const secrets = loadSecrets(dataDir, development);
+    assert.equal(secrets.jwtKeyRingFile, ringFile(dataDir));
+    assert.equal(jwtKeyRingPath(dataDir), ringFile(dataDir));
+    assert.equal(modeOf(ringFile(dataDir)), 0o600);
+    assert.deepEqual(
+      readKeyRingFile(ringFile(dataDir)).keys.map((k) => k.state),
+      ['current', 'next'],
+    );
+  });
+
+  it('keeps the same key ring on the next start', () => {
+    const dataDir = newPath();
+    loadSecrets(dataDir, development);
+    const ring = readFileSync(ringFile(dataDir), 'utf8');
+    loadSecrets(dataDir, development);
+    assert.equal(readFileSync(ringFile(dataDir), 'utf8'), ring);
+  });
+
+  it('stops start-up, naming jwt-keys.json, when a DATA_DIR has session keys but no key ring', () => {
+    const dataDir = newPath();
+    loadSecrets(dataDir, development);
+    rmSync(ringFile(dataDir));
+    assert.throws(() => loadSecrets(dataDir, development), dataDirError(ringFile(dataDir), /missing.*pnpm keys init/));
+    assert.throws(() => loadSecrets(dataDir, production), dataDirError(ringFile(dataDir)));
+    assert.equal(existsSync(ringFile(dataDir)), false, 'no new ring was minted');
+  });
+
+  it('stops start-up, naming jwt-keys.json, when the key ring is corrupt', () => {
+    const dataDir = newPath();
+    loadSecrets(dataDir, development);
+    for (const junk of ['', 'not json', '{"version":1,"keys":[]}', '{"version":2,"keys":[]}']) {
+      writeFileSync(ringFile(dataDir), junk);
+      assert.throws(() => loadSecrets(dataDir, development), dataDirError(ringFile(dataDir), /corrupt/));
+    }
   });
 
   it('keeps every key of a rolled key file, the first one first', () => {
@@ -125,5 +168,14 @@ describe('writeNewSecrets', () => {
     assert.equal(original, `${written.sessionKeys.join('\n')}\n`);
     assert.throws(() => writeNewSecrets(dataDir), dataDirError(keysFile(dataDir), /refusing to overwrite/));
     assert.equal(readFileSync(keysFile(dataDir), 'utf8'), original);
+  });
+
+  it('refuses to overwrite an existing key ring, writing nothing', () => {
+    const other = join(dataDir, 'only-a-ring');
+    mkdirSync(join(other, 'secrets'), { recursive: true });
+    writeFileSync(ringFile(other), 'an existing ring');
+    assert.throws(() => writeNewSecrets(other), dataDirError(ringFile(other), /refusing to overwrite/));
+    assert.equal(readFileSync(ringFile(other), 'utf8'), 'an existing ring');
+    assert.equal(existsSync(keysFile(other)), false);
   });
 });

@@ -86,6 +86,9 @@ export class AccessTokens {
    */
   async verify(token: string): Promise<AccessClaims> {
     if (token.length > MAX_TOKEN_LENGTH) throw invalidToken();
+    // Picks up a rotation made by another instance (a stat at most every 5 s, whatever the token
+    // says): the key lookup below stays in memory, so a token's `kid` never causes I/O.
+    this.#ring.refresh();
     try {
       const { payload } = await jwtVerify(
         token,

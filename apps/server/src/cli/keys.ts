@@ -1,0 +1,156 @@
+/**
+ * `pnpm keys <command>`: the JWT mode's signing-key ring in DATA_DIR/secrets/jwt-keys.json, shared
+ * by every instance.
+ *
+ *   pnpm keys list     every key: kid, state, created, activated, retired
+ *   pnpm keys rotate   next → current → previous, and a new next
+ *   pnpm keys init     a new ring, only where the file is missing (never overwrites)
+ */
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  DataDirError,
+  jwtKeyRingPath,
+  KeyRing,
+  newKeyRingFile,
+  readKeyRingFile,
+  writeKeyRingFile,
+} from '@authlab/auth-core';
+import { type Config, ConfigError, loadConfig } from '../config.ts';
+
+const USAGE = `usage: pnpm keys <command>
+
+commands:
+  list     every key of the ring: kid, state (next, current, previous), created, activated, retired
+  rotate   promote next to current, keep the old current as previous until its tokens expire,
+           and add a new next; nobody is signed out
+  init     create a ring where DATA_DIR/secrets/jwt-keys.json is missing (a DATA_DIR made before
+           the JWT mode existed); never overwrites
+
+environment: the server's own (DATA_DIR, default .data; ACCESS_TOKEN_TTL;
+JWT_KEY_ROTATION_INTERVAL, default 90d, for the automatic rotation the server does itself)
+`;
+
+const COMMANDS = new Set(['list', 'rotate', 'init']);
+
+/** A mistake in how the command was called; `usage` adds the usage text. */
+class CliError extends Error {
+  readonly code = 'cli';
+  readonly usage: boolean;
+  constructor(message: string, options: { usage?: boolean } = {}) {
+    super(message);
+    this.name = 'CliError';
+    this.usage = options.usage ?? false;
+  }
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString());
+
+function printTable(rows: string[][]): void {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  const lines = rows.map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Opened as the server opens it: a retired key verifies for the access-token lifetime plus a minute. */
+function openRing(config: Config, file: string): KeyRing {
+  return KeyRing.open({
+    file,
+    clock: Date.now,
+    retireAfterMs: config.jwt.accessTokenTtlSec * 1000 + 60_000,
+    rotationIntervalMs: config.jwt.keyRotationIntervalMs,
+  });
+}
+
+const STATE_ORDER: Record<string, number> = { current: 0, next: 1, previous: 2 };
+
+function list(config: Config, file: string): void {
+  const keys = openRing(config, file)
+    .list()
+    .sort((a, b) => (STATE_ORDER[a.state] ?? 3) - (STATE_ORDER[b.state] ?? 3) || b.createdAt - a.createdAt);
+  printTable([
+    ['kid', 'state', 'created', 'activated', 'retired'],
+    ...keys.map((k) => [k.kid, k.state, iso(k.createdAt), iso(k.activatedAt), iso(k.retiredAt)]),
+  ]);
+}
+
+function rotate(config: Config, file: string): void {
+  const ring = openRing(config, file);
+  const before = ring.list().find((k) => k.state === 'current')?.kid;
+  ring.rotate();
+  const current = ring.list().find((k) => k.state === 'current')?.kid;
+  const ttl = config.jwt.accessTokenTtlSec;
+  process.stdout.write(
+    `rotated ${file}\ncurrent key is now ${current} (was ${before})\n` +
+      'running instances pick it up within seconds (they re-read the file at most every 5 s); ' +
+      `tokens signed by the previous key keep working until they expire (ACCESS_TOKEN_TTL, ${ttl} s), ` +
+      'so nobody is signed out\n',
+  );
+}
+
+function init(file: string): void {
+  if (existsSync(file)) {
+    throw new CliError(
+      `${file} already exists; refusing to overwrite it (a new ring would invalidate every access token already issued): \`pnpm keys rotate\` replaces the signing key without that`,
+    );
+  }
+  if (!existsSync(dirname(file))) {
+    throw new CliError(
+      `${dirname(file)} does not exist: run \`pnpm secrets init\` for a new DATA_DIR (it creates the key ring too)`,
+    );
+  }
+  try {
+    // Exclusive create: if another `init` or the server got there first, theirs stands.
+    writeKeyRingFile(file, newKeyRingFile(Date.now()), { exclusive: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new CliError(`${file} already exists; refusing to overwrite it`);
+    }
+    throw error;
+  }
+  const current = readKeyRingFile(file).keys.find((k) => k.state === 'current')?.kid;
+  process.stdout.write(
+    `created ${file} (current key ${current})\nevery instance must use this same file: share DATA_DIR or copy it to each one, and keep it out of version control\n`,
+  );
+}
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  } catch (error) {
+    throw new CliError((error as Error).message, { usage: true });
+  }
+}
+
+function main(argv: string[]): void {
+  const { values, positionals } = parse(argv);
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const [command, ...extra] = positionals;
+  if (!command) throw new CliError('missing command', { usage: true });
+  if (!COMMANDS.has(command)) throw new CliError(`unknown command "${command}"`, { usage: true });
+  if (extra.length > 0) throw new CliError(`${command} takes no arguments (got "${extra.join(' ')}")`, { usage: true });
+
+  const config = loadConfig(process.env);
+  const file = jwtKeyRingPath(config.dataDir);
+  if (command === 'list') list(config, file);
+  else if (command === 'rotate') rotate(config, file);
+  else init(file);
+}
+
+try {
+  main(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof CliError || error instanceof ConfigError || error instanceof DataDirError)) throw error;
+  const usage = error instanceof CliError && error.usage ? `\n${USAGE}` : '';
+  process.stderr.write(`pnpm keys: ${error.message}\n${usage}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { jwtKeyRingPath, readKeyRingFile, writeNewSecrets } from '@authlab/auth-core';
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `pnpm keys …` / `pnpm secrets …` the way pnpm does (node on the .ts file), in a child process. */
+function runCli(name: 'keys' | 'secrets', args: string[], env: Record<string, string>): Promise<CliResult> {
+  const script = fileURLToPath(new URL(`../src/cli/${name}.ts`, import.meta.url));
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', script, ...args], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The `list` table as rows of cells, header first. */
+const tableRows = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/));
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const modeOf = (path: string) => statSync(path).mode & 0o777;
+
+describe('pnpm keys', () => {
+  let dir: string;
+  let env: { DATA_DIR: string };
+  let ringFile: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'authlab-keys-cli-'));
+    env = { DATA_DIR: join(dir, 'data') };
+    ringFile = jwtKeyRingPath(env.DATA_DIR);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lists the two keys of a new DATA_DIR made by `pnpm secrets init`', async () => {
+    const init = await runCli('secrets', ['init'], env);
+    assert.equal(init.code, 0, init.stderr);
+
+    const list = await runCli('keys', ['list'], env);
+    assert.equal(list.code, 0, list.stderr);
+    const rows = tableRows(list.stdout);
+    assert.deepEqual(rows[0], ['kid', 'state', 'created', 'activated', 'retired']);
+    assert.equal(rows.length, 3);
+    const stored = readKeyRingFile(ringFile).keys;
+    const current = rows.find((row) => row[1] === 'current');
+    const next = rows.find((row) => row[1] === 'next');
+    assert.equal(current?.[0], stored.find((k) => k.state === 'current')?.kid);
+    assert.equal(next?.[0], stored.find((k) => k.state === 'next')?.kid);
+    assert.match(current?.[2] ?? '', ISO);
+    assert.match(current?.[3] ?? '', ISO);
+    assert.equal(current?.[4], '-');
+    assert.match(next?.[2] ?? '', ISO);
+    assert.deepEqual(next?.slice(3), ['-', '-']);
+  });
+
+  it('never prints private key material', async () => {
+    writeNewSecrets(env.DATA_DIR);
+    const list = await runCli('keys', ['list'], env);
+    const rotate = await runCli('keys', ['rotate'], env);
+    for (const key of readKeyRingFile(ringFile).keys) {
+      for (const output of [list.stdout, list.stderr, rotate.stdout, rotate.stderr]) {
+        assert.ok(!output.includes(key.jwk.d));
+      }
+    }
+  });
+
+  it('rotate makes the old next key current; list then shows three keys in their new states', async () => {
+    writeNewSecrets(env.DATA_DIR);
+    const before = readKeyRingFile(ringFile).keys;
+    const oldCurrent = before.find((k) => k.state === 'current')?.kid ?? '';
+    const oldNext = before.find((k) => k.state === 'next')?.kid ?? '';
+
+    const rotate = await runCli('keys', ['rotate'], env);
+    assert.equal(rotate.code, 0, rotate.stderr);
+    assert.match(rotate.stdout, new RegExp(`current key is now ${oldNext}`));
+    assert.match(rotate.stdout, /running instances pick it up within seconds/);
+    assert.match(rotate.stdout, /previous key keep working until they expire/);
+
+    const list = await runCli('keys', ['list'], env);
+    assert.equal(list.code, 0, list.stderr);
+    const rows = tableRows(list.stdout).slice(1);
+    assert.equal(rows.length, 3);
+    const stateOf = (kid: string) => rows.find((row) => row[0] === kid)?.[1];
+    assert.equal(stateOf(oldNext), 'current');
+    assert.equal(stateOf(oldCurrent), 'previous');
+    const newNext = rows.find((row) => row[1] === 'next')?.[0] ?? '';
+    assert.ok(newNext !== oldCurrent && newNext !== oldNext);
+    const previous = rows.find((row) => row[0] === oldCurrent);
+    assert.match(previous?.[4] ?? '', ISO, 'the previous key shows when it was retired');
+    assert.equal(modeOf(ringFile), 0o600);
+  });
+
+  it('init refuses to overwrite an existing ring and leaves it as it was', async () => {
+    writeNewSecrets(env.DATA_DIR);
+    const original = readFileSync(ringFile, 'utf8');
+    const init = await runCli('keys', ['init'], env);
+    assert.equal(init.code, 1);
+    assert.match(init.stderr, /already exists; refusing to overwrite/);
+    assert.ok(init.stderr.includes(ringFile));
+    assert.equal(readFileSync(ringFile, 'utf8'), original);
+  });
+
+  it('init creates a ring where the file is missing, with mode 0600', async () => {
+    writeNewSecrets(env.DATA_DIR);
+    rmSync(ringFile);
+    const refused = await runCli('keys', ['list'], env);
+    assert.equal(refused.code, 1);
+    assert.ok(refused.stderr.includes(ringFile), refused.stderr);
+    assert.match(refused.stderr, /pnpm keys init/);
+
+    const init = await runCli('keys', ['init'], env);
+    assert.equal(init.code, 0, init.stderr);
+    assert.match(init.stdout, /created .*jwt-keys\.json/);
+    assert.equal(modeOf(ringFile), 0o600);
+    assert.deepEqual(
+      readKeyRingFile(ringFile)
+        .keys.map((k) => k.state)
+        .sort(),
+      ['current', 'next'],
+    );
+    const list = await runCli('keys', ['list'], env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.equal(tableRows(list.stdout).length, 3);
+  });
+
+  it('init in a DATA_DIR without secrets points to `pnpm secrets init` and creates nothing', async () => {
+    const init = await runCli('keys', ['init'], env);
+    assert.equal(init.code, 1);
+    assert.match(init.stderr, /pnpm secrets init/);
+    assert.equal(existsSync(env.DATA_DIR), false);
+  });
+
+  it('rotate refuses a corrupt ring with a message naming the file, changing nothing', async () => {
+    mkdirSync(join(env.DATA_DIR, 'secrets'), { recursive: true });
+    writeFileSync(ringFile, 'not json');
+    const rotate = await runCli('keys', ['rotate'], env);
+    assert.equal(rotate.code, 1);
+    assert.ok(rotate.stderr.includes(ringFile), rotate.stderr);
+    assert.match(rotate.stderr, /corrupt/);
+    assert.equal(readFileSync(ringFile, 'utf8'), 'not json');
+  });
+
+  it('answers an unknown command with exit 1 and the usage text', async () => {
+    const result = await runCli('keys', ['remove'], env);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /unknown command "remove"/);
+    assert.match(result.stderr, /usage: pnpm keys <command>/);
+  });
+
+  it('answers a missing command, an extra argument or an unknown option with exit 1 and the usage text', async () => {
+    for (const args of [[], ['list', 'extra'], ['rotate', '--force']]) {
+      const result = await runCli('keys', args, env);
+      assert.equal(result.code, 1, `pnpm keys ${args.join(' ')}`);
+      assert.match(result.stderr, /usage: pnpm keys <command>/);
+    }
+  });
+
+  it('prints the usage on --help, exit 0, touching nothing', async () => {
+    const result = await runCli('keys', ['--help'], env);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /usage: pnpm keys <command>/);
+    assert.match(result.stdout, /list/);
+    assert.match(result.stdout, /rotate/);
+    assert.match(result.stdout, /init/);
+    assert.equal(existsSync(env.DATA_DIR), false);
+  });
+
+  it('reports a bad environment value in one line, exit 1', async () => {
+    writeNewSecrets(env.DATA_DIR);
+    const result = await runCli('keys', ['rotate'], { ...env, ACCESS_TOKEN_TTL: 'soon' });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^pnpm keys: ACCESS_TOKEN_TTL /);
+  });
+});

@@ -1,0 +1,378 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import fs, { mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it, mock } from 'node:test';
+import { calculateJwkThumbprint } from 'jose';
+import {
+  DataDirError,
+  jwkThumbprint,
+  KeyRing,
+  type KeyRingFile,
+  newKeyRingFile,
+  readKeyRingFile,
+  writeKeyRingFile,
+} from '../src/index.ts';
+
+const START = Date.UTC(2026, 0, 1);
+const RETIRE_AFTER_MS = 16 * 60_000;
+const HOUR = 3_600_000;
+
+/** A clock the test moves by hand. */
+function manualClock(start = START) {
+  let now = start;
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+const PUBLIC_MEMBERS = ['alg', 'crv', 'kid', 'kty', 'use', 'x'];
+/** Every private member a JWK may carry (RFC 7517/7518): none of them may reach the JWKS. */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+const modeOf = (path: string) => statSync(path).mode & 0o777;
+const stateOf = (ring: KeyRing, kid: string) => ring.list().find((k) => k.kid === kid)?.state;
+const kidIn = (ring: KeyRing, state: string) => ring.list().find((k) => k.state === state)?.kid ?? '';
+
+/** Asserts a DataDirError whose message names `file` (and matches `also`, when given). */
+const dataDirError = (file: string, also?: RegExp) => (error: unknown) => {
+  assert.ok(error instanceof DataDirError, `expected DataDirError, got ${String(error)}`);
+  assert.ok(error.message.includes(file), `message does not name ${file}: ${error.message}`);
+  if (also) assert.match(error.message, also);
+  return true;
+};
+
+describe('KeyRing', () => {
+  let root: string;
+  let n = 0;
+  let clock: ReturnType<typeof manualClock>;
+  let file: string;
+
+  /** A new ring file, written the way `writeNewSecrets` does, opened with the manual clock. */
+  const openNew = (options: { rotationIntervalMs?: number } = {}) => {
+    writeKeyRingFile(file, newKeyRingFile(clock.now()), { exclusive: true });
+    return openExisting(options);
+  };
+  const openExisting = (options: { rotationIntervalMs?: number } = {}) =>
+    KeyRing.open({ file, clock: clock.now, retireAfterMs: RETIRE_AFTER_MS, ...options });
+
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), 'authlab-key-ring-'));
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+  afterEach(() => mock.restoreAll());
+
+  const fresh = () => {
+    clock = manualClock();
+    const dir = join(root, `ring-${n++}`);
+    fs.mkdirSync(dir, { mode: 0o700 });
+    file = join(dir, 'jwt-keys.json');
+  };
+
+  it('names every key by its RFC 7638 JWK thumbprint', async () => {
+    fresh();
+    const ring = openNew();
+    ring.rotate();
+    const stored = readKeyRingFile(file).keys;
+    assert.equal(stored.length, 3);
+    for (const key of stored) {
+      const expected = await calculateJwkThumbprint({ kty: key.jwk.kty, crv: key.jwk.crv, x: key.jwk.x }, 'sha256');
+      assert.equal(key.kid, expected);
+      assert.equal(jwkThumbprint(key.jwk), expected);
+    }
+    for (const jwk of ring.jwks().keys) {
+      assert.equal(jwk.kid, await calculateJwkThumbprint(jwk, 'sha256'));
+    }
+  });
+
+  it('starts a new ring with one current key and one next key', () => {
+    fresh();
+    const ring = openNew();
+    const keys = ring.list();
+    assert.deepEqual(keys.map((k) => k.state).sort(), ['current', 'next']);
+    assert.notEqual(keys[0]?.kid, keys[1]?.kid);
+    assert.equal(ring.signingKey().kid, kidIn(ring, 'current'));
+    const current = keys.find((k) => k.state === 'current');
+    assert.equal(current?.activatedAt, START);
+  });
+
+  it('publishes current and next in the JWKS with only public members', () => {
+    fresh();
+    const ring = openNew();
+    const { keys } = ring.jwks();
+    assert.deepEqual(keys.map((k) => k.kid).sort(), [kidIn(ring, 'current'), kidIn(ring, 'next')].sort());
+    for (const jwk of keys) {
+      assert.deepEqual(Object.keys(jwk).sort(), PUBLIC_MEMBERS);
+      assert.equal(jwk.alg, 'EdDSA');
+      assert.equal(jwk.use, 'sig');
+      assert.equal(jwk.kty, 'OKP');
+      assert.equal(jwk.crv, 'Ed25519');
+      assert.match(jwk.x, /^[A-Za-z0-9_-]{43}$/);
+    }
+  });
+
+  it('never lets a private member into the JWKS, previous keys included', () => {
+    fresh();
+    const ring = openNew();
+    ring.rotate();
+    const published = ring.jwks();
+    assert.equal(published.keys.length, 3);
+    for (const jwk of published.keys) {
+      for (const name of Object.keys(jwk)) assert.ok(!PRIVATE_MEMBERS.includes(name), `JWKS carries ${name}`);
+    }
+    // Nor the private key material itself, under any name.
+    const text = JSON.stringify(published);
+    for (const key of readKeyRingFile(file).keys) assert.ok(!text.includes(key.jwk.d));
+  });
+
+  it('rotate() promotes next to current, demotes current to previous and adds a new next', () => {
+    fresh();
+    const ring = openNew();
+    const oldCurrent = kidIn(ring, 'current');
+    const oldNext = kidIn(ring, 'next');
+    clock.advance(HOUR);
+    ring.rotate();
+
+    assert.equal(stateOf(ring, oldNext), 'current');
+    assert.equal(stateOf(ring, oldCurrent), 'previous');
+    const newNext = kidIn(ring, 'next');
+    assert.ok(newNext && newNext !== oldCurrent && newNext !== oldNext);
+    assert.equal(ring.list().length, 3);
+    assert.equal(ring.signingKey().kid, oldNext);
+    const promoted = ring.list().find((k) => k.kid === oldNext);
+    assert.equal(promoted?.activatedAt, START + HOUR);
+    assert.equal(ring.list().find((k) => k.kid === oldCurrent)?.retiredAt, START + HOUR);
+    // The file holds the same ring, so other instances and `pnpm keys list` see it.
+    assert.deepEqual(
+      readKeyRingFile(file)
+        .keys.map((k) => `${k.kid}:${k.state}`)
+        .sort(),
+      ring
+        .list()
+        .map((k) => `${k.kid}:${k.state}`)
+        .sort(),
+    );
+  });
+
+  it('verifies a signature of the old current key after rotation until retireAfterMs has passed', () => {
+    fresh();
+    const ring = openNew();
+    const { kid, privateKey } = ring.signingKey();
+    const data = Buffer.from('a token signed just before rotation');
+    const signature = sign(null, data, privateKey);
+
+    ring.rotate();
+    const verifyNow = () => {
+      const key = ring.verificationKey(kid);
+      return key !== undefined && verify(null, data, key, signature);
+    };
+    assert.equal(verifyNow(), true);
+    assert.ok(ring.jwks().keys.some((k) => k.kid === kid));
+
+    clock.advance(RETIRE_AFTER_MS - 1);
+    assert.equal(verifyNow(), true);
+    assert.ok(ring.jwks().keys.some((k) => k.kid === kid));
+
+    clock.advance(1);
+    assert.equal(ring.verificationKey(kid), undefined);
+    assert.ok(!ring.jwks().keys.some((k) => k.kid === kid));
+    assert.equal(ring.jwks().keys.length, 2);
+  });
+
+  it('a second instance on the same file picks up a rotation by the first after its 5 s refresh window', () => {
+    fresh();
+    const first = openNew();
+    const second = openExisting();
+    const before = second.signingKey().kid; // starts the second instance's refresh window
+    const promoted = kidIn(first, 'next');
+
+    first.rotate();
+    clock.advance(4_999);
+    assert.equal(second.signingKey().kid, before, 'no file check inside the window');
+
+    clock.advance(1);
+    assert.equal(second.signingKey().kid, promoted);
+    assert.equal(stateOf(second, before), 'previous');
+    assert.deepEqual(
+      second
+        .jwks()
+        .keys.map((k) => k.kid)
+        .sort(),
+      first
+        .jwks()
+        .keys.map((k) => k.kid)
+        .sort(),
+    );
+  });
+
+  it('picks up a rotation by another instance even when the file keeps the same mtime', () => {
+    fresh();
+    const first = openNew();
+    // Pin the mtime, as two writes within one filesystem timestamp tick would.
+    utimesSync(file, 1_700_000_000, 1_700_000_000);
+    const second = openExisting();
+    const before = second.signingKey().kid;
+
+    first.rotate();
+    utimesSync(file, 1_700_000_000, 1_700_000_000);
+    clock.advance(5_000);
+    assert.notEqual(second.signingKey().kid, before);
+    assert.equal(second.signingKey().kid, kidIn(first, 'current'));
+  });
+
+  it('rotates automatically once current is older than rotationIntervalMs', () => {
+    fresh();
+    const ring = openNew({ rotationIntervalMs: 24 * HOUR });
+    const oldCurrent = ring.signingKey().kid;
+    const oldNext = kidIn(ring, 'next');
+
+    clock.advance(24 * HOUR - 1);
+    assert.equal(ring.signingKey().kid, oldCurrent, 'not due yet');
+
+    // Due now; the ring notices at its next check, at most 5 s later.
+    clock.advance(5_000);
+    assert.equal(ring.signingKey().kid, oldNext);
+    assert.equal(stateOf(ring, oldCurrent), 'previous');
+    assert.equal(readKeyRingFile(file).keys.find((k) => k.state === 'current')?.kid, oldNext);
+
+    // And not again until the new current is as old.
+    clock.advance(24 * HOUR - 1);
+    assert.equal(ring.signingKey().kid, oldNext);
+  });
+
+  it('keeps the file mode 0600 through manual and automatic rotation, leaving no temp file', () => {
+    fresh();
+    const ring = openNew({ rotationIntervalMs: HOUR });
+    assert.equal(modeOf(file), 0o600);
+    ring.rotate();
+    assert.equal(modeOf(file), 0o600);
+    clock.advance(HOUR);
+    ring.signingKey();
+    assert.equal(ring.list().filter((k) => k.state === 'previous').length, 1, 'the older previous key has expired');
+    assert.equal(modeOf(file), 0o600);
+    assert.deepEqual(readdirSync(join(file, '..')), ['jwt-keys.json']);
+  });
+
+  it('answers undefined for unknown, path-shaped and SQL-shaped kids, touching no file', () => {
+    fresh();
+    const ring = openNew();
+    ring.signingKey();
+    clock.advance(5_000); // past the refresh window, so any file check would really happen
+    const spies = ['readFileSync', 'statSync', 'existsSync', 'openSync', 'lstatSync', 'accessSync'].map((name) =>
+      mock.method(fs, name as 'statSync'),
+    );
+    syncBuiltinESMExports(); // so the ring's named imports see the spies too
+    try {
+      const unknownButWellFormed = jwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x: 'A'.repeat(43) });
+      for (const kid of [unknownButWellFormed, '../../etc/passwd', "' OR 1=1 --", '__proto__', 'constructor', '']) {
+        assert.equal(ring.verificationKey(kid), undefined, `kid ${JSON.stringify(kid)}`);
+      }
+      for (const spy of spies) assert.equal(spy.mock.callCount(), 0);
+      // The spies do see the ring's own file checks (so a zero above means something).
+      clock.advance(5_000);
+      ring.signingKey();
+      assert.ok(spies.some((spy) => spy.mock.callCount() > 0));
+    } finally {
+      mock.restoreAll();
+      syncBuiltinESMExports();
+    }
+  });
+
+  it('refuses to open a missing file with a DataDirError naming it', () => {
+    fresh();
+    assert.throws(() => openExisting(), dataDirError(file, /missing/));
+  });
+});
+
+describe('readKeyRingFile', () => {
+  let dir: string;
+  let file: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'authlab-key-ring-file-'));
+    file = join(dir, 'jwt-keys.json');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const valid = (): KeyRingFile => newKeyRingFile(START);
+  const write = (content: unknown) =>
+    writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content), { mode: 0o600 });
+
+  it('reads back a ring it wrote', () => {
+    const ring = valid();
+    write(ring);
+    assert.deepEqual(readKeyRingFile(file), ring);
+  });
+
+  it('throws a DataDirError naming the file when it is missing', () => {
+    rmSync(file, { force: true });
+    assert.throws(() => readKeyRingFile(file), dataDirError(file, /missing/));
+  });
+
+  it('throws a DataDirError naming the file when it is not JSON', () => {
+    for (const junk of ['', 'not json', '{"version":1,"keys":[', '\u0000\u0001']) {
+      write(junk);
+      assert.throws(() => readKeyRingFile(file), dataDirError(file, /corrupt/));
+    }
+  });
+
+  it('throws a DataDirError naming the file for a wrong version', () => {
+    for (const version of [2, 0, '1', undefined]) {
+      write({ ...valid(), version });
+      assert.throws(() => readKeyRingFile(file), dataDirError(file, /corrupt/));
+    }
+  });
+
+  it('throws a DataDirError naming the file for a ring without keys or of the wrong shape', () => {
+    for (const content of [{ version: 1, keys: [] }, { version: 1 }, [], null, 42]) {
+      write(content);
+      assert.throws(() => readKeyRingFile(file), dataDirError(file, /corrupt/));
+    }
+  });
+
+  it('throws a DataDirError naming the file for two current keys', () => {
+    const ring = valid();
+    write({ ...ring, keys: ring.keys.map((k) => ({ ...k, state: 'current', activatedAt: START })) });
+    assert.throws(() => readKeyRingFile(file), dataDirError(file, /corrupt/));
+  });
+
+  it('throws a DataDirError naming the file when a kid does not match its key', () => {
+    const ring = valid();
+    const [current, next] = ring.keys;
+    assert.ok(current && next);
+    write({
+      ...ring,
+      keys: [
+        { ...current, kid: next.kid },
+        { ...next, kid: current.kid },
+      ],
+    });
+    assert.throws(() => readKeyRingFile(file), dataDirError(file, /corrupt/));
+    const other = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
+    write({ ...ring, keys: [{ ...current, jwk: { ...current.jwk, x: other.x } }, next] });
+    assert.throws(() => readKeyRingFile(file), dataDirError(file, /corrupt/));
+  });
+
+  it('throws a DataDirError naming the file when x and kid were both replaced but d was not', () => {
+    const ring = valid();
+    const [current, next] = ring.keys;
+    assert.ok(current && next);
+    const other = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
+    const x = other.x ?? '';
+    const forged = { ...current, kid: jwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x }), jwk: { ...current.jwk, x } };
+    write({ ...ring, keys: [forged, next] });
+    assert.throws(() => readKeyRingFile(file), dataDirError(file, /does not match its private key/));
+  });
+
+  it('throws a DataDirError naming the file when a private key is not an Ed25519 key', () => {
+    const ring = valid();
+    const [current, next] = ring.keys;
+    assert.ok(current && next);
+    write({ ...ring, keys: [{ ...current, jwk: { ...current.jwk, d: 'AAAA' } }, next] });
+    assert.throws(() => readKeyRingFile(file), dataDirError(file, /corrupt/));
+  });
+});
