@@ -18,16 +18,29 @@ export interface Principal {
 export type BearerVerifier = (token: string) => Promise<Principal | null>;
 
 /** RFC 6750 §3: no error code when no credentials were sent, `invalid_token` when a bad one was. */
-const noCredentials = () =>
-  new HttpError(401, 'unauthenticated', 'send a session cookie or a Bearer token', {
-    'WWW-Authenticate': 'Bearer realm="authlab"',
-  });
-const invalidToken = () =>
+export const noCredentials = (description = 'send a session cookie or a Bearer token') =>
+  new HttpError(401, 'unauthenticated', description, { 'WWW-Authenticate': 'Bearer realm="authlab"' });
+export const invalidToken = () =>
   new HttpError(401, 'invalid_token', 'the access token is invalid, expired or revoked', {
     'WWW-Authenticate': 'Bearer realm="authlab", error="invalid_token"',
   });
 
-const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
+// RFC 7235 §2.1: the auth-scheme is case-insensitive (`bearer`, `BEARER`); the token is not.
+const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
+
+/**
+ * The Bearer token of the request: `null` when no Authorization header was sent; throws 401
+ * without an error code for another scheme (Basic, …), and `invalid_token` for a malformed Bearer
+ * credential (RFC 6750 §2.1 syntax). One parser for every route that takes a Bearer token.
+ */
+export function bearerToken(ctx: Context): string | null {
+  const header = ctx.get('Authorization');
+  if (header === '') return null;
+  if (!/^bearer\s/i.test(header)) throw noCredentials();
+  const match = BEARER.exec(header);
+  if (!match?.[1]) throw invalidToken();
+  return match[1];
+}
 
 /**
  * Authenticates an API request with any mode's credential. When a Bearer token and a cookie are
@@ -35,15 +48,11 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
  */
 export function requirePrincipal(deps: AppDeps, verifiers: BearerVerifier[]) {
   return async function authenticate(ctx: Context, next: Next): Promise<void> {
-    const header = ctx.get('Authorization');
+    const token = bearerToken(ctx);
     let principal: Principal | null = null;
-    if (header !== '') {
-      // Another scheme (Basic, …) is not a Bearer credential at all: challenge without an error code.
-      if (!/^bearer\s/i.test(header)) throw noCredentials();
-      const match = BEARER.exec(header);
-      if (!match?.[1]) throw invalidToken();
+    if (token !== null) {
       for (const verify of verifiers) {
-        principal = await verify(match[1]);
+        principal = await verify(token);
         if (principal) break;
       }
       if (!principal || principal.user.disabled) throw invalidToken();

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
 import { endEverything } from '../../api/logout-all.ts';
-import type { BearerVerifier } from '../../api/principal.ts';
+import { type BearerVerifier, bearerToken, noCredentials } from '../../api/principal.ts';
 import type { AppDeps } from '../../deps.ts';
 import { readBody } from '../../http/body.ts';
 import { HttpError, notFound } from '../../http/errors.ts';
@@ -18,12 +18,12 @@ const jwtLoginBody = loginBody
   })
   .strict();
 
-const refreshBody = z.object({ refresh_token: z.string().min(1).max(512).optional() }).strict();
+// No length cap here: a refresh token of any other shape is the same `invalid_grant` (RFC 6749
+// §5.2), refused by the token service without a store lookup; the body limit bounds the size.
+const refreshBody = z.object({ refresh_token: z.string().min(1).optional() }).strict();
 
 /** Path=/jwt: the browser sends it only to this mode's own endpoints, never to the API. */
 export const refreshCookieName = (secure: boolean) => (secure ? '__Secure-authlab.rt' : 'authlab.rt');
-
-const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /** RFC 6749 §5.1: token responses must not be cached. */
 function noStore(ctx: Context) {
@@ -78,13 +78,9 @@ export function jwtRouter(deps: AppDeps): Router {
 
   /** Requires an access token of this mode, still valid and not revoked. */
   const requireJwt = async (ctx: Context, next: Next) => {
-    const match = BEARER.exec(ctx.get('Authorization'));
-    if (!match?.[1]) {
-      throw new HttpError(401, 'unauthenticated', 'send an access token of the JWT mode', {
-        'WWW-Authenticate': 'Bearer realm="authlab"',
-      });
-    }
-    ctx.state.jwt = await deps.tokens.authenticate(match[1]);
+    const token = bearerToken(ctx);
+    if (token === null) throw noCredentials('send an access token of the JWT mode');
+    ctx.state.jwt = await deps.tokens.authenticate(token);
     await next();
   };
 
@@ -125,13 +121,15 @@ export function jwtRouter(deps: AppDeps): Router {
     let revoked = false;
     if (token) revoked = (await deps.tokens.logout(token)) !== null;
     // With only an access token (even one that has expired since), end that token's own family.
-    const bearer = BEARER.exec(ctx.get('Authorization'))?.[1];
-    if (!revoked && bearer) {
+    if (!revoked) {
       try {
+        const bearer = bearerToken(ctx);
+        if (bearer === null) throw invalidGrant();
         const { user, claims } = await deps.tokens.authenticate(bearer);
         await deps.tokens.revokeFamily(user.id, claims.sid, 'logout');
       } catch (error) {
-        if (!(error instanceof AuthError)) throw error;
+        // Logout never fails for a bad or missing credential: there is nothing of it to end.
+        if (!(error instanceof AuthError) && !(error instanceof HttpError)) throw error;
       }
     }
     if (ctx.cookies.get(cookieName)) setRefreshCookie(ctx, null);
