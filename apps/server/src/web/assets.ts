@@ -4,6 +4,7 @@ import Router from '@koa/router';
 const FILES: Record<string, string> = {
   'style.css': 'text/css; charset=utf-8',
   'me.js': 'text/javascript; charset=utf-8',
+  'jwt.js': 'text/javascript; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };
 

@@ -4,6 +4,7 @@ import type { AppDeps } from '../deps.ts';
 import { sessionUser } from '../modes/session/session-middleware.ts';
 import { sessionView } from '../views.ts';
 import { html, page } from './html.ts';
+import { jwtPlayground } from './jwt-page.ts';
 import { describeUserAgent } from './user-agent.ts';
 
 const LOGIN_ERRORS: Record<string, string> = {
@@ -23,6 +24,10 @@ interface Mode {
   cost: string;
   /** Where to try it; none yet for a mode whose routes have not landed. */
   start?: { href: string; label: string };
+  /** Where `start` points instead for someone already signed in with a session. */
+  signedIn?: { href: string; label: string };
+  /** A second, quieter link. */
+  more?: { href: string; label: string };
 }
 
 const MODES: Mode[] = [
@@ -34,6 +39,7 @@ const MODES: Mode[] = [
     good: 'Browser apps on one site. Logout and revocation are instant: delete the record.',
     cost: 'A store lookup per request; cookies need CSRF defence (SameSite plus an origin check).',
     start: { href: '/login', label: 'Sign in with a session' },
+    signedIn: { href: '/me', label: 'See your session' },
   },
   {
     id: 'jwt',
@@ -42,6 +48,8 @@ const MODES: Mode[] = [
     what: 'A short-lived signed access token (EdDSA) and an opaque refresh token that rotates on every use.',
     good: 'APIs called by native apps, CLIs and other services; verification needs only a public key.',
     cost: 'Revocation needs a deny-list or short lifetimes; refresh-token reuse must revoke the family.',
+    start: { href: '/jwt', label: 'Open the JWT playground' },
+    more: { href: '/.well-known/jwks.json', label: 'Public keys (JWKS)' },
   },
   {
     id: 'oidc',
@@ -52,6 +60,14 @@ const MODES: Mode[] = [
     cost: 'More moving parts: redirects, discovery, consent, key rotation at the provider.',
   },
 ];
+
+function modeLinks(mode: Mode, signedIn: boolean) {
+  const start = signedIn && mode.signedIn ? mode.signedIn : mode.start;
+  if (!start) return html`<span class="soon">Coming with the next milestone</span>`;
+  return html`<a class="button" href="${start.href}">${start.label}</a>${
+    mode.more ? html` <a class="more" href="${mode.more.href}">${mode.more.label}</a>` : ''
+  }`;
+}
 
 function noStore(ctx: Context) {
   ctx.set('Cache-Control', 'no-store');
@@ -103,16 +119,19 @@ export function pagesRouter(deps: AppDeps): Router {
       <dt>Good for</dt><dd>${mode.good}</dd>
       <dt>Costs</dt><dd>${mode.cost}</dd>
     </dl>
-    <p class="links">${
-      mode.start
-        ? found
-          ? html`<a class="button" href="/me">See your session</a>`
-          : html`<a class="button" href="${mode.start.href}">${mode.start.label}</a>`
-        : html`<span class="soon">Coming with the next milestone</span>`
-    }</p>
+    <p class="links">${modeLinks(mode, found !== null)}</p>
   </article>`,
   )}
 </section>`,
+    );
+  });
+
+  router.get('/jwt', async (ctx) => {
+    const found = await sessionUser(ctx, deps);
+    noStore(ctx);
+    ctx.body = page(
+      { title: 'JWT playground', signedInAs: found?.user.email, current: '/jwt', scripts: ['/assets/jwt.js'] },
+      jwtPlayground(),
     );
   });
 
