@@ -9,6 +9,10 @@ import { originCheck } from './http/origin-check.ts';
 import { requestLog } from './http/request-log.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { jwtBearerVerifier, jwtRouter } from './modes/jwt/router.ts';
+import { oidcBearerVerifier } from './modes/oidc/bearer.ts';
+import { oidcEndpoints } from './modes/oidc/clients.ts';
+import { interactionRouter } from './modes/oidc/interactions.ts';
+import { ProviderHost } from './modes/oidc/provider-host.ts';
 import { sessionRouter } from './modes/session/router.ts';
 import { markSecureConnection, sessionMiddleware } from './modes/session/session-middleware.ts';
 import { assetsRouter } from './web/assets.ts';
@@ -61,6 +65,12 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   const health = healthRouter(deps);
   app.use(health.routes());
   app.use(health.allowedMethods());
+  // oidc-provider reads its own request bodies (and refuses pre-parsed ones with a warning);
+  // only our interaction pages under /oidc take forms through the shared parser.
+  app.use(async (ctx, next) => {
+    if (ctx.path.startsWith('/oidc/') && !ctx.path.startsWith('/oidc/interaction/')) ctx.disableBodyParser = true;
+    await next();
+  });
   app.use(
     bodyParser({
       enableTypes: ['json', 'form'],
@@ -71,15 +81,37 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   );
   app.use(sessionMiddleware(app, deps));
 
+  const endpoints = oidcEndpoints(config.publicUrl);
+  const provider = new ProviderHost(
+    deps.oidcKeyRing,
+    {
+      endpoints,
+      store: deps.store,
+      clock: deps.clock,
+      cookieKeys: deps.secrets.sessionKeys,
+      webClientSecret: deps.secrets.oidcWebClientSecret,
+      accessTokenTtlSec: config.jwt.accessTokenTtlSec,
+      refreshTokenTtlSec: Math.floor(config.jwt.refreshAbsoluteTtlMs / 1000),
+    },
+    { proxy: config.trustProxy > 0 },
+  );
+  const verifiers = options.bearerVerifiers ?? [
+    jwtBearerVerifier(deps),
+    oidcBearerVerifier(deps, deps.oidcKeyRing, endpoints),
+  ];
+
   for (const router of [
     assetsRouter(),
     pagesRouter(deps),
     sessionRouter(deps),
     jwtRouter(deps),
-    apiRouter(deps, options.bearerVerifiers ?? [jwtBearerVerifier(deps)]),
+    interactionRouter(deps, provider),
+    apiRouter(deps, verifiers),
   ]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
+  // The provider last: our own interaction routes above take precedence under /oidc.
+  app.use(provider.middleware());
   return app;
 }

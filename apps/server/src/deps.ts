@@ -12,6 +12,8 @@ export interface AppDeps {
   keyRing: KeyRing;
   /** The JWT mode: refresh families, access tokens, revocation. */
   tokens: TokenService;
+  /** The OpenID Provider's signing keys (ID tokens, OIDC access tokens). */
+  oidcKeyRing: KeyRing;
   secrets: Secrets;
   logger: Logger;
   clock: Clock;

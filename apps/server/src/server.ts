@@ -104,9 +104,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     { issuer: config.publicUrl, audience: `${config.publicUrl}/api`, ttlSec: config.jwt.accessTokenTtlSec },
     clock,
   );
+  const oidcKeyRing = KeyRing.open({
+    file: secrets.oidcKeyRingFile,
+    clock,
+    // ID tokens live an hour: a retired provider key verifies that long, plus tolerance.
+    retireAfterMs: 3_600_000 + 60_000,
+    rotationIntervalMs: config.jwt.keyRotationIntervalMs,
+  });
   const deps: AppDeps = {
     config,
     store,
+    oidcKeyRing,
     authenticator: new Authenticator({ users: store.users, hasher, limiter }),
     keyRing,
     tokens: new TokenService({

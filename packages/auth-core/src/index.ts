@@ -35,4 +35,4 @@ export {
   PasswordHasher,
   type VerifyResult,
 } from './passwords.ts';
-export { jwtKeyRingPath, loadSecrets, type Secrets, writeNewSecrets } from './secrets.ts';
+export { jwtKeyRingPath, loadSecrets, oidcKeyRingPath, type Secrets, writeNewSecrets } from './secrets.ts';

@@ -167,6 +167,7 @@ export class KeyRing {
   readonly #options: KeyRingOptions;
   #keys = new Map<string, LoadedKey>();
   #current!: LoadedKey;
+  #revision = 0;
   /** inode, size and mtime of the file last loaded: mtime alone repeats for writes in the same tick. */
   #fileVersion = '';
   #checkedAt = 0;
@@ -203,6 +204,25 @@ export class KeyRing {
     }
     this.#keys = keys;
     this.#current = [...keys.values()].find((k) => k.stored.state === 'current') as LoadedKey;
+    this.#revision++;
+  }
+
+  /** Changes whenever the keys in memory change (a reload or a rotation). */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /**
+   * The private JWKs for a signer that takes a whole key set (oidc-provider): current first, since
+   * such signers use the first key that matches the algorithm, then next and usable previous keys.
+   * Never serve this: it holds private members.
+   */
+  privateJwks(): Array<StoredKey['jwk'] & { kid: string; alg: 'EdDSA'; use: 'sig' }> {
+    const order: Record<KeyState, number> = { current: 0, next: 1, previous: 2 };
+    return [...this.#keys.values()]
+      .filter((k) => this.#usable(k.stored))
+      .sort((a, b) => order[a.stored.state] - order[b.stored.state])
+      .map(({ stored }) => ({ ...stored.jwk, kid: stored.kid, alg: 'EdDSA', use: 'sig' }));
   }
 
   /**

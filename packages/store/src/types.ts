@@ -132,12 +132,59 @@ export interface RefreshTokenRepository {
   getRevokedBefore(userId: string): Promise<number>;
 }
 
+/**
+ * One stored object of the OpenID Provider (oidc-provider's adapter payloads: codes, refresh
+ * tokens, grants, sessions, interactions, …), kept opaque here. `id` is the provider's id; for
+ * bearer values (codes, refresh tokens) the caller passes a hash, never the value itself.
+ */
+export interface OidcRecord {
+  payload: Record<string, unknown>;
+  /** ms; the record is gone for every read at or after this time (the injected clock decides). */
+  expiresAt: number;
+  /** ms when consumed, or null. */
+  consumedAt: number | null;
+}
+
+/** Secondary keys a record can be found or revoked by. */
+export interface OidcIndex {
+  grantId?: string;
+  uid?: string;
+  userCode?: string;
+  /** Only on Grant records: lets "sign out everywhere" find every grant of an account. */
+  accountId?: string;
+}
+
+export type ConsumeOutcome =
+  | { outcome: 'consumed'; record: OidcRecord }
+  /** Someone consumed it before: a replay (the caller revokes the grant). */
+  | { outcome: 'already_consumed'; record: OidcRecord }
+  | { outcome: 'missing' };
+
+export interface OidcRepository {
+  upsert(model: string, id: string, record: OidcRecord, index: OidcIndex): Promise<void>;
+  /** null when absent or expired at the store's clock. */
+  find(model: string, id: string): Promise<OidcRecord | null>;
+  findByUid(model: string, uid: string): Promise<{ id: string; record: OidcRecord } | null>;
+  findByUserCode(model: string, userCode: string): Promise<{ id: string; record: OidcRecord } | null>;
+  /**
+   * Atomic check-and-set: marks the record consumed unless it already was. Of any number of
+   * concurrent calls for one id exactly one sees `consumed`.
+   */
+  consume(model: string, id: string, now: number): Promise<ConsumeOutcome>;
+  destroy(model: string, id: string): Promise<void>;
+  /** Destroys every record (any model) indexed with this grant id. */
+  revokeByGrantId(grantId: string): Promise<void>;
+  /** Grant ids of the account's live Grant records. */
+  grantIdsOfAccount(accountId: string): Promise<string[]>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'redis';
   readonly users: UserRepository;
   readonly notes: NoteRepository;
   readonly sessions: SessionRepository;
   readonly refreshTokens: RefreshTokenRepository;
+  readonly oidc: OidcRepository;
   /** Resolves when the store answers; rejects with `StoreUnavailableError` otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import type { Clock, OidcRepository } from '@authlab/store';
+import { errors } from 'oidc-provider';
+
+/** Models whose ids are bearer values: stored only as their SHA-256, like every other token here. */
+const BEARER_MODELS = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'ClientCredentials',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'InitialAccessToken',
+  'RegistrationAccessToken',
+]);
+
+/** What the provider must not keep forever when it gives no lifetime. */
+const DEFAULT_TTL_SEC = 14 * 24 * 3600;
+
+/**
+ * oidc-provider's adapter over the project's store (SQLite or Redis), so provider state lives
+ * beside everything else and survives restarts.
+ *
+ * `consume` is the guard against two concurrent redemptions of one authorization code or refresh
+ * token: the provider checks `consumed` and then consumes, so between those steps a second
+ * request could pass the check too. Here the store's atomic check-and-set decides; the loser gets
+ * `invalid_grant` and the grant (with everything issued from it) is revoked (RFC 6749 §4.1.2,
+ * RFC 9700 §4.14.2).
+ */
+export function storeAdapterFactory(oidc: OidcRepository, clock: Clock) {
+  return class StoreAdapter {
+    readonly name: string;
+
+    constructor(name: string) {
+      this.name = name;
+    }
+
+    #key(id: string): string {
+      return BEARER_MODELS.has(this.name) ? createHash('sha256').update(id).digest('base64url') : id;
+    }
+
+    async upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void> {
+      const grantId = this.name === 'Grant' ? id : (payload.grantId as string | undefined);
+      await oidc.upsert(
+        this.name,
+        this.#key(id),
+        { payload, expiresAt: clock() + (expiresIn ?? DEFAULT_TTL_SEC) * 1000, consumedAt: null },
+        {
+          ...(grantId ? { grantId } : {}),
+          ...(typeof payload.uid === 'string' ? { uid: payload.uid } : {}),
+          ...(typeof payload.userCode === 'string' ? { userCode: payload.userCode } : {}),
+          ...(this.name === 'Grant' && typeof payload.accountId === 'string' ? { accountId: payload.accountId } : {}),
+        },
+      );
+    }
+
+    async find(id: string): Promise<Record<string, unknown> | undefined> {
+      const record = await oidc.find(this.name, this.#key(id));
+      if (!record) return undefined;
+      return record.consumedAt === null
+        ? record.payload
+        : { ...record.payload, consumed: Math.floor(record.consumedAt / 1000) };
+    }
+
+    async findByUid(uid: string): Promise<Record<string, unknown> | undefined> {
+      return (await oidc.findByUid(this.name, uid))?.record.payload;
+    }
+
+    async findByUserCode(userCode: string): Promise<Record<string, unknown> | undefined> {
+      return (await oidc.findByUserCode(this.name, userCode))?.record.payload;
+    }
+
+    async consume(id: string): Promise<void> {
+      const result = await oidc.consume(this.name, this.#key(id), clock());
+      if (result.outcome === 'consumed') return;
+      if (result.outcome === 'already_consumed') {
+        const grantId = result.record.payload.grantId;
+        if (typeof grantId === 'string') await oidc.revokeByGrantId(grantId);
+        throw new errors.InvalidGrant(`${this.name === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
+      }
+      throw new errors.InvalidGrant('grant not found or expired');
+    }
+
+    async destroy(id: string): Promise<void> {
+      await oidc.destroy(this.name, this.#key(id));
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await oidc.revokeByGrantId(grantId);
+    }
+  };
+}

@@ -1,0 +1,55 @@
+import type { ClientMetadata } from 'oidc-provider';
+
+export interface OidcEndpoints {
+  /** `PUBLIC_URL/oidc` */
+  issuer: string;
+  /** `PUBLIC_URL/api`: the one resource server (RFC 8707) the provider issues access tokens for. */
+  apiResource: string;
+  publicUrl: string;
+}
+
+export const oidcEndpoints = (publicUrl: string): OidcEndpoints => ({
+  issuer: `${publicUrl}/oidc`,
+  apiResource: `${publicUrl}/api`,
+  publicUrl,
+});
+
+export const DESKTOP_CLIENT_ID = 'authlab-desktop';
+export const WEB_CLIENT_ID = 'authlab-web';
+export const WEB_CALLBACK_PATH = '/session/oidc/callback';
+
+/**
+ * The registered clients, built from configuration and secrets (never hard-coded in handlers).
+ *
+ * - `authlab-desktop`: a public native client (RFC 8252). Loopback IP-literal redirects only; the
+ *   provider accepts any port on them (§7.3). `localhost` is not registered (§8.3: it can resolve
+ *   to something else).
+ * - `authlab-web`: the server's own confidential client, for federated sign-in to the session mode.
+ */
+export function registeredClients(endpoints: OidcEndpoints, webClientSecret: string): ClientMetadata[] {
+  return [
+    {
+      client_id: DESKTOP_CLIENT_ID,
+      client_name: 'authlab desktop',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: ['http://127.0.0.1/callback', 'http://[::1]/callback'],
+      post_logout_redirect_uris: ['http://127.0.0.1/signed-out', 'http://[::1]/signed-out'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'EdDSA',
+    },
+    {
+      client_id: WEB_CLIENT_ID,
+      client_name: 'authlab (federated sign-in)',
+      client_secret: webClientSecret,
+      application_type: 'web',
+      token_endpoint_auth_method: 'client_secret_basic',
+      redirect_uris: [`${endpoints.publicUrl}${WEB_CALLBACK_PATH}`],
+      post_logout_redirect_uris: [`${endpoints.publicUrl}/`],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'EdDSA',
+    },
+  ];
+}

@@ -1,0 +1,96 @@
+import type { Clock, Store } from '@authlab/store';
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import { storeAdapterFactory } from './adapter.ts';
+import { type OidcEndpoints, registeredClients } from './clients.ts';
+import { logoutSource, postLogoutSuccessSource, renderError } from './provider-pages.ts';
+
+export interface ProviderSettings {
+  endpoints: OidcEndpoints;
+  store: Store;
+  clock: Clock;
+  /** Private Ed25519 JWKs, current first (the provider signs with the first matching key). */
+  jwks: Array<Record<string, unknown>>;
+  cookieKeys: string[];
+  webClientSecret: string;
+  accessTokenTtlSec: number;
+  refreshTokenTtlSec: number;
+}
+
+/**
+ * Every policy choice of the OpenID Provider, with its reason, in one place (the way
+ * oidc-provider's own defaults are documented).
+ */
+export function providerConfiguration(s: ProviderSettings): Configuration {
+  const api = s.endpoints.apiResource;
+  return {
+    adapter: storeAdapterFactory(s.store.oidc, s.clock),
+    clients: registeredClients(s.endpoints, s.webClientSecret),
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'EdDSA',
+    },
+    jwks: { keys: s.jwks as never },
+    cookies: { keys: s.cookieKeys },
+    // RFC 9700 §2.1.2: only the authorization code flow; no implicit or hybrid response types.
+    responseTypes: ['code'],
+    // RFC 9700 §2.1.1: PKCE for every client; oidc-provider supports only S256 (no `plain`).
+    pkce: { required: () => true },
+    scopes: ['openid', 'offline_access', 'email', 'api'],
+    claims: { openid: ['sub'], email: ['email', 'email_verified'] },
+    enabledJWA: { idTokenSigningAlgValues: ['EdDSA'] },
+    features: {
+      // Our own login and consent pages, backed by the shared user store (never the dev pages).
+      devInteractions: { enabled: false },
+      // RFC 7009.
+      revocation: { enabled: true },
+      // OpenID Connect RP-Initiated Logout, only to registered post-logout URIs.
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      // RFC 8707: access tokens for the API are JWTs with the API as audience.
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => api,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx: KoaContextWithOIDC, resource: string) => {
+          if (resource !== api) throw new errors.InvalidTarget();
+          return {
+            scope: 'api',
+            audience: api,
+            accessTokenTTL: s.accessTokenTtlSec,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'EdDSA' } },
+          };
+        },
+      },
+    },
+    // The grant id travels in the access token so the API can refuse one whose grant was revoked.
+    extraTokenClaims: async (_ctx, token) =>
+      token.kind === 'AccessToken' && 'grantId' in token && token.grantId ? { gid: token.grantId } : undefined,
+    interactions: { url: async (_ctx, interaction) => `/oidc/interaction/${interaction.uid}` },
+    findAccount: async (_ctx, sub) => {
+      const user = await s.store.users.findById(sub);
+      if (!user || user.disabled) return undefined;
+      return {
+        accountId: user.id,
+        claims: async () => ({ sub: user.id, email: user.email, email_verified: true }),
+      };
+    },
+    // Refresh tokens only for `offline_access`, rotated on every use; a replayed one revokes the
+    // grant (the provider's rule, made race-free by the adapter's atomic consume).
+    issueRefreshToken: async (_ctx, client, code) =>
+      client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    rotateRefreshToken: true,
+    ttl: {
+      // Short-lived, single use (RFC 6749 §4.1.2 recommends at most 10 minutes; we take 60 s).
+      AuthorizationCode: 60,
+      AccessToken: s.accessTokenTtlSec,
+      IdToken: 3600,
+      RefreshToken: s.refreshTokenTtlSec,
+      Grant: s.refreshTokenTtlSec,
+      Interaction: 600,
+      Session: 14 * 24 * 3600,
+    },
+    renderError,
+  };
+}

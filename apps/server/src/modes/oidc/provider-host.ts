@@ -1,0 +1,51 @@
+import type { KeyRing } from '@authlab/auth-core';
+import type { Middleware } from 'koa';
+import mount from 'koa-mount';
+import Provider from 'oidc-provider';
+import { type ProviderSettings, providerConfiguration } from './configuration.ts';
+
+/**
+ * Owns the mounted OpenID Provider. oidc-provider fixes its keys when it is built and signs with
+ * the first key that matches, so a key rotation (here, or on another instance through the shared
+ * ring file) builds a new provider with the new current key first; the ring is checked at most
+ * every few seconds, so every instance follows within that window.
+ */
+export class ProviderHost {
+  readonly #ring: KeyRing;
+  readonly #settings: Omit<ProviderSettings, 'jwks'>;
+  readonly #proxy: boolean;
+  #provider!: Provider;
+  #mounted!: Middleware;
+  #revision = -1;
+
+  constructor(ring: KeyRing, settings: Omit<ProviderSettings, 'jwks'>, options: { proxy: boolean }) {
+    this.#ring = ring;
+    this.#settings = settings;
+    this.#proxy = options.proxy;
+    this.current();
+  }
+
+  /** The provider for the ring's current keys (rebuilt after a rotation). */
+  current(): Provider {
+    this.#ring.refresh();
+    if (this.#ring.revision !== this.#revision) {
+      const provider = new Provider(
+        this.#settings.endpoints.issuer,
+        providerConfiguration({ ...this.#settings, jwks: this.#ring.privateJwks() }),
+      );
+      provider.proxy = this.#proxy;
+      this.#provider = provider;
+      this.#mounted = mount('/oidc', provider as unknown as Parameters<typeof mount>[1]) as Middleware;
+      this.#revision = this.#ring.revision;
+    }
+    return this.#provider;
+  }
+
+  /** Koa middleware serving `/oidc/*` with the current provider. */
+  middleware(): Middleware {
+    return (ctx, next) => {
+      this.current();
+      return this.#mounted(ctx, next);
+    };
+  }
+}

@@ -1,0 +1,79 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { type Client, DEMO_PASSWORD } from './server.ts';
+
+export const DESKTOP = 'authlab-desktop';
+
+export function pkcePair() {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  return { verifier, challenge };
+}
+
+export interface AuthorizeOptions {
+  redirectUri?: string;
+  scope?: string;
+  resource?: string;
+  challenge?: string;
+  extra?: Record<string, string>;
+  email?: string;
+  password?: string;
+}
+
+/**
+ * Drives the provider like a browser without JavaScript would (the HTTP client keeps cookies):
+ * authorization request → login form → consent → the redirect to the client's loopback URI.
+ * Resolves to the final redirect's parameters (code, state, iss or error).
+ */
+export async function authorize(browser: Client, options: AuthorizeOptions = {}) {
+  const pkce = pkcePair();
+  const state = randomBytes(16).toString('base64url');
+  const redirectUri = options.redirectUri ?? 'http://127.0.0.1:53682/callback';
+  const params = new URLSearchParams({
+    client_id: DESKTOP,
+    response_type: 'code',
+    redirect_uri: redirectUri,
+    scope: options.scope ?? 'openid email offline_access api',
+    state,
+    code_challenge: options.challenge ?? pkce.challenge,
+    code_challenge_method: 'S256',
+    ...(options.resource ? { resource: options.resource } : {}),
+    ...(options.extra ?? {}),
+  });
+  // OpenID Connect Core §11: offline_access is honoured only with prompt=consent.
+  if (options.extra?.prompt === undefined && (params.get('scope') ?? '').includes('offline_access')) {
+    params.set('prompt', 'consent');
+  }
+  let response = await browser.request(`/oidc/auth?${params}`);
+  const seen: string[] = [];
+  for (let hop = 0; hop < 10; hop++) {
+    const location = response.headers.get('location');
+    if (!location) break;
+    const url = new URL(location, browser.base);
+    seen.push(url.toString());
+    if (url.toString().startsWith(redirectUri.split('?')[0] ?? redirectUri) && !url.pathname.startsWith('/oidc')) {
+      return { url, state, verifier: pkce.verifier, redirectUri, seen, params: url.searchParams };
+    }
+    if (url.pathname.startsWith('/oidc/interaction/')) {
+      const page = await browser.request(url.pathname);
+      const html = await page.text();
+      const uid = url.pathname.split('/')[3] ?? '';
+      if (html.includes('name="password"')) {
+        response = await browser.request(`/oidc/interaction/${uid}/login`, {
+          method: 'POST',
+          form: { email: options.email ?? 'alice@example.com', password: options.password ?? DEMO_PASSWORD },
+        });
+      } else {
+        response = await browser.request(`/oidc/interaction/${uid}/confirm`, { method: 'POST', form: {} });
+      }
+      continue;
+    }
+    response = await browser.request(url.pathname + url.search);
+  }
+  const body = await response.text();
+  return { url: null, state, verifier: pkce.verifier, redirectUri, seen, status: response.status, body, params: null };
+}
+
+/** POST to the token endpoint as the public native client. */
+export async function tokenRequest(client: Client, form: Record<string, string>) {
+  return client.json('/oidc/token', { method: 'POST', form: { client_id: DESKTOP, ...form } });
+}
