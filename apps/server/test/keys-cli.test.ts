@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { jwtKeyRingPath, readKeyRingFile, writeNewSecrets } from '@authlab/auth-core';
+import { jwtKeyRingPath, oidcKeyRingPath, readKeyRingFile, writeNewSecrets } from '@authlab/auth-core';
 
 interface CliResult {
   code: number | null;
@@ -111,6 +111,27 @@ describe('pnpm keys', () => {
     const previous = rows.find((row) => row[0] === oldCurrent);
     assert.match(previous?.[4] ?? '', ISO, 'the previous key shows when it was retired');
     assert.equal(modeOf(ringFile), 0o600);
+  });
+
+  it('rotates the OpenID Provider ring with --ring oidc and leaves the JWT ring alone', async () => {
+    writeNewSecrets(env.DATA_DIR);
+    const oidcFile = oidcKeyRingPath(env.DATA_DIR);
+    const jwtBefore = readFileSync(ringFile, 'utf8');
+    const oldNext = readKeyRingFile(oidcFile).keys.find((k) => k.state === 'next')?.kid ?? '';
+
+    const rotate = await runCli('keys', ['rotate', '--ring', 'oidc'], env);
+    assert.equal(rotate.code, 0, rotate.stderr);
+    assert.match(rotate.stdout, new RegExp(`current key is now ${oldNext}`));
+    assert.match(rotate.stdout, /ID tokens: 1 h/);
+    assert.equal(readKeyRingFile(oidcFile).keys.find((k) => k.state === 'current')?.kid, oldNext);
+    assert.equal(readFileSync(ringFile, 'utf8'), jwtBefore, 'the JWT ring is untouched');
+
+    const list = await runCli('keys', ['list', '--ring', 'oidc'], env);
+    assert.equal(tableRows(list.stdout).slice(1).length, 3);
+
+    const bad = await runCli('keys', ['list', '--ring', 'saml'], env);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--ring takes jwt or oidc/);
   });
 
   it('init refuses to overwrite an existing ring and leaves it as it was', async () => {

@@ -1,6 +1,7 @@
 /**
- * `pnpm keys <command>`: the JWT mode's signing-key ring in DATA_DIR/secrets/jwt-keys.json, shared
- * by every instance.
+ * `pnpm keys <command> [--ring jwt|oidc]`: a signing-key ring, shared by every instance: the JWT
+ * mode's (DATA_DIR/secrets/jwt-keys.json, the default) or the OpenID Provider's
+ * (DATA_DIR/secrets/oidc-keys.json).
  *
  *   pnpm keys list     every key: kid, state, created, activated, retired
  *   pnpm keys rotate   next → current → previous, and a new next
@@ -14,12 +15,13 @@ import {
   jwtKeyRingPath,
   KeyRing,
   newKeyRingFile,
+  oidcKeyRingPath,
   readKeyRingFile,
   writeKeyRingFile,
 } from '@authlab/auth-core';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 
-const USAGE = `usage: pnpm keys <command>
+const USAGE = `usage: pnpm keys <command> [--ring jwt|oidc]
 
 commands:
   list     every key of the ring: kid, state (next, current, previous), created, activated, retired
@@ -27,6 +29,9 @@ commands:
            and add a new next; nobody is signed out
   init     create a ring where DATA_DIR/secrets/jwt-keys.json is missing (a DATA_DIR made before
            the JWT mode existed); never overwrites
+
+--ring     jwt (default): the JWT mode's access-token keys; oidc: the OpenID Provider's keys (ID
+           tokens and its access tokens; every instance rebuilds its provider within seconds)
 
 environment: the server's own (DATA_DIR, default .data; ACCESS_TOKEN_TTL;
 JWT_KEY_ROTATION_INTERVAL, default 90d, for the automatic rotation the server does itself)
@@ -58,20 +63,25 @@ function printTable(rows: string[][]): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-/** Opened as the server opens it: a retired key verifies for the access-token lifetime plus a minute. */
-function openRing(config: Config, file: string): KeyRing {
+type Ring = 'jwt' | 'oidc';
+
+/**
+ * Opened as the server opens it: a retired key verifies for the lifetime of what it signed plus a
+ * minute (access tokens for the JWT ring; ID tokens, an hour, for the provider's ring).
+ */
+function openRing(config: Config, file: string, ring: Ring): KeyRing {
   return KeyRing.open({
     file,
     clock: Date.now,
-    retireAfterMs: config.jwt.accessTokenTtlSec * 1000 + 60_000,
+    retireAfterMs: ring === 'oidc' ? 3_600_000 + 60_000 : config.jwt.accessTokenTtlSec * 1000 + 60_000,
     rotationIntervalMs: config.jwt.keyRotationIntervalMs,
   });
 }
 
 const STATE_ORDER: Record<string, number> = { current: 0, next: 1, previous: 2 };
 
-function list(config: Config, file: string): void {
-  const keys = openRing(config, file)
+function list(config: Config, file: string, ring: Ring): void {
+  const keys = openRing(config, file, ring)
     .list()
     .sort((a, b) => (STATE_ORDER[a.state] ?? 3) - (STATE_ORDER[b.state] ?? 3) || b.createdAt - a.createdAt);
   printTable([
@@ -80,16 +90,16 @@ function list(config: Config, file: string): void {
   ]);
 }
 
-function rotate(config: Config, file: string): void {
-  const ring = openRing(config, file);
+function rotate(config: Config, file: string, which: Ring): void {
+  const ring = openRing(config, file, which);
   const before = ring.list().find((k) => k.state === 'current')?.kid;
   ring.rotate();
   const current = ring.list().find((k) => k.state === 'current')?.kid;
-  const ttl = config.jwt.accessTokenTtlSec;
+  const lifetime = which === 'oidc' ? 'ID tokens: 1 h' : `ACCESS_TOKEN_TTL, ${config.jwt.accessTokenTtlSec} s`;
   process.stdout.write(
     `rotated ${file}\ncurrent key is now ${current} (was ${before})\n` +
       'running instances pick it up within seconds (they re-read the file at most every 5 s); ' +
-      `tokens signed by the previous key keep working until they expire (ACCESS_TOKEN_TTL, ${ttl} s), ` +
+      `tokens signed by the previous key keep working until they expire (${lifetime}), ` +
       'so nobody is signed out\n',
   );
 }
@@ -122,7 +132,11 @@ function init(file: string): void {
 
 function parse(argv: string[]) {
   try {
-    return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+    return parseArgs({
+      args: argv,
+      options: { help: { type: 'boolean', short: 'h' }, ring: { type: 'string', default: 'jwt' } },
+      allowPositionals: true,
+    });
   } catch (error) {
     throw new CliError((error as Error).message, { usage: true });
   }
@@ -139,10 +153,14 @@ function main(argv: string[]): void {
   if (!COMMANDS.has(command)) throw new CliError(`unknown command "${command}"`, { usage: true });
   if (extra.length > 0) throw new CliError(`${command} takes no arguments (got "${extra.join(' ')}")`, { usage: true });
 
+  const ring = values.ring;
+  if (ring !== 'jwt' && ring !== 'oidc')
+    throw new CliError(`--ring takes jwt or oidc (got "${ring}")`, { usage: true });
+
   const config = loadConfig(process.env);
-  const file = jwtKeyRingPath(config.dataDir);
-  if (command === 'list') list(config, file);
-  else if (command === 'rotate') rotate(config, file);
+  const file = ring === 'oidc' ? oidcKeyRingPath(config.dataDir) : jwtKeyRingPath(config.dataDir);
+  if (command === 'list') list(config, file, ring);
+  else if (command === 'rotate') rotate(config, file, ring);
   else init(file);
 }
 
