@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { orderedId } from './ids.ts';
+import { createRedisOidc } from './redis-oidc.ts';
 import {
   type Clock,
   type NewRefreshFamily,
@@ -608,6 +609,7 @@ export function openRedisStore(options: RedisStoreOptions): Store {
           return value === null ? 0 : Number(value);
         }),
     },
+    oidc: createRedisOidc({ client, keyPrefix: prefix, clock, run }),
     ping: () =>
       run(async () => {
         await client.ping();

@@ -1,5 +1,6 @@
 import { DatabaseSync } from 'node:sqlite';
 import { orderedId } from './ids.ts';
+import { createSqliteOidc, OIDC_SCHEMA, OIDC_SWEEP_SQL } from './sqlite-oidc.ts';
 import {
   type Clock,
   type Note,
@@ -186,6 +187,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
     );
     db.exec(SCHEMA);
+    db.exec(OIDC_SCHEMA);
   } catch (error) {
     throw new StoreUnavailableError(`cannot open SQLite database ${options.path}: ${(error as Error).message}`, {
       cause: error,
@@ -249,6 +251,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     sweepSessions: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
     // Their tokens go with them (ON DELETE CASCADE); until then a replayed token is still detected.
     sweepFamilies: db.prepare('DELETE FROM refresh_families WHERE absolute_expires_at <= ?'),
+    sweepOidc: db.prepare(OIDC_SWEEP_SQL),
   };
 
   /**
@@ -278,6 +281,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       transaction(() => {
         q.sweepSessions.run(now);
         q.sweepFamilies.run(now);
+        q.sweepOidc.run(now);
       });
     } catch {
       // The next request reports the problem; a sweep is only housekeeping.
@@ -437,6 +441,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           return row ? row.revoked_before : 0;
         }),
     },
+    oidc: createSqliteOidc({ db, clock, run, transaction }),
     ping: () => run(() => void db.prepare('SELECT 1').get()),
     close: async () => {
       if (closed) return;

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
+  type ConsumeOutcome,
   type NewRefreshFamily,
+  type OidcRecord,
   type RefreshFamily,
   type RotateOutcome,
   type SessionRecord,
@@ -46,6 +48,23 @@ export function newFamily(userId: string, now: number, overrides: Partial<NewRef
 /** How many of each outcome a batch of rotations produced. */
 export function countOutcomes(results: RotateOutcome[]): Record<RotateOutcome['outcome'], number> {
   const counts = { rotated: 0, reused: 0, invalid: 0 };
+  for (const result of results) counts[result.outcome]++;
+  return counts;
+}
+
+/** An OIDC record live for a minute from `now`, with a payload that exercises JSON fidelity. */
+export function oidcRecord(now: number, overrides: Partial<OidcRecord> = {}): OidcRecord {
+  return {
+    payload: { jti: randomUUID(), kind: 'AuthorizationCode', scope: 'openid email', claims: [] },
+    expiresAt: now + 60_000,
+    consumedAt: null,
+    ...overrides,
+  };
+}
+
+/** How many of each outcome a batch of consume calls produced. */
+export function countConsumeOutcomes(results: ConsumeOutcome[]): Record<ConsumeOutcome['outcome'], number> {
+  const counts = { consumed: 0, already_consumed: 0, missing: 0 };
   for (const result of results) counts[result.outcome]++;
   return counts;
 }
@@ -404,6 +423,227 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
         await refresh().setRevokedBefore(alice.id, clock.now() + 1_000);
         assert.equal(await refresh().getRevokedBefore(alice.id), clock.now() + 1_000);
         assert.equal(await refresh().getRevokedBefore(bob.id), 0);
+      });
+    });
+
+    describe('oidc records', () => {
+      const oidc = () => store.oidc;
+      const record = (overrides: Partial<OidcRecord> = {}) => oidcRecord(clock.now(), overrides);
+
+      it('upserts a record and finds it by model and id, and by nothing else', async () => {
+        const code = record();
+        await oidc().upsert('AuthorizationCode', 'code-1', code, { grantId: 'g1' });
+        assert.deepEqual(await oidc().find('AuthorizationCode', 'code-1'), code);
+        assert.equal(await oidc().find('RefreshToken', 'code-1'), null, 'same id, other model');
+        assert.equal(await oidc().find('AuthorizationCode', 'code-2'), null);
+      });
+
+      it('returns the payload exactly as stored: empty arrays and objects, unicode, big numbers, slashes', async () => {
+        const payload = {
+          emptyList: [],
+          emptyObject: {},
+          nested: { list: [1, 'two', null, { three: true }], deep: { deeper: [[]] } },
+          text: 'ü ✓ 😀 "quoted" back\\slash https://rp.example/cb?a=1&b=2 \u0000 \u2028',
+          big: 2 ** 53 - 1,
+          fraction: 0.1 + 0.2,
+          negative: -1e-7,
+          flag: false,
+          nothing: null,
+        };
+        await oidc().upsert('Grant', 'g1', record({ payload }), { grantId: 'g1' });
+        assert.deepEqual((await oidc().find('Grant', 'g1'))?.payload, payload);
+        const consumed = await oidc().consume('Grant', 'g1', clock.now());
+        assert.equal(consumed.outcome, 'consumed');
+        assert.deepEqual(consumed.outcome === 'consumed' && consumed.record.payload, payload);
+        assert.deepEqual(
+          (await oidc().find('Grant', 'g1'))?.payload,
+          payload,
+          'consuming leaves the payload as it was',
+        );
+      });
+
+      it('replaces payload, expiry and consumedAt on re-upsert', async () => {
+        await oidc().upsert('Session', 's1', record({ payload: { v: 1 }, consumedAt: clock.now() }), { uid: 'u1' });
+        clock.advance(1_000);
+        const replaced = record({ payload: { v: 2 }, expiresAt: clock.now() + 120_000 });
+        await oidc().upsert('Session', 's1', replaced, { uid: 'u1' });
+        assert.deepEqual(await oidc().find('Session', 's1'), replaced);
+        assert.deepEqual(await oidc().findByUid('Session', 'u1'), { id: 's1', record: replaced });
+        assert.equal((await oidc().consume('Session', 's1', clock.now())).outcome, 'consumed');
+      });
+
+      it('treats a record as gone for every read once the clock reaches its expiresAt', async () => {
+        const code = record({ expiresAt: clock.now() + 5_000 });
+        await oidc().upsert('DeviceCode', 'd1', code, { grantId: 'g1', uid: 'u1', userCode: 'ABCD-EFGH' });
+        await oidc().upsert('Grant', 'g1', record({ expiresAt: clock.now() + 5_000 }), {
+          grantId: 'g1',
+          accountId: 'acct-1',
+        });
+        clock.advance(4_999);
+        assert.deepEqual(await oidc().find('DeviceCode', 'd1'), code);
+        assert.deepEqual(await oidc().findByUid('DeviceCode', 'u1'), { id: 'd1', record: code });
+        assert.deepEqual(await oidc().findByUserCode('DeviceCode', 'ABCD-EFGH'), { id: 'd1', record: code });
+        assert.deepEqual(await oidc().grantIdsOfAccount('acct-1'), ['g1']);
+        clock.advance(1);
+        assert.equal(await oidc().find('DeviceCode', 'd1'), null);
+        assert.equal(await oidc().findByUid('DeviceCode', 'u1'), null);
+        assert.equal(await oidc().findByUserCode('DeviceCode', 'ABCD-EFGH'), null);
+        assert.deepEqual(await oidc().consume('DeviceCode', 'd1', clock.now()), { outcome: 'missing' });
+        assert.deepEqual(await oidc().grantIdsOfAccount('acct-1'), []);
+      });
+
+      it('finds live records by uid and by user code within their own model only', async () => {
+        const session = record({ payload: { kind: 'Session' } });
+        const device = record({ payload: { kind: 'DeviceCode' } });
+        await oidc().upsert('Session', 'sess-1', session, { uid: 'shared-uid' });
+        await oidc().upsert('DeviceCode', 'dev-1', device, { userCode: 'WXYZ-1234' });
+        assert.deepEqual(await oidc().findByUid('Session', 'shared-uid'), { id: 'sess-1', record: session });
+        assert.equal(await oidc().findByUid('Interaction', 'shared-uid'), null);
+        assert.deepEqual(await oidc().findByUserCode('DeviceCode', 'WXYZ-1234'), { id: 'dev-1', record: device });
+        assert.equal(await oidc().findByUserCode('BackchannelAuthenticationRequest', 'WXYZ-1234'), null);
+        assert.equal(await oidc().findByUid('Session', 'other-uid'), null);
+        assert.equal(await oidc().findByUserCode('DeviceCode', 'WXYZ-0000'), null);
+      });
+
+      it('stops finding a record by its old uid once it is re-upserted with another one', async () => {
+        const first = record({ payload: { v: 1 } });
+        await oidc().upsert('Session', 's1', first, { uid: 'u-old', userCode: 'code-old' });
+        // A session keeps its uid across many re-upserts and stays findable throughout.
+        for (let v = 2; v <= 5; v++) {
+          clock.advance(10);
+          await oidc().upsert('Session', 's1', record({ payload: { v } }), { uid: 'u-old', userCode: 'code-old' });
+          assert.deepEqual((await oidc().findByUid('Session', 'u-old'))?.record.payload, { v });
+        }
+        const moved = record({ payload: { v: 6 } });
+        await oidc().upsert('Session', 's1', moved, { uid: 'u-new' });
+        assert.equal(await oidc().findByUid('Session', 'u-old'), null);
+        assert.equal(await oidc().findByUserCode('Session', 'code-old'), null);
+        assert.deepEqual(await oidc().findByUid('Session', 'u-new'), { id: 's1', record: moved });
+      });
+
+      it('lets another record take over a uid, and destroying the previous holder does not lose it', async () => {
+        await oidc().upsert('Session', 's1', record(), { uid: 'u1' });
+        const taker = record({ payload: { holder: 's2' } });
+        await oidc().upsert('Session', 's2', taker, { uid: 'u1' });
+        await oidc().destroy('Session', 's1');
+        assert.deepEqual(await oidc().findByUid('Session', 'u1'), { id: 's2', record: taker });
+        // The old holder, brought back without a uid, is not found by the uid it once had.
+        await oidc().upsert('Session', 's1', record(), {});
+        await oidc().destroy('Session', 's2');
+        assert.equal(await oidc().findByUid('Session', 'u1'), null);
+      });
+
+      it('consumes a live record once; later calls see already_consumed with the record', async () => {
+        const code = record();
+        await oidc().upsert('AuthorizationCode', 'c1', code, { grantId: 'g1' });
+        clock.advance(1_000);
+        const consumedAt = clock.now();
+        const consumed = { ...code, consumedAt };
+        assert.deepEqual(await oidc().consume('AuthorizationCode', 'c1', consumedAt), {
+          outcome: 'consumed',
+          record: consumed,
+        });
+        assert.deepEqual(await oidc().find('AuthorizationCode', 'c1'), consumed);
+        clock.advance(1_000);
+        assert.deepEqual(await oidc().consume('AuthorizationCode', 'c1', clock.now()), {
+          outcome: 'already_consumed',
+          record: consumed,
+        });
+      });
+
+      it('answers missing when consuming an absent or expired record, and stores nothing', async () => {
+        assert.deepEqual(await oidc().consume('AuthorizationCode', 'nope', clock.now()), { outcome: 'missing' });
+        assert.equal(await oidc().find('AuthorizationCode', 'nope'), null);
+        await oidc().upsert('AuthorizationCode', 'short', record({ expiresAt: clock.now() + 10 }), {});
+        await oidc().upsert('RefreshToken', 'other-model', record(), {});
+        assert.deepEqual(await oidc().consume('AuthorizationCode', 'other-model', clock.now()), {
+          outcome: 'missing',
+        });
+        clock.advance(10);
+        assert.deepEqual(await oidc().consume('AuthorizationCode', 'short', clock.now()), { outcome: 'missing' });
+        assert.equal((await oidc().find('RefreshToken', 'other-model'))?.consumedAt, null);
+      });
+
+      it('lets exactly one of 100 concurrent consumes of one record win', async () => {
+        await oidc().upsert('AuthorizationCode', 'race', record(), { grantId: 'g1' });
+        const results = await Promise.all(
+          Array.from({ length: 100 }, () => oidc().consume('AuthorizationCode', 'race', clock.now())),
+        );
+        assert.deepEqual(countConsumeOutcomes(results), { consumed: 1, already_consumed: 99, missing: 0 });
+        for (const result of results) {
+          assert.equal(result.outcome !== 'missing' && result.record.consumedAt, clock.now());
+        }
+      });
+
+      it('destroys a record together with its index entries', async () => {
+        await oidc().upsert('Grant', 'g1', record(), { grantId: 'g1', accountId: 'acct-1' });
+        await oidc().upsert('DeviceCode', 'd1', record(), { grantId: 'g1', uid: 'u1', userCode: 'AAAA-BBBB' });
+        await oidc().destroy('DeviceCode', 'd1');
+        await oidc().destroy('Grant', 'g1');
+        await oidc().destroy('Grant', 'never-stored');
+        assert.equal(await oidc().find('DeviceCode', 'd1'), null);
+        assert.equal(await oidc().findByUid('DeviceCode', 'u1'), null);
+        assert.equal(await oidc().findByUserCode('DeviceCode', 'AAAA-BBBB'), null);
+        assert.deepEqual(await oidc().consume('DeviceCode', 'd1', clock.now()), { outcome: 'missing' });
+        assert.deepEqual(await oidc().grantIdsOfAccount('acct-1'), []);
+        // Stored again under the same id without an index: nothing old points at it.
+        await oidc().upsert('DeviceCode', 'd1', record(), {});
+        assert.equal(await oidc().findByUid('DeviceCode', 'u1'), null);
+        await oidc().revokeByGrantId('g1');
+        assert.notEqual(await oidc().find('DeviceCode', 'd1'), null, 'no longer part of grant g1');
+      });
+
+      it('revokes a grant: every record of any model indexed with it goes, other grants stay', async () => {
+        const models = ['AuthorizationCode', 'AccessToken', 'RefreshToken'];
+        for (const grantId of ['g1', 'g2']) {
+          await oidc().upsert('Grant', grantId, record(), { grantId, accountId: 'acct-1' });
+          for (const model of models) {
+            await oidc().upsert(model, `${model}-${grantId}`, record(), { grantId, uid: `uid-${grantId}` });
+          }
+        }
+        // A consumed code of the grant goes too.
+        await oidc().consume('AuthorizationCode', 'AuthorizationCode-g1', clock.now());
+        // Moved to another grant by a re-upsert: the old grant's revocation must not touch it.
+        await oidc().upsert('RefreshToken', 'moved', record(), { grantId: 'g1' });
+        await oidc().upsert('RefreshToken', 'moved', record(), { grantId: 'g2' });
+
+        await oidc().revokeByGrantId('g1');
+        for (const model of models) {
+          assert.equal(await oidc().find(model, `${model}-g1`), null, `${model} of g1`);
+          assert.equal(await oidc().findByUid(model, 'uid-g1'), null, `${model} of g1 by uid`);
+          assert.notEqual(await oidc().find(model, `${model}-g2`), null, `${model} of g2`);
+        }
+        assert.equal(await oidc().find('Grant', 'g1'), null);
+        assert.notEqual(await oidc().find('Grant', 'g2'), null);
+        assert.notEqual(await oidc().find('RefreshToken', 'moved'), null);
+        assert.deepEqual(await oidc().grantIdsOfAccount('acct-1'), ['g2']);
+
+        await oidc().revokeByGrantId('g2');
+        assert.equal(await oidc().find('RefreshToken', 'moved'), null);
+        assert.deepEqual(await oidc().grantIdsOfAccount('acct-1'), []);
+        await oidc().revokeByGrantId('unknown-grant');
+      });
+
+      it("lists the grant ids of an account's live grants only, excluding expired and destroyed ones", async () => {
+        const grant = (id: string, accountId: string, overrides: Partial<OidcRecord> = {}) =>
+          oidc().upsert('Grant', id, record(overrides), { grantId: id, accountId });
+        await grant('g-live-b', 'acct-1');
+        await grant('g-live-a', 'acct-1');
+        await grant('g-expiring', 'acct-1', { expiresAt: clock.now() + 10 });
+        await grant('g-destroyed', 'acct-1');
+        await grant('g-revoked', 'acct-1');
+        await grant('g-moved', 'acct-1');
+        await grant('g-moved', 'acct-2');
+        await grant('g-other', 'acct-2');
+        // Only Grant records count, whatever else carries the account id.
+        await oidc().upsert('Session', 's1', record(), { accountId: 'acct-1' });
+        await oidc().destroy('Grant', 'g-destroyed');
+        await oidc().revokeByGrantId('g-revoked');
+        assert.deepEqual(await oidc().grantIdsOfAccount('acct-1'), ['g-expiring', 'g-live-a', 'g-live-b']);
+        clock.advance(10);
+        assert.deepEqual(await oidc().grantIdsOfAccount('acct-1'), ['g-live-a', 'g-live-b']);
+        assert.deepEqual(await oidc().grantIdsOfAccount('acct-2'), ['g-moved', 'g-other']);
+        assert.deepEqual(await oidc().grantIdsOfAccount('acct-none'), []);
       });
     });
 

@@ -3,10 +3,12 @@ import { after, before, describe, it, test } from 'node:test';
 import { type RedisServer, redisServerBinary, requireComponent, startRedisServer } from '@authlab/testkit';
 import { connectRedis, openRedisStore, type Store } from '../src/index.ts';
 import {
+  countConsumeOutcomes,
   countOutcomes,
   describeStoreContract,
   manualClock,
   newFamily,
+  oidcRecord,
   REFRESH_ABSOLUTE_TTL,
   REFRESH_IDLE_TTL,
   tokenHash,
@@ -165,6 +167,65 @@ describe('Redis store', { skip: hasRedis ? false : 'redis-server not found' }, (
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('lets exactly one of 100 oidc consumes split across two instances win', async () => {
+    const clock = manualClock();
+    const keyPrefix = uniquePrefix();
+    const a = openRedisStore({ url: running().url, clock: clock.now, keyPrefix });
+    const b = openRedisStore({ url: running().url, clock: clock.now, keyPrefix });
+    try {
+      await a.oidc.upsert('AuthorizationCode', 'code-hash', oidcRecord(clock.now()), { grantId: 'g1' });
+      const results = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          (i % 2 === 0 ? a : b).oidc.consume('AuthorizationCode', 'code-hash', clock.now()),
+        ),
+      );
+      assert.deepEqual(countConsumeOutcomes(results), { consumed: 1, already_consumed: 99, missing: 0 });
+      assert.equal((await b.oidc.find('AuthorizationCode', 'code-hash'))?.consumedAt, clock.now());
+      await b.oidc.revokeByGrantId('g1');
+      assert.equal(await a.oidc.find('AuthorizationCode', 'code-hash'), null);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('gives oidc index keys TTLs no shorter than the records they point to', async () => {
+    const clock = manualClock();
+    const keyPrefix = uniquePrefix();
+    const store = openRedisStore({ url: running().url, clock: clock.now, keyPrefix });
+    const raw = connectRedis(running().url);
+    try {
+      const long = 600_000;
+      await store.oidc.upsert('Grant', 'g1', oidcRecord(clock.now(), { expiresAt: clock.now() + long }), {
+        grantId: 'g1',
+        accountId: 'acct-1',
+      });
+      // A shorter-lived record of the same grant must not shorten the grant's index.
+      await store.oidc.upsert('DeviceCode', 'd1', oidcRecord(clock.now(), { expiresAt: clock.now() + 60_000 }), {
+        grantId: 'g1',
+        uid: 'u1',
+        userCode: 'ABCD-EFGH',
+      });
+      const pttl = (key: string) => raw.pttl(keyPrefix + key);
+      for (const [index, record] of [
+        ['oidc:grant:g1', 'oidc:Grant:g1'],
+        ['oidc:account:acct-1', 'oidc:Grant:g1'],
+        ['oidc:uid:DeviceCode:u1', 'oidc:DeviceCode:d1'],
+        ['oidc:usercode:DeviceCode:ABCD-EFGH', 'oidc:DeviceCode:d1'],
+      ] as const) {
+        // Index first: its expiry was set in the record's own script (Redis freezes time within a
+        // script) or later and only longer, so a later read of the record can only be lower.
+        const indexTtl = await pttl(index);
+        const recordTtl = await pttl(record);
+        assert.ok(recordTtl > 0 && indexTtl >= recordTtl, `${index}: PTTL ${indexTtl}, ${record}: PTTL ${recordTtl}`);
+      }
+      assert.ok((await pttl('oidc:Grant:g1')) > 60_000, 'the record TTL follows expiresAt');
+    } finally {
+      await store.close();
+      raw.disconnect();
     }
   });
 

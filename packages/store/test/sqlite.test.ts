@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
 import { openSqliteStore } from '../src/index.ts';
-import { describeStoreContract, manualClock, newFamily, REFRESH_IDLE_TTL, tokenHash } from './contract.ts';
+import { describeStoreContract, manualClock, newFamily, oidcRecord, REFRESH_IDLE_TTL, tokenHash } from './contract.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'authlab-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -85,6 +85,66 @@ describe('SQLite store', () => {
       assert.equal(tokensOf(ending.id), 0);
       assert.equal((await store.refreshTokens.getFamily(lasting.id))?.id, lasting.id);
       assert.equal(tokensOf(lasting.id), 1);
+    } finally {
+      inspect.close();
+      await store.close();
+    }
+  });
+
+  it('keeps oidc records, their consumption and their indexes across a reopen', async () => {
+    const path = freshPath();
+    const clock = manualClock();
+    const grant = oidcRecord(clock.now(), { payload: { accountId: 'acct-1', openid: { scope: 'openid' } } });
+    const code = oidcRecord(clock.now());
+    const device = oidcRecord(clock.now());
+    const session = oidcRecord(clock.now(), { expiresAt: clock.now() + 10 });
+
+    const original = openSqliteStore({ path, clock: clock.now });
+    await original.oidc.upsert('Grant', 'g1', grant, { grantId: 'g1', accountId: 'acct-1' });
+    await original.oidc.upsert('AuthorizationCode', 'c1', code, { grantId: 'g1' });
+    await original.oidc.upsert('DeviceCode', 'd1', device, { grantId: 'g1', userCode: 'ABCD-EFGH' });
+    await original.oidc.upsert('Session', 's1', session, { uid: 'u1' });
+    clock.advance(1);
+    const consumed = await original.oidc.consume('AuthorizationCode', 'c1', clock.now());
+    assert.equal(consumed.outcome, 'consumed');
+    await original.close();
+
+    const reopened = openSqliteStore({ path, clock: clock.now });
+    try {
+      assert.deepEqual(await reopened.oidc.find('Grant', 'g1'), grant);
+      assert.deepEqual(await reopened.oidc.consume('AuthorizationCode', 'c1', clock.now()), {
+        outcome: 'already_consumed',
+        record: { ...code, consumedAt: clock.now() },
+      });
+      assert.deepEqual(await reopened.oidc.findByUserCode('DeviceCode', 'ABCD-EFGH'), { id: 'd1', record: device });
+      assert.deepEqual(await reopened.oidc.findByUid('Session', 'u1'), { id: 's1', record: session });
+      assert.deepEqual(await reopened.oidc.grantIdsOfAccount('acct-1'), ['g1']);
+      clock.advance(9);
+      assert.equal(await reopened.oidc.findByUid('Session', 'u1'), null, 'expiry still follows the clock');
+      await reopened.oidc.revokeByGrantId('g1');
+      assert.equal(await reopened.oidc.find('Grant', 'g1'), null);
+      assert.equal(await reopened.oidc.find('AuthorizationCode', 'c1'), null);
+      assert.equal(await reopened.oidc.find('DeviceCode', 'd1'), null);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('sweeps oidc records past their expiry', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
+    const path = freshPath();
+    const clock = manualClock();
+    const store = openSqliteStore({ path, clock: clock.now, sweepIntervalMs: 1_000 });
+    const inspect = new DatabaseSync(path, { readOnly: true });
+    const rows = () =>
+      (inspect.prepare('SELECT id FROM oidc_records ORDER BY id').all() as Array<{ id: string }>).map((r) => r.id);
+    try {
+      await store.oidc.upsert('AccessToken', 'ending', oidcRecord(clock.now(), { expiresAt: clock.now() + 10 }), {});
+      await store.oidc.upsert('AccessToken', 'lasting', oidcRecord(clock.now()), {});
+      clock.advance(10);
+      assert.deepEqual(rows(), ['ending', 'lasting'], 'expired but not yet swept');
+      t.mock.timers.tick(1_000);
+      assert.deepEqual(rows(), ['lasting']);
     } finally {
       inspect.close();
       await store.close();
