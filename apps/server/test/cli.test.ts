@@ -1,51 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { redisServerBinary, requireComponent, startRedisServer } from '@authlab/testkit';
+import { runCli, tableRows } from './support/cli.ts';
 import { Client, DEMO_PASSWORD, startTestServer } from './support/server.ts';
 
 const PASSWORD = 'a-long-enough-password';
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs `pnpm users …` / `pnpm secrets …` the way pnpm does (node on the .ts file), as a child
- * process with its stdin not a terminal and only the environment the test gives it.
- */
-function runCli(name: 'users' | 'secrets', args: string[], env: Record<string, string>): Promise<CliResult> {
-  const script = fileURLToPath(new URL(`../src/cli/${name}.ts`, import.meta.url));
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', script, ...args], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** The `list` table as rows of cells, header first. */
-const tableRows = (stdout: string) =>
-  stdout
-    .trim()
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/));
 
 describe('pnpm users', () => {
   let dir: string;

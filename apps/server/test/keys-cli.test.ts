@@ -1,45 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { jwtKeyRingPath, oidcKeyRingPath, readKeyRingFile, writeNewSecrets } from '@authlab/auth-core';
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `pnpm keys …` / `pnpm secrets …` the way pnpm does (node on the .ts file), in a child process. */
-function runCli(name: 'keys' | 'secrets', args: string[], env: Record<string, string>): Promise<CliResult> {
-  const script = fileURLToPath(new URL(`../src/cli/${name}.ts`, import.meta.url));
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', script, ...args], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** The `list` table as rows of cells, header first. */
-const tableRows = (stdout: string) =>
-  stdout
-    .trim()
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/));
+import { runCli, tableRows } from './support/cli.ts';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const modeOf = (path: string) => statSync(path).mode & 0o777;

@@ -20,6 +20,7 @@ import {
   writeKeyRingFile,
 } from '@authlab/auth-core';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
+import { CliError, printTable } from './cli-kit.ts';
 
 const USAGE = `usage: pnpm keys <command> [--ring jwt|oidc]
 
@@ -39,29 +40,7 @@ JWT_KEY_ROTATION_INTERVAL, default 90d, for the automatic rotation the server do
 
 const COMMANDS = new Set(['list', 'rotate', 'init']);
 
-/** A mistake in how the command was called; `usage` adds the usage text. */
-class CliError extends Error {
-  readonly code = 'cli';
-  readonly usage: boolean;
-  constructor(message: string, options: { usage?: boolean } = {}) {
-    super(message);
-    this.name = 'CliError';
-    this.usage = options.usage ?? false;
-  }
-}
-
 const iso = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString());
-
-function printTable(rows: string[][]): void {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  const lines = rows.map((row) =>
-    row
-      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-      .join('  ')
-      .trimEnd(),
-  );
-  process.stdout.write(`${lines.join('\n')}\n`);
-}
 
 type Ring = 'jwt' | 'oidc';
 

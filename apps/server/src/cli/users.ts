@@ -12,6 +12,7 @@ import { normalizeEmail, type Role, type Store, StoreConflictError, StoreUnavail
 import { endEverything } from '../api/logout-all.ts';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { openConfiguredStore } from '../store-from-config.ts';
+import { CliError, printTable } from './cli-kit.ts';
 
 const USAGE = `usage: pnpm users <command>
 
@@ -37,17 +38,6 @@ const COMMANDS: Record<string, { args: string; count: number }> = {
   disable: { args: '<email>', count: 1 },
   enable: { args: '<email>', count: 1 },
 };
-
-/** A mistake in how the command was called or what it names; `usage` adds the usage text. */
-class CliError extends Error {
-  readonly code = 'cli';
-  readonly usage: boolean;
-  constructor(message: string, options: { usage?: boolean } = {}) {
-    super(message);
-    this.name = 'CliError';
-    this.usage = options.usage ?? false;
-  }
-}
 
 function parseRole(text: string): Role {
   if (text === 'user' || text === 'admin') return text;
@@ -108,17 +98,6 @@ async function newPassword(): Promise<string> {
   const second = await readHidden('password again: ');
   if (first !== second) throw new CliError('the two passwords differ; nothing was changed');
   return first;
-}
-
-function printTable(rows: string[][]): void {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  const lines = rows.map((row) =>
-    row
-      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-      .join('  ')
-      .trimEnd(),
-  );
-  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 async function runCommand(command: string, args: string[], role: string | undefined, config: Config, store: Store) {
