@@ -160,6 +160,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (upstream && !e.OIDC_UPSTREAM_CLIENT_ID) {
     throw new ConfigError('OIDC_UPSTREAM_CLIENT_ID is required when OIDC_UPSTREAM_ISSUER is set');
   }
+  // Discovery, keys and the client secret would travel in clear (and could be swapped in
+  // transit); plain http is for a provider on this machine only.
+  if (upstream && new URL(upstream).protocol === 'http:' && !isLoopbackUrl(new URL(upstream))) {
+    throw new ConfigError(
+      `OIDC_UPSTREAM_ISSUER must use https; plain http is allowed only on a loopback host such as 127.0.0.1 (got "${upstream}")`,
+    );
+  }
   const argon2 = { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM };
   try {
     assertStrongArgon2(argon2);

@@ -4,7 +4,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DataDirError, jwtKeyRingPath, loadSecrets, readKeyRingFile, writeNewSecrets } from '../src/index.ts';
+import {
+  DataDirError,
+  jwtKeyRingPath,
+  loadSecrets,
+  oidcKeyRingPath,
+  readKeyRingFile,
+  writeNewSecrets,
+} from '../src/index.ts';
 
 const development = { production: false };
 const production = { production: true };
@@ -66,8 +73,33 @@ describe('loadSecrets', () => {
     assert.deepEqual(loadSecrets(dataDir, production), {
       sessionKeys: first.sessionKeys,
       jwtKeyRingFile: ringFile(dataDir),
+      oidcKeyRingFile: oidcKeyRingPath(dataDir),
+      oidcWebClientSecret: first.oidcWebClientSecret,
       generated: false,
     });
+  });
+
+  it('generates the OpenID Provider key ring and the web client secret, and names either when missing', () => {
+    const dataDir = newPath();
+    const first = loadSecrets(dataDir, development);
+    assert.equal(modeOf(oidcKeyRingPath(dataDir)), 0o600);
+    assert.match(first.oidcWebClientSecret, /^[A-Za-z0-9_-]{43}$/);
+    const secretFile = join(dataDir, 'secrets', 'oidc-web-client-secret');
+    assert.equal(modeOf(secretFile), 0o600);
+    rmSync(secretFile);
+    assert.throws(
+      () => loadSecrets(dataDir, development),
+      (error: Error) => {
+        assert.ok(error instanceof DataDirError);
+        assert.ok(error.message.includes(secretFile));
+        return true;
+      },
+    );
+    rmSync(oidcKeyRingPath(dataDir));
+    assert.throws(
+      () => loadSecrets(dataDir, development),
+      (error: Error) => error.message.includes('oidc-keys.json'),
+    );
   });
 
   it('generates the JWT key ring into a brand-new DATA_DIR: mode 0600, one current and one next key', () => {

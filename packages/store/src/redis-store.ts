@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { orderedId } from './ids.ts';
+import { createRedisIdentities } from './redis-identities.ts';
 import { createRedisOidc } from './redis-oidc.ts';
 import {
   type Clock,
@@ -610,6 +611,7 @@ export function openRedisStore(options: RedisStoreOptions): Store {
         }),
     },
     oidc: createRedisOidc({ client, keyPrefix: prefix, clock, run }),
+    identities: createRedisIdentities({ client, keyPrefix: prefix, run }),
     ping: () =>
       run(async () => {
         await client.ping();

@@ -1,5 +1,6 @@
 import { DatabaseSync } from 'node:sqlite';
 import { orderedId } from './ids.ts';
+import { createSqliteIdentities, IDENTITIES_SCHEMA } from './sqlite-identities.ts';
 import { createSqliteOidc, OIDC_SCHEMA, OIDC_SWEEP_SQL } from './sqlite-oidc.ts';
 import {
   type Clock,
@@ -188,6 +189,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     );
     db.exec(SCHEMA);
     db.exec(OIDC_SCHEMA);
+    db.exec(IDENTITIES_SCHEMA);
   } catch (error) {
     throw new StoreUnavailableError(`cannot open SQLite database ${options.path}: ${(error as Error).message}`, {
       cause: error,
@@ -442,6 +444,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         }),
     },
     oidc: createSqliteOidc({ db, clock, run, transaction }),
+    identities: createSqliteIdentities({ db, clock, run }),
     ping: () => run(() => void db.prepare('SELECT 1').get()),
     close: async () => {
       if (closed) return;

@@ -178,6 +178,23 @@ export interface OidcRepository {
   grantIdsOfAccount(accountId: string): Promise<string[]>;
 }
 
+/**
+ * Federated sign-in: an identity at an external OpenID Provider, named by (issuer, subject) — the
+ * only pair OpenID Connect Core §5.7 promises is stable and unique — linked to a local account.
+ * At most one subject per issuer and account, so an email address reassigned at the provider to
+ * someone new (a new subject) cannot be linked to the account its previous holder had.
+ */
+export interface IdentityRepository {
+  /**
+   * Resolves once linked (also when it already was, to this account). Rejects with
+   * `StoreConflictError` when the subject is linked to another account, or the account to another
+   * subject at this issuer.
+   */
+  link(issuer: string, subject: string, userId: string): Promise<void>;
+  /** The linked account's id, or null. */
+  find(issuer: string, subject: string): Promise<string | null>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'redis';
   readonly users: UserRepository;
@@ -185,6 +202,7 @@ export interface Store {
   readonly sessions: SessionRepository;
   readonly refreshTokens: RefreshTokenRepository;
   readonly oidc: OidcRepository;
+  readonly identities: IdentityRepository;
   /** Resolves when the store answers; rejects with `StoreUnavailableError` otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -11,6 +11,7 @@ import {
   type Store,
   StoreConflictError,
 } from '../src/index.ts';
+import { describeIdentityContract } from './identities-contract.ts';
 
 /** A clock the tests move by hand. */
 export function manualClock(start = Date.UTC(2026, 0, 1)) {
@@ -646,6 +647,8 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
         assert.deepEqual(await oidc().grantIdsOfAccount('acct-none'), []);
       });
     });
+
+    describeIdentityContract(() => store);
 
     it('refuses work after close with a store error, not a crash', async () => {
       const other = await open(clock.now);
