@@ -11,8 +11,10 @@ import { securityHeaders } from './http/security-headers.ts';
 import { jwtBearerVerifier, jwtRouter } from './modes/jwt/router.ts';
 import { oidcBearerVerifier } from './modes/oidc/bearer.ts';
 import { oidcEndpoints } from './modes/oidc/clients.ts';
+import { flowWalkthroughRouter } from './modes/oidc/flow-walkthrough.ts';
 import { interactionRouter } from './modes/oidc/interactions.ts';
 import { ProviderHost } from './modes/oidc/provider-host.ts';
+import { federatedRouter } from './modes/session/federated.ts';
 import { sessionRouter } from './modes/session/router.ts';
 import { markSecureConnection, sessionMiddleware } from './modes/session/session-middleware.ts';
 import { assetsRouter } from './web/assets.ts';
@@ -104,8 +106,10 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
     assetsRouter(),
     pagesRouter(deps),
     sessionRouter(deps),
+    federatedRouter(deps),
     jwtRouter(deps),
     interactionRouter(deps, provider),
+    flowWalkthroughRouter(deps),
     apiRouter(deps, verifiers),
   ]) {
     app.use(router.routes());

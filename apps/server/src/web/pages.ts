@@ -13,6 +13,17 @@ const LOGIN_ERRORS: Record<string, string> = {
   password_too_long: 'That password is longer than 1024 bytes.',
   invalid_request: 'Enter your email and your password.',
   forbidden_origin: 'This sign-in form was posted from another site and was refused.',
+  // Federated sign-in (modes/session/federated.ts).
+  access_denied: 'Sign-in was cancelled at the identity provider. Nothing was changed.',
+  oidc_flow_expired: 'That sign-in took too long or was started in another browser. Start again.',
+  oidc_state_mismatch: 'That sign-in response was not for this browser, so it was refused. Start again.',
+  account_disabled: 'This account is disabled. Ask your instructor to enable it.',
+  oidc_no_account:
+    'No authlab account matches that identity (linking needs a verified email). Accounts are not created automatically: ask your instructor to add yours.',
+  oidc_link_conflict: 'This account is already linked to a different identity at that provider.',
+  oidc_insecure_issuer: 'The identity provider is configured with plain http on a non-local host, which is refused.',
+  oidc_unavailable: 'The identity provider could not be reached. Try again in a moment.',
+  oidc_failed: 'Sign-in with OpenID Connect could not be completed. Start again.',
 };
 
 interface Mode {
@@ -58,6 +69,8 @@ const MODES: Mode[] = [
     what: 'Authorization Code + PKCE through an OpenID Provider; the app never sees the password.',
     good: 'Desktop and mobile apps signing in through the system browser; single sign-on; federation.',
     cost: 'More moving parts: redirects, discovery, consent, key rotation at the provider.',
+    start: { href: '/oidc-flow', label: 'Walk through the flow' },
+    more: { href: '/oidc/.well-known/openid-configuration', label: 'Discovery document' },
   },
 ];
 
@@ -160,6 +173,7 @@ export function pagesRouter(deps: AppDeps): Router {
     <input id="password" name="password" type="password" autocomplete="current-password" required${invalid}>
     <button type="submit">Sign in</button>
   </form>
+  <p><a class="button" id="sign-in-oidc" href="/session/oidc/start">Sign in with OpenID Connect</a></p>
   <p class="muted small">Demo accounts: <code>alice@example.com</code>, <code>bob@example.com</code>,
   <code>admin@example.com</code>; the server prints their password when it starts.</p>
 </section>`,

@@ -17,6 +17,8 @@ export const oidcEndpoints = (publicUrl: string): OidcEndpoints => ({
 export const DESKTOP_CLIENT_ID = 'authlab-desktop';
 export const WEB_CLIENT_ID = 'authlab-web';
 export const WEB_CALLBACK_PATH = '/session/oidc/callback';
+export const PLAYGROUND_CLIENT_ID = 'authlab-playground';
+export const PLAYGROUND_CALLBACK_PATH = '/oidc-flow/callback';
 
 /**
  * The registered clients, built from configuration and secrets (never hard-coded in handlers).
@@ -25,6 +27,8 @@ export const WEB_CALLBACK_PATH = '/session/oidc/callback';
  *   provider accepts any port on them (§7.3). `localhost` is not registered (§8.3: it can resolve
  *   to something else).
  * - `authlab-web`: the server's own confidential client, for federated sign-in to the session mode.
+ * - `authlab-playground`: the `/oidc-flow` walkthrough. Public (no secret: it teaches the flow a
+ *   public client runs, PKCE standing in for the secret), one exact redirect, no refresh tokens.
  */
 export function registeredClients(endpoints: OidcEndpoints, webClientSecret: string): ClientMetadata[] {
   return [
@@ -47,6 +51,16 @@ export function registeredClients(endpoints: OidcEndpoints, webClientSecret: str
       token_endpoint_auth_method: 'client_secret_basic',
       redirect_uris: [`${endpoints.publicUrl}${WEB_CALLBACK_PATH}`],
       post_logout_redirect_uris: [`${endpoints.publicUrl}/`],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'EdDSA',
+    },
+    {
+      client_id: PLAYGROUND_CLIENT_ID,
+      client_name: 'authlab walkthrough',
+      application_type: 'web',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: [`${endpoints.publicUrl}${PLAYGROUND_CALLBACK_PATH}`],
       grant_types: ['authorization_code'],
       response_types: ['code'],
       id_token_signed_response_alg: 'EdDSA',
