@@ -204,7 +204,7 @@ describe('TokenManager in the JWT mode', () => {
     });
     assert.equal(await manager.isSignedIn(), true);
     const me = await manager.fetch(`${server.url}/api/me`);
-    assert.equal((await me.json()).mode, 'jwt');
+    assert.equal(((await me.json()) as { mode: string }).mode, 'jwt');
   });
 });
 
@@ -237,7 +237,7 @@ describe('TokenManager in the OIDC mode', () => {
     const first = await manager.refresh();
     assert.notEqual(first, tokens.body.access_token);
     const me = await manager.fetch(`${server.url}/api/me`);
-    assert.equal((await me.json()).mode, 'oidc');
+    assert.equal(((await me.json()) as { mode: string }).mode, 'oidc');
     const rotated = JSON.parse([...vault.entries.values()][0] ?? '{}').refreshToken;
     assert.notEqual(rotated, tokens.body.refresh_token, 'the provider rotated the refresh token');
 
