@@ -177,7 +177,7 @@ describe('TokenManager in the JWT mode', () => {
     await assert.rejects(manager.getAccessToken(), InvalidGrantError);
     assert.equal(vault.entries.size, 0);
     const signedOut = seen.find((e) => e.name === 'signed-out');
-    assert.equal((signedOut?.payload as { reason: string }).reason, 'revoked');
+    assert.equal((signedOut?.payload as { reason: string } | undefined)?.reason, 'revoked');
     assert.equal(manager.status().signedIn, false);
   });
 

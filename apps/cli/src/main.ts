@@ -1,0 +1,290 @@
+#!/usr/bin/env node
+/**
+ * `pnpm authlab <command>`: authlab in the terminal, on the native-client package.
+ * Run `pnpm authlab --help` for the commands; exit codes are listed in USAGE.
+ */
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import {
+  chooseVault,
+  commandBrowserOpener,
+  defaultAuthlabHome,
+  defaultBrowserOpener,
+  isLoopbackHttp,
+  JwtSource,
+  LoopbackAuthorizer,
+  NativeAuthError,
+  OidcSource,
+  TokenManager,
+  type TokenSource,
+  type Vault,
+  withManualFallback,
+} from '@authlab/native-client';
+import { ask } from './prompt.ts';
+import { readSettings, type Settings, writeSettings } from './settings.ts';
+
+const USAGE = `usage: pnpm authlab <command> [options]
+
+commands:
+  login [--server URL] [--mode oidc|jwt] [--browser CMD] [--no-browser] [--device NAME]
+        oidc (default): sign in through your browser (PKCE, loopback redirect)
+        jwt: email and password, asked here (the password is not echoed)
+  whoami                         who the server says you are
+  call [METHOD] PATH [--data JSON]
+                                 call the API and print its JSON answer (GET unless told)
+  refresh                        get a new access token now
+  status                         mode, server, vault, and the access token's time left
+  logout [--everywhere]          sign out here (--everywhere: every session, token and grant)
+
+options:
+  --server URL     default: the server of the last login, else http://localhost:4000
+  --browser CMD    run CMD (split into words, no shell) with the URL as its last argument
+  --no-browser     print the sign-in URL instead of opening a browser
+
+environment:
+  AUTHLAB_HOME     settings and the file vault (default: your OS config dir)
+  AUTHLAB_VAULT    keyring (default) | file (opt in: the token is then not protected by the OS)
+  BROWSER          the browser command when --browser is not given
+
+exit codes: 0 ok, 1 usage, 2 not signed in, 3 the API answered an error, 4 server unreachable,
+            5 sign-in failed or was refused
+`;
+
+const EXIT = { usage: 1, notSignedIn: 2, httpError: 3, unreachable: 4, authFailed: 5 } as const;
+
+class CliExit extends Error {
+  readonly exitCode: number;
+  constructor(exitCode: number, message: string) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+const COMMANDS = new Set(['login', 'whoami', 'call', 'refresh', 'status', 'logout']);
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        server: { type: 'string' },
+        mode: { type: 'string' },
+        browser: { type: 'string' },
+        'no-browser': { type: 'boolean' },
+        device: { type: 'string' },
+        data: { type: 'string' },
+        everywhere: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new CliExit(EXIT.usage, `${(error as Error).message}\n\n${USAGE}`);
+  }
+}
+
+function serverUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new CliExit(EXIT.usage, `--server ${raw} is not a URL (example: http://localhost:4000)`);
+  }
+  if (url.protocol !== 'https:' && !isLoopbackHttp(url)) {
+    throw new CliExit(EXIT.usage, `refusing ${raw}: plain http is accepted only on a loopback host; use https`);
+  }
+  return url.origin;
+}
+
+function sourceFor(settings: Settings): TokenSource {
+  return settings.mode === 'oidc'
+    ? new OidcSource({ issuer: `${settings.server}/oidc`, clientId: 'authlab-desktop' })
+    : new JwtSource({ server: settings.server });
+}
+
+async function openVault(home: string): Promise<Vault> {
+  try {
+    return await chooseVault({ env: process.env, home });
+  } catch (error) {
+    if (error instanceof NativeAuthError) throw new CliExit(EXIT.usage, error.message);
+    throw error;
+  }
+}
+
+function managerFor(settings: Settings, vault: Vault): TokenManager {
+  return new TokenManager({
+    source: sourceFor(settings),
+    vault,
+    account: `${settings.mode}:${settings.server}`,
+    retries: 2,
+  });
+}
+
+const minutesLeft = (ms: number) => {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  return seconds >= 60 ? `${Math.floor(seconds / 60)} min ${seconds % 60} s` : `${seconds} s`;
+};
+
+async function login(values: ReturnType<typeof parse>['values'], home: string, vault: Vault): Promise<void> {
+  const previous = readSettings(home);
+  const mode = values.mode ?? 'oidc';
+  if (mode !== 'oidc' && mode !== 'jwt') throw new CliExit(EXIT.usage, `--mode takes oidc or jwt (got "${mode}")`);
+  const settings: Settings = { server: serverUrl(values.server ?? previous.server), mode };
+  const manager = managerFor(settings, vault);
+  if ('warning' in vault && typeof vault.warning === 'string') process.stderr.write(`warning: ${vault.warning}\n`);
+
+  if (mode === 'jwt') {
+    const email = await ask('email: ');
+    const password = await ask('password: ', { hidden: true });
+    const source = new JwtSource({ server: settings.server });
+    await manager.signIn(await source.login(email, password, values.device ?? `authlab CLI on ${hostname()}`));
+  } else {
+    const showUrl = (url: string, reason?: Error) => {
+      const why = reason ? `could not open a browser (${reason.message}); ` : '';
+      process.stderr.write(`${why}open this URL in a browser to sign in:\n\n  ${url}\n\n`);
+    };
+    // No browser here (SSH, WSL, a container): print the URL and keep waiting for the redirect.
+    const openBrowser = values['no-browser']
+      ? async (url: string) => showUrl(url)
+      : withManualFallback(values.browser ? commandBrowserOpener(values.browser) : defaultBrowserOpener(), showUrl);
+    const abort = new AbortController();
+    const onInterrupt = () => abort.abort();
+    process.once('SIGINT', onInterrupt);
+    process.stderr.write('waiting for you to sign in in the browser… (Ctrl-C cancels)\n');
+    try {
+      const authorizer = new LoopbackAuthorizer({
+        issuer: `${settings.server}/oidc`,
+        clientId: 'authlab-desktop',
+        openBrowser,
+      });
+      const { tokens } = await authorizer.authorize({ signal: abort.signal });
+      await manager.signIn(tokens);
+    } finally {
+      process.off('SIGINT', onInterrupt);
+    }
+  }
+  writeSettings(home, settings);
+  const me = await manager.fetch(`${settings.server}/api/me`);
+  const body = (await me.json()) as { email?: string };
+  process.stdout.write(
+    `signed in as ${body.email ?? 'unknown'} (${mode}, ${settings.server}); token in ${vault.kind}\n`,
+  );
+}
+
+async function requireSignedIn(manager: TokenManager): Promise<void> {
+  if (!(await manager.isSignedIn())) {
+    throw new CliExit(EXIT.notSignedIn, 'not signed in: run `pnpm authlab login`');
+  }
+}
+
+async function call(manager: TokenManager, settings: Settings, args: string[], data: string | undefined) {
+  const [first, second] = args;
+  const method = second === undefined ? (data ? 'POST' : 'GET') : (first ?? 'GET').toUpperCase();
+  const path = second ?? first;
+  if (!path?.startsWith('/'))
+    throw new CliExit(EXIT.usage, 'call takes [METHOD] PATH, e.g. `call POST /api/notes --data \'{"text":"hi"}\'`');
+  if (data !== undefined) {
+    try {
+      JSON.parse(data);
+    } catch {
+      throw new CliExit(EXIT.usage, '--data must be JSON');
+    }
+  }
+  const response = await manager.fetch(`${settings.server}${path}`, {
+    method,
+    ...(data !== undefined ? { body: data, headers: { 'content-type': 'application/json' } } : {}),
+  });
+  const text = await response.text();
+  let printed = text;
+  try {
+    printed = JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    // not JSON (204, a page): print as it came
+  }
+  if (printed) process.stdout.write(`${printed}\n`);
+  if (!response.ok) throw new CliExit(EXIT.httpError, `${method} ${path} answered ${response.status}`);
+}
+
+async function run(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv);
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const [command, ...args] = positionals;
+  if (!command) throw new CliExit(EXIT.usage, `missing command\n\n${USAGE}`);
+  if (!COMMANDS.has(command)) throw new CliExit(EXIT.usage, `unknown command "${command}"\n\n${USAGE}`);
+
+  const home = defaultAuthlabHome(process.env);
+  const vault = await openVault(home);
+  if (command === 'login') return login(values, home, vault);
+
+  const stored = readSettings(home);
+  const settings: Settings = { ...stored, server: serverUrl(values.server ?? stored.server) };
+  const manager = managerFor(settings, vault);
+  await requireSignedIn(manager);
+  switch (command) {
+    case 'whoami': {
+      const response = await manager.fetch(`${settings.server}/api/me`);
+      if (!response.ok) throw new CliExit(EXIT.httpError, `/api/me answered ${response.status}`);
+      const me = (await response.json()) as { email: string; role: string; mode: string; sub: string };
+      process.stdout.write(`${me.email} (${me.role}) via ${me.mode} at ${settings.server}\n`);
+      return;
+    }
+    case 'call':
+      return call(manager, settings, args, values.data);
+    case 'refresh': {
+      await manager.refresh();
+      const left = (manager.status().accessTokenExpiresAt ?? Date.now()) - Date.now();
+      process.stdout.write(`refreshed; the new access token expires in ${minutesLeft(left)}\n`);
+      return;
+    }
+    case 'status': {
+      await manager.getAccessToken();
+      const status = manager.status();
+      const left = (status.accessTokenExpiresAt ?? Date.now()) - Date.now();
+      process.stdout.write(
+        `mode: ${status.mode}\nserver: ${settings.server}\nvault: ${status.vault}\naccess token: ${minutesLeft(left)} left\n`,
+      );
+      return;
+    }
+    case 'logout': {
+      if (values.everywhere) {
+        const response = await manager.fetch(`${settings.server}/api/logout-all`, { method: 'POST' });
+        if (!response.ok && response.status !== 401) {
+          throw new CliExit(EXIT.httpError, `/api/logout-all answered ${response.status}`);
+        }
+      }
+      const { revoked } = await manager.signOut();
+      process.stdout.write(
+        values.everywhere
+          ? 'signed out everywhere: every session, token and grant of this account has ended\n'
+          : revoked
+            ? 'signed out: the refresh token is revoked and removed from this machine\n'
+            : 'signed out on this machine (the server could not be told; the token was removed here)\n',
+      );
+      return;
+    }
+  }
+}
+
+/** Human messages and documented exit codes; never a stack trace. */
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CliExit) return error.exitCode;
+  if (error instanceof NativeAuthError) {
+    if (error.code === 'not_signed_in') return EXIT.notSignedIn;
+    if (['server_unavailable', 'refresh_unavailable', 'discovery_failed'].includes(error.code)) return EXIT.unreachable;
+    return EXIT.authFailed;
+  }
+  return EXIT.unreachable;
+}
+
+run(process.argv.slice(2)).catch((error: unknown) => {
+  const code = exitCodeFor(error);
+  let message = (error as Error).message ?? String(error);
+  if (error instanceof NativeAuthError && error.code === 'invalid_grant') {
+    message = 'the server ended this sign-in (revoked or expired): run `pnpm authlab login` again';
+  }
+  process.stderr.write(`authlab: ${message}\n`);
+  process.exitCode = code;
+});

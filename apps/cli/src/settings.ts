@@ -1,0 +1,31 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AuthMode } from '@authlab/native-client';
+
+/** What `login` remembers for the next commands (never a token: those live in the vault). */
+export interface Settings {
+  server: string;
+  mode: AuthMode;
+}
+
+export const DEFAULT_SETTINGS: Settings = { server: 'http://localhost:4000', mode: 'oidc' };
+
+export function readSettings(home: string): Settings {
+  try {
+    const parsed = JSON.parse(readFileSync(join(home, 'settings.json'), 'utf8')) as Partial<Settings>;
+    return {
+      server: typeof parsed.server === 'string' ? parsed.server : DEFAULT_SETTINGS.server,
+      mode: parsed.mode === 'jwt' || parsed.mode === 'oidc' ? parsed.mode : DEFAULT_SETTINGS.mode,
+    };
+  } catch {
+    return { ...DEFAULT_SETTINGS };
+  }
+}
+
+export function writeSettings(home: string, settings: Settings): void {
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const file = join(home, 'settings.json');
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temp, file);
+}
