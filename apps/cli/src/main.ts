@@ -125,6 +125,15 @@ const minutesLeft = (ms: number) => {
   return seconds >= 60 ? `${Math.floor(seconds / 60)} min ${seconds % 60} s` : `${seconds} s`;
 };
 
+/** A question of the password sign-in: no answer (Ctrl-C, stdin at its end) stops the sign-in, exit 5. */
+async function askForSignIn(question: string, options?: { hidden?: boolean }): Promise<string> {
+  try {
+    return await ask(question, options);
+  } catch (error) {
+    throw new CliExit(EXIT.authFailed, `sign-in stopped: ${(error as Error).message}`);
+  }
+}
+
 async function login(values: ReturnType<typeof parse>['values'], home: string, vault: Vault): Promise<void> {
   const previous = readSettings(home);
   const mode = values.mode ?? 'oidc';
@@ -134,8 +143,8 @@ async function login(values: ReturnType<typeof parse>['values'], home: string, v
   if ('warning' in vault && typeof vault.warning === 'string') process.stderr.write(`warning: ${vault.warning}\n`);
 
   if (mode === 'jwt') {
-    const email = await ask('email: ');
-    const password = await ask('password: ', { hidden: true });
+    const email = await askForSignIn('email: ');
+    const password = await askForSignIn('password: ', { hidden: true });
     const source = new JwtSource({ server: settings.server });
     await manager.signIn(await source.login(email, password, values.device ?? `authlab CLI on ${hostname()}`));
   } else {
@@ -273,6 +282,8 @@ function exitCodeFor(error: unknown): number {
   if (error instanceof CliExit) return error.exitCode;
   if (error instanceof NativeAuthError) {
     if (error.code === 'not_signed_in') return EXIT.notSignedIn;
+    // The vault failed after it was chosen (a file others can read, a corrupt file, a locked key store).
+    if (error.code.startsWith('vault_')) return EXIT.usage;
     if (['server_unavailable', 'refresh_unavailable', 'discovery_failed'].includes(error.code)) return EXIT.unreachable;
     return EXIT.authFailed;
   }
