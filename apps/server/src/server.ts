@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
   AccessTokens,
@@ -30,7 +30,15 @@ export interface StartOptions {
   redisKeyPrefix?: string;
   /** Listen on this host (default: all interfaces for a server, 127.0.0.1 in tests). */
   host?: string;
+  /**
+   * How long a client may take to send its request line and headers before the connection is
+   * answered 408 and closed (slowloris). Default 15 s; tests shorten it.
+   */
+  headersTimeoutMs?: number;
 }
+
+const DEFAULT_HEADERS_TIMEOUT_MS = 15_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface RunningServer {
   url: string;
@@ -46,6 +54,8 @@ export interface RunningServer {
 const CLIENT_ERRORS: Record<string, [number, string, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'headers_too_large'],
   HPE_HEADER_TIMEOUT: [408, 'Request Timeout', 'request_timeout'],
+  // What Node's connection check raises when headersTimeout or requestTimeout has passed.
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'request_timeout'],
 };
 
 /**
@@ -130,11 +140,20 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     clock,
   };
   const app = createApp(deps);
-  const server = app.listen({ port: config.port, host: options.host });
-  // Slow clients cannot hold a connection open forever (slowloris).
-  server.headersTimeout = 15_000;
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  // Slow clients cannot hold a connection open forever (slowloris). Node enforces both timeouts
+  // only when it sweeps its connections (every 30 s by default, which would let a slow client
+  // linger up to 45 s), so the sweep runs at a tenth of the headers timeout.
+  const server = createServer(
+    {
+      headersTimeout,
+      requestTimeout: Math.max(REQUEST_TIMEOUT_MS, headersTimeout),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(headersTimeout / 10))),
+    },
+    app.callback(),
+  );
   server.on('clientError', answerClientError);
-  server.requestTimeout = 30_000;
+  server.listen({ port: config.port, host: options.host });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -1,5 +1,6 @@
 import type { KeyRing } from '@authlab/auth-core';
-import type { Middleware } from 'koa';
+import { StoreUnavailableError } from '@authlab/store';
+import type { Context, Middleware } from 'koa';
 import mount from 'koa-mount';
 import Provider from 'oidc-provider';
 import { type ProviderSettings, providerConfiguration } from './configuration.ts';
@@ -34,6 +35,17 @@ export class ProviderHost {
         providerConfiguration({ ...this.#settings, jwks: this.#ring.privateJwks() }),
       );
       provider.proxy = this.#proxy;
+      // oidc-provider answers every unexpected error itself, as 500 server_error, and logs
+      // nothing. An unreachable store is not a bug of ours: it is marked here and turned into a
+      // 503 below (fail closed, as everywhere else); anything else is logged with its stack.
+      provider.on('server_error', (ctx: Context, error: unknown) => {
+        if (error instanceof StoreUnavailableError) {
+          ctx.state.storeUnavailable = true;
+          ctx.state.log?.warn({ err: { message: error.message } }, 'store unavailable');
+        } else {
+          ctx.state.log?.error({ err: error }, 'request failed');
+        }
+      });
       this.#provider = provider;
       this.#mounted = mount('/oidc', provider as unknown as Parameters<typeof mount>[1]) as Middleware;
       this.#revision = this.#ring.revision;
@@ -43,9 +55,13 @@ export class ProviderHost {
 
   /** Koa middleware serving `/oidc/*` with the current provider. */
   middleware(): Middleware {
-    return (ctx, next) => {
+    return async (ctx, next) => {
       this.current();
-      return this.#mounted(ctx, next);
+      await this.#mounted(ctx, next);
+      if (ctx.state.storeUnavailable && ctx.status === 500) {
+        ctx.status = 503;
+        ctx.set('Retry-After', '5');
+      }
     };
   }
 }
