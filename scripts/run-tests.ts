@@ -6,11 +6,20 @@
  *   pnpm test apps/server/test     one folder (or file) only
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const args = process.argv.slice(2);
+const isDirectory = (path: string) => {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+// node --test takes files and globs; a folder becomes the glob of the test files below it.
+const args = process.argv.slice(2).map((arg) => (isDirectory(arg) ? `${arg.replace(/\/$/, '')}/**/*.test.ts` : arg));
 const targets =
   args.length > 0 ? args : ['apps/*/test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'labs/**/*.test.ts'];
 const summaryFile = join(tmpdir(), `authlab-test-summary-${process.pid}.txt`);
