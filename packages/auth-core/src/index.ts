@@ -1,4 +1,5 @@
 export { Authenticator, type AuthenticatorDeps, DEMO_ACCOUNTS, seedDemoUsers } from './accounts.ts';
+export { CookieSigner } from './cookie-signer.ts';
 export { AuthError, DataDirError, invalidCredentials, tooManyAttempts } from './errors.ts';
 export { type AccessClaims, type AccessTokenSettings, AccessTokens, invalidToken } from './jwt/access-token.ts';
 export {
@@ -36,3 +37,9 @@ export {
   type VerifyResult,
 } from './passwords.ts';
 export { jwtKeyRingPath, loadSecrets, oidcKeyRingPath, type Secrets, writeNewSecrets } from './secrets.ts';
+export {
+  claimsWindow,
+  type ValidityWindow,
+  VerifiedTokenCache,
+  type VerifiedTokenCacheOptions,
+} from './verified-token-cache.ts';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { AuthError } from '../errors.ts';
 import type { KeyRing } from '../key-ring.ts';
+import { claimsWindow, VerifiedTokenCache } from '../verified-token-cache.ts';
 
 export interface AccessTokenSettings {
   /** `PUBLIC_URL`. */
@@ -11,6 +12,8 @@ export interface AccessTokenSettings {
   ttlSec: number;
   /** Small, for clock skew between instances (RFC 8725 §3.10 leaves it to us; 5 s is plenty on one site). */
   clockToleranceSec?: number;
+  /** Verified tokens remembered so a repeat skips the signature check (0 turns the cache off). */
+  verifiedCacheSize?: number;
 }
 
 /** The claims of an access token of this mode (RFC 9068 §2.2, plus `role` and the family `sid`). */
@@ -46,11 +49,14 @@ export class AccessTokens {
   readonly #ring: KeyRing;
   readonly #settings: Required<AccessTokenSettings>;
   readonly #clock: () => number;
+  readonly #verified: VerifiedTokenCache<{ claims: AccessClaims; kid: string }> | undefined;
 
   constructor(ring: KeyRing, settings: AccessTokenSettings, clock: () => number) {
     this.#ring = ring;
-    this.#settings = { clockToleranceSec: 5, ...settings };
+    this.#settings = { clockToleranceSec: 5, verifiedCacheSize: 10_000, ...settings };
     this.#clock = clock;
+    const size = this.#settings.verifiedCacheSize;
+    this.#verified = size > 0 ? new VerifiedTokenCache({ maxEntries: size }) : undefined;
   }
 
   get ttlSec(): number {
@@ -78,23 +84,57 @@ export class AccessTokens {
   }
 
   /**
+   * Whether the token's header names a usable key of this ring: a routing test, not a
+   * verification (no signature check). The API asks it before `verify`, so a token of another
+   * mode (an OIDC access token) is passed on without the cost of a failed verification; for such
+   * a token `verify` would refuse the same way.
+   */
+  namesRingKey(token: string): boolean {
+    const dot = token.indexOf('.');
+    if (token.length > MAX_TOKEN_LENGTH || dot < 1) return false;
+    let kid: unknown;
+    try {
+      const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as unknown;
+      kid = typeof header === 'object' && header !== null ? (header as { kid?: unknown }).kid : undefined;
+    } catch {
+      return false;
+    }
+    if (typeof kid !== 'string') return false;
+    this.#ring.refresh();
+    return this.#ring.verificationKey(kid) !== undefined;
+  }
+
+  /**
    * Verifies signature and claims. RFC 8725 §3.1: the algorithm is pinned to EdDSA (so `none`
    * and HS256-with-the-public-key confusion fail); §3.11: `typ` must be `at+jwt`, so an ID token
    * or another JWT cannot be replayed as an access token. The key is looked up by `kid` in
    * memory only: `jwk`, `jku`, `x5u`, `x5c` headers are never followed (no I/O for unknown kids).
    * Revocation is the caller's next step (see `TokenService.authenticate`).
+   *
+   * A token verified before is taken from a bounded cache without a second signature check, but
+   * only inside its time window on the injected clock and while its key is still in the ring; the
+   * caller's revocation checks run on every request either way.
    */
   async verify(token: string): Promise<AccessClaims> {
     if (token.length > MAX_TOKEN_LENGTH) throw invalidToken();
     // Picks up a rotation made by another instance (a stat at most every 5 s, whatever the token
     // says): the key lookup below stays in memory, so a token's `kid` never causes I/O.
     this.#ring.refresh();
+    const now = this.#clock();
+    const cached = this.#verified?.get(token, now);
+    if (cached) {
+      // A ring replaced by `pnpm keys init`, or a retired key past its use, no longer has the kid.
+      if (this.#ring.verificationKey(cached.kid)) return cached.claims;
+      this.#verified?.delete(token);
+    }
+    let kid = '';
     try {
       const { payload } = await jwtVerify(
         token,
         (header) => {
           const key = typeof header.kid === 'string' ? this.#ring.verificationKey(header.kid) : undefined;
           if (!key) throw invalidToken('unknown signing key');
+          kid = header.kid as string;
           return key;
         },
         {
@@ -104,11 +144,20 @@ export class AccessTokens {
           audience: this.#settings.audience,
           requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp', 'jti', 'sid'],
           clockTolerance: this.#settings.clockToleranceSec,
-          currentDate: new Date(this.#clock()),
+          currentDate: new Date(now),
           maxTokenAge: this.#settings.ttlSec + this.#settings.clockToleranceSec,
         },
       );
-      return asClaims(payload);
+      const claims = Object.freeze(asClaims(payload));
+      this.#verified?.set(
+        token,
+        { claims, kid },
+        claimsWindow(claims, {
+          toleranceSec: this.#settings.clockToleranceSec,
+          maxTokenAgeSec: this.#settings.ttlSec + this.#settings.clockToleranceSec,
+        }),
+      );
+      return claims;
     } catch (error) {
       if (error instanceof AuthError) throw error;
       throw invalidToken();

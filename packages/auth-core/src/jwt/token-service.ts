@@ -124,6 +124,11 @@ export class TokenService {
     return this.#d.refreshTokens.listFamilies(userId, this.#d.clock());
   }
 
+  /** Whether the token names a key of this mode (header only): see `AccessTokens.namesRingKey`. */
+  namesOwnKey(accessToken: string): boolean {
+    return this.#d.accessTokens.namesRingKey(accessToken);
+  }
+
   /**
    * Verifies an access token and that it is still wanted: its family not revoked (logout, reuse,
    * device revoked) and not issued before the user's "revoked before" time (logout-all, disable).

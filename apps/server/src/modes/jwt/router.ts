@@ -34,6 +34,9 @@ function noStore(ctx: Context) {
 /** The API's view of this mode: a JWT of ours that is still wanted, or null so another mode may try. */
 export function jwtBearerVerifier(deps: AppDeps): BearerVerifier {
   return async (token) => {
+    // Signed with a key of another ring (an OIDC access token): not ours, and no failed
+    // verification (an error with a stack trace) to pay for on every such request.
+    if (!deps.tokens.namesOwnKey(token)) return null;
     try {
       const { user } = await deps.tokens.authenticate(token);
       return { user, mode: 'jwt' };

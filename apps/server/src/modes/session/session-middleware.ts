@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { CookieSigner } from '@authlab/auth-core';
 import type { User } from '@authlab/store';
 import type Koa from 'koa';
 import type { Context, Next } from 'koa';
@@ -9,8 +10,26 @@ import { koaSessionStore, type SessionData } from './session-store.ts';
 /** `__Host-` where the cookie is Secure: no Domain, Path=/, cannot be set by a sibling subdomain. */
 export const sessionCookieName = (secure: boolean) => (secure ? '__Host-authlab.sid' : 'authlab.sid');
 
-/** 256 bits from the CSPRNG (OWASP asks for at least 64 bits of entropy). */
-const newSessionId = () => randomBytes(32).toString('base64url');
+/**
+ * Session ids: 256 bits from the CSPRNG each (OWASP asks for at least 64 bits of entropy).
+ * koa-session draws an id for every request that arrives without a cookie (each Bearer call, each
+ * asset), before it knows whether a session will be stored, so the bytes are drawn `perDraw` ids
+ * at a time, the way `crypto.randomUUID` pools its entropy; each slice of the pool is used once.
+ */
+export function sessionIdGenerator(perDraw = 128): () => string {
+  const bytes = 32;
+  let pool = Buffer.alloc(0);
+  let offset = 0;
+  return () => {
+    if (offset + bytes > pool.length) {
+      pool = randomBytes(bytes * perDraw);
+      offset = 0;
+    }
+    const id = pool.toString('base64url', offset, offset + bytes);
+    offset += bytes;
+    return id;
+  };
+}
 
 /**
  * koa-session with our external store. The cookie lives until the browser closes; the server
@@ -18,7 +37,8 @@ const newSessionId = () => randomBytes(32).toString('base64url');
  */
 export function sessionMiddleware(app: Koa, deps: AppDeps) {
   const { config, store, clock } = deps;
-  app.keys = deps.secrets.sessionKeys;
+  // Keygrip's output with the keys imported once (Keygrip re-imports them on every request).
+  app.keys = new CookieSigner(deps.secrets.sessionKeys);
   return createSession(
     {
       key: sessionCookieName(config.secureCookies),
@@ -30,7 +50,7 @@ export function sessionMiddleware(app: Koa, deps: AppDeps) {
       overwrite: true,
       rolling: false,
       renew: false,
-      genid: newSessionId,
+      genid: sessionIdGenerator(),
       store: koaSessionStore(store.sessions, clock, config.session),
     },
     app,

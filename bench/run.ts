@@ -1,0 +1,368 @@
+/**
+ * `pnpm bench`: authlab's API under load in each sign-in mode, against a bare Koa floor and the
+ * usual Express equivalents, all in one run on this machine.
+ *
+ *   pnpm bench                  the full run (about 4 minutes on 2 cores)
+ *   pnpm bench --quick          shorter runs (about 2 minutes), the same rows
+ *   pnpm bench --only jwt,oidc  some rows only (nothing is written to results/)
+ *   pnpm bench --profile        also write a V8 CPU profile of every server to bench/profiles/
+ *
+ * Each target is its own Node process (so autocannon, here, never shares its event loop), on
+ * loopback, warmed up, then loaded with the same connections for the same total time, in rounds
+ * that visit the targets forwards then backwards. Needs redis-server (a private one is started
+ * on a free port).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { type RedisServer, redisServerBinary, startRedisServer } from '../packages/testkit/src/index.ts';
+import { argon2VerifiesPerSec } from './lib/argon2-rate.ts';
+import { assertAuthenticated, type Credential, credentialHeaders } from './lib/credentials.ts';
+import { renderHtml } from './lib/html.ts';
+import { type LoadResult, type LoadRun, runLoad, summarize } from './lib/load.ts';
+import { type BenchResults, describeMachine, mb, type RowResult, ratio } from './lib/results.ts';
+import { formatTable } from './lib/table.ts';
+import { TargetProcess } from './lib/target-process.ts';
+
+interface Target {
+  name: string;
+  script: string;
+  redis: boolean;
+  credential: Credential;
+  path: string;
+  stack: string;
+  peer: string | null;
+}
+
+/** The rows, in the order they run and print. */
+const TARGETS: Target[] = [
+  {
+    name: 'koa-bare',
+    script: 'authlab.ts',
+    redis: false,
+    credential: 'none',
+    // The whole authlab app (every middleware: request id, security headers, origin check, body
+    // parser, koa-session) answering a 334-byte asset from memory: no auth, no store.
+    path: '/assets/favicon.svg',
+    stack: 'authlab Koa app, no auth, no store',
+    peer: null,
+  },
+  {
+    name: 'session-sqlite',
+    script: 'authlab.ts',
+    redis: false,
+    credential: 'session',
+    path: '/api/me',
+    stack: 'authlab session cookie, SQLite',
+    peer: null,
+  },
+  {
+    name: 'session-redis',
+    script: 'authlab.ts',
+    redis: true,
+    credential: 'session',
+    path: '/api/me',
+    stack: 'authlab session cookie, Redis',
+    peer: 'express-session-redis',
+  },
+  {
+    name: 'jwt',
+    script: 'authlab.ts',
+    redis: false,
+    credential: 'jwt',
+    path: '/api/me',
+    stack: 'authlab JWT Bearer (EdDSA + revocation), SQLite',
+    peer: 'express-passport-jwt',
+  },
+  {
+    name: 'oidc',
+    script: 'authlab.ts',
+    redis: false,
+    credential: 'oidc',
+    path: '/api/me',
+    stack: 'authlab OIDC access token (EdDSA + grant), SQLite',
+    peer: null,
+  },
+  {
+    name: 'express-session-redis',
+    script: 'express-session-redis.ts',
+    redis: true,
+    credential: 'express-session',
+    path: '/me',
+    stack: 'Express 5 + express-session + connect-redis',
+    peer: 'session-redis',
+  },
+  {
+    name: 'express-passport-jwt',
+    script: 'express-passport-jwt.ts',
+    redis: false,
+    credential: 'express-jwt',
+    path: '/me',
+    stack: 'Express 5 + passport-jwt (ES256, stateless)',
+    peer: 'jwt',
+  },
+];
+
+const PROFILES = {
+  quick: { connections: 50, warmupSec: 3, rounds: 2, roundSec: 4, loginConnections: 8, loginSec: 6, argon2Sec: 3 },
+  full: { connections: 50, warmupSec: 5, rounds: 4, roundSec: 5, loginConnections: 8, loginSec: 15, argon2Sec: 10 },
+} as const;
+
+function parseArgs(argv: string[]) {
+  const quick = argv.includes('--quick');
+  const profile = argv.includes('--profile');
+  const onlyIndex = argv.indexOf('--only');
+  const only = onlyIndex >= 0 ? (argv[onlyIndex + 1] ?? '').split(',').filter(Boolean) : null;
+  const known = new Set([...TARGETS.map((t) => t.name), 'login']);
+  for (const name of only ?? []) {
+    if (!known.has(name)) throw new Error(`--only: unknown row "${name}" (rows: ${[...known].join(', ')})`);
+  }
+  return { quick, profile, only };
+}
+
+const args = parseArgs(process.argv.slice(2));
+const settings = PROFILES[args.quick ? 'quick' : 'full'];
+const targets = TARGETS.filter((t) => !args.only || args.only.includes(t.name));
+const runLogin = !args.only || args.only.includes('login');
+const steps = targets.length + (runLogin ? 2 : 0);
+const progress = (step: number, name: string, what: string) =>
+  process.stdout.write(`[${step}/${steps}] ${name}: ${what}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const profileDir = args.profile ? new URL(`./profiles/${Date.now()}/`, import.meta.url).pathname : undefined;
+if (profileDir) mkdirSync(profileDir, { recursive: true });
+
+/** A measured run must be all answers, all 2xx: a bench of refusals measures nothing. */
+function assertClean(name: string, result: LoadResult): void {
+  if (result.non2xx > 0 || result.errors > 0 || result.requests === 0) {
+    throw new Error(`${name}: ${result.non2xx} non-2xx answers and ${result.errors} errors in the measured runs`);
+  }
+}
+
+/**
+ * CPU used by the server and by this process (autocannon) between now and the call of the
+ * returned function. A server well under 100% of a core while the harness is busy means the
+ * load generator or other processes on the machine, not the server, set the pace.
+ */
+async function cpuMeter(server: TargetProcess) {
+  const started = performance.now();
+  const serverStart = await server.cpuMs();
+  const loadStart = process.cpuUsage();
+  return async () => {
+    const load = process.cpuUsage(loadStart);
+    return {
+      wallMs: performance.now() - started,
+      serverMs: (await server.cpuMs()) - serverStart,
+      loadMs: (load.user + load.system) / 1000,
+    };
+  };
+}
+
+/** A target's server, up and signed in, and what its measured rounds have added up to so far. */
+interface LiveTarget {
+  target: Target;
+  step: number;
+  server: TargetProcess;
+  url: string;
+  headers: Record<string, string>;
+  rssIdleMb: number;
+  rssLoadMb: number;
+  runs: LoadRun[];
+  cpu: { wallMs: number; serverMs: number; loadMs: number };
+}
+
+async function startTarget(target: Target, step: number, redis: RedisServer | undefined): Promise<LiveTarget> {
+  progress(step, target.name, 'starting its server…');
+  const server = await TargetProcess.start({
+    script: target.script,
+    label: target.name,
+    env: target.redis && redis ? { BENCH_REDIS_URL: redis.url } : {},
+    ...(profileDir ? { cpuProfileDir: profileDir } : {}),
+  });
+  try {
+    await sleep(500);
+    const rssIdleMb = await server.rssMb();
+    const headers = await credentialHeaders(target.credential, server.url);
+    const url = new URL(target.path, server.url).toString();
+    await assertAuthenticated(url, headers);
+    return {
+      target,
+      step,
+      server,
+      url,
+      headers,
+      rssIdleMb,
+      rssLoadMb: 0,
+      runs: [],
+      cpu: { wallMs: 0, serverMs: 0, loadMs: 0 },
+    };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+async function measureRound(live: LiveTarget, round: number): Promise<void> {
+  const { target, server } = live;
+  progress(
+    live.step,
+    target.name,
+    `round ${round}/${settings.rounds}: measuring (${settings.roundSec} s, ${settings.connections} connections)…`,
+  );
+  const peakRss = server.sampleRss();
+  const cpu = await cpuMeter(server);
+  const run = await runLoad({
+    url: live.url,
+    headers: live.headers,
+    connections: settings.connections,
+    durationSec: settings.roundSec,
+  });
+  const used = await cpu();
+  live.rssLoadMb = Math.max(live.rssLoadMb, await peakRss());
+  live.runs.push(run);
+  live.cpu.wallMs += used.wallMs;
+  live.cpu.serverMs += used.serverMs;
+  live.cpu.loadMs += used.loadMs;
+}
+
+/**
+ * Every target's server runs at once (idle ones cost nothing), and the measured time is cut into
+ * rounds that visit the targets forwards, then backwards, so a burst of other work on the machine
+ * falls on every row alike instead of on whichever row happened to run then.
+ */
+async function benchTargets(redis: RedisServer | undefined): Promise<LiveTarget[]> {
+  const live: LiveTarget[] = [];
+  try {
+    for (const [i, target] of targets.entries()) live.push(await startTarget(target, i + 1, redis));
+    for (const t of live) {
+      progress(t.step, t.target.name, `warming up (${settings.warmupSec} s)…`);
+      await runLoad({
+        url: t.url,
+        headers: t.headers,
+        connections: settings.connections,
+        durationSec: settings.warmupSec,
+      });
+    }
+    for (let round = 1; round <= settings.rounds; round++) {
+      const order = round % 2 === 1 ? live : [...live].reverse();
+      for (const t of order) await measureRound(t, round);
+    }
+    return live;
+  } finally {
+    for (const t of live) await t.server.stop();
+  }
+}
+
+async function benchLogin(step: number) {
+  progress(step, 'login', 'starting its server…');
+  const server = await TargetProcess.start({
+    script: 'authlab.ts',
+    label: 'login',
+    ...(profileDir ? { cpuProfileDir: profileDir } : {}),
+  });
+  try {
+    const url = new URL('/jwt/login', server.url).toString();
+    const login = {
+      url,
+      method: 'POST' as const,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'alice@example.com', password: 'correct-horse-battery-staple' }),
+      connections: settings.loginConnections,
+    };
+    progress(step, 'login', 'warming up (2 s)…');
+    await runLoad({ ...login, durationSec: 2 });
+    progress(step, 'login', `login burst (${settings.loginSec} s, ${settings.loginConnections} connections)…`);
+    await server.startDelayMonitor();
+    const peakRss = server.sampleRss();
+    const result = summarize([await runLoad({ ...login, durationSec: settings.loginSec })]);
+    const delay = await server.stopDelayMonitor();
+    const rssPeakMb = await peakRss();
+    assertClean('login', result);
+    return { result, delay, rssPeakMb };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const loadAverageStart = loadavg()[0] ?? 0;
+  const needsRedis = targets.some((t) => t.redis);
+  if (needsRedis && !redisServerBinary()) {
+    throw new Error('redis-server not found: install it (apt-get install redis-server) or set REDIS_SERVER_BIN');
+  }
+  const redis = needsRedis ? await startRedisServer() : undefined;
+  let measured: LiveTarget[] = [];
+  let login: Awaited<ReturnType<typeof benchLogin>> | undefined;
+  let argon2 = 0;
+  try {
+    measured = await benchTargets(redis);
+  } finally {
+    await redis?.stop();
+  }
+  if (runLogin) {
+    // Right before the burst, so both see the same machine.
+    progress(targets.length + 1, 'argon2', `raw argon2id verifications (${settings.argon2Sec} s, no server running)…`);
+    argon2 = await argon2VerifiesPerSec(settings.argon2Sec);
+    login = await benchLogin(targets.length + 2);
+  }
+
+  const summaries = new Map(measured.map((t) => [t.target.name, summarize(t.runs)]));
+  for (const [name, summary] of summaries) assertClean(name, summary);
+  const rps = (name: string) => summaries.get(name)?.requestsPerSec;
+  const pct = (ms: number, wallMs: number) => (wallMs > 0 ? Math.round((ms / wallMs) * 100) : 0);
+  const rows: RowResult[] = measured.map(({ target, rssIdleMb, rssLoadMb, cpu }) => {
+    const result = summaries.get(target.name) as LoadResult;
+    return {
+      name: target.name,
+      requestsPerSec: result.requestsPerSec,
+      p50Ms: result.p50Ms,
+      p99Ms: result.p99Ms,
+      p90Ms: result.p90Ms,
+      vsKoaBare: ratio(result.requestsPerSec, rps('koa-bare')),
+      peer: target.peer,
+      vsPeer: target.peer ? ratio(result.requestsPerSec, rps(target.peer)) : null,
+      route: `GET ${target.path}`,
+      stack: target.stack,
+      rssIdleMb: mb(rssIdleMb),
+      rssLoadMb: mb(rssLoadMb),
+      serverCpuPct: pct(cpu.serverMs, cpu.wallMs),
+      loadCpuPct: pct(cpu.loadMs, cpu.wallMs),
+      connections: settings.connections,
+      durationSec: result.durationSec,
+    };
+  });
+  const jwtRow = rows.find((r) => r.name === 'jwt');
+  const results: BenchResults = {
+    machine: describeMachine(args.quick ? 'quick' : 'full', loadAverageStart),
+    results: rows,
+    login: {
+      loginsPerSec: Math.round(((login?.result.requests ?? 0) / (login?.result.durationSec || 1)) * 10) / 10,
+      argon2HashesPerSec: Math.round(argon2 * 10) / 10,
+      eventLoopDelayP99Ms: login?.delay.p99Ms ?? 0,
+      eventLoopDelayP50Ms: login?.delay.p50Ms ?? 0,
+      eventLoopDelayMaxMs: login?.delay.maxMs ?? 0,
+      loginP50Ms: login?.result.p50Ms ?? 0,
+      loginP99Ms: login?.result.p99Ms ?? 0,
+      ofArgon2Ceiling: argon2
+        ? Math.round(((login?.result.requests ?? 0) / (login?.result.durationSec || 1) / argon2) * 100) / 100
+        : 0,
+      rssPeakMb: mb(login?.rssPeakMb ?? 0),
+      connections: settings.loginConnections,
+      durationSec: login?.result.durationSec ?? 0,
+    },
+    memory: { rssIdleMb: jwtRow?.rssIdleMb ?? 0, rssLoadMb: jwtRow?.rssLoadMb ?? 0 },
+  };
+
+  process.stdout.write(`\n${formatTable(results)}\n`);
+  if (args.only) {
+    process.stdout.write('\n(--only: results/ left as it was)\n');
+  } else {
+    const dir = new URL('./results/', import.meta.url);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(new URL('latest.json', dir), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(new URL('latest.html', dir), renderHtml(results));
+    process.stdout.write(`\nwrote bench/results/latest.json and bench/results/latest.html\n`);
+  }
+  if (profileDir) process.stdout.write(`CPU profiles: ${profileDir} (node bench/top-frames.ts <file>)\n`);
+}
+
+await main();
