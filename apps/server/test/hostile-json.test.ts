@@ -10,7 +10,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { LoginLimits } from '@authlab/auth-core';
 import fc from 'fast-check';
 import {
   type Answer,
@@ -19,22 +18,11 @@ import {
   HUGE_NUMBERS,
   headerValue,
   hostileString,
+  OPEN_LIMITS,
   runs,
   send,
 } from './support/hostile.ts';
 import { Client, DEMO_PASSWORD, startTestServer, type TestServer } from './support/server.ts';
-
-/** No slow-down and no block: arbitrary logins must not make the suite wait or hide behind 429. */
-const OPEN_LIMITS: LoginLimits = {
-  pairFailures: 1_000_000,
-  pairWindowSec: 60,
-  ipFailures: 1_000_000,
-  ipWindowSec: 60,
-  accountSlowdownAfter: 1_000_000,
-  accountWindowSec: 60,
-  slowdownBaseMs: 1,
-  slowdownMaxMs: 1,
-};
 
 const JSON_TYPE = 'application/json';
 

@@ -13,7 +13,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { LoginLimits } from '@authlab/auth-core';
 import fc from 'fast-check';
 import {
   type Answer,
@@ -21,22 +20,12 @@ import {
   assertNo5xx,
   headerValue,
   hostileString,
+  OPEN_LIMITS,
   runs,
   send,
 } from './support/hostile.ts';
 import { pkcePair } from './support/oidc.ts';
 import { Client, startTestServer, type TestServer } from './support/server.ts';
-
-const OPEN_LIMITS: LoginLimits = {
-  pairFailures: 1_000_000,
-  pairWindowSec: 60,
-  ipFailures: 1_000_000,
-  ipWindowSec: 60,
-  accountSlowdownAfter: 1_000_000,
-  accountWindowSec: 60,
-  slowdownBaseMs: 1,
-  slowdownMaxMs: 1,
-};
 
 /** Either a value the provider accepts for this parameter, or anything at all. */
 const validOr = (...valid: string[]) =>

@@ -9,22 +9,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { LoginLimits } from '@authlab/auth-core';
 import fc from 'fast-check';
-import { type Answer, assertJsonClientError, runs, send } from './support/hostile.ts';
+import { type Answer, assertJsonClientError, OPEN_LIMITS, runs, send } from './support/hostile.ts';
 import { pkcePair } from './support/oidc.ts';
 import { Client, DEMO_PASSWORD, startTestServer, type TestServer } from './support/server.ts';
-
-const OPEN_LIMITS: LoginLimits = {
-  pairFailures: 1_000_000,
-  pairWindowSec: 60,
-  ipFailures: 1_000_000,
-  ipWindowSec: 60,
-  accountSlowdownAfter: 1_000_000,
-  accountWindowSec: 60,
-  slowdownBaseMs: 1,
-  slowdownMaxMs: 1,
-};
 
 const POLLUTION_KEYS = ['__proto__', 'constructor', 'prototype'] as const;
 /** Names a polluted prototype would answer for: the marker, and members the code relies on. */
