@@ -40,3 +40,17 @@ export function findChromium(): string | null {
   }
   return which('chromium') ?? which('chromium-browser') ?? which('google-chrome');
 }
+
+/**
+ * Flags for a quiet, deterministic system Chromium: no sandbox (containers, CI), no GPU, no
+ * first-run UI, and no background traffic (updates, sync, QUIC) that would race a test or a lab.
+ */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+];

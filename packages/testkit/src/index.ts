@@ -1,2 +1,2 @@
-export { findChromium, requireComponent, which } from './components.ts';
+export { CHROMIUM_ARGS, findChromium, requireComponent, which } from './components.ts';
 export { freePort, type RedisServer, redisServerBinary, startRedisServer } from './redis-server.ts';

@@ -1,19 +1,8 @@
-import { findChromium } from '@authlab/testkit';
+import { CHROMIUM_ARGS, findChromium } from '@authlab/testkit';
 import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
 
-/**
- * Flags for a quiet, deterministic system Chromium in tests: no sandbox (containers, CI), no GPU,
- * no first-run UI, and no background traffic (updates, sync, QUIC) that would race the test.
- */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-];
+/** Re-exported for the suites that launch Chromium themselves. */
+export { CHROMIUM_ARGS };
 
 /** The viewport the page suites and screenshots use. */
 export const DESKTOP_VIEWPORT = { width: 1280, height: 800 };

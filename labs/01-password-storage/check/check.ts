@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defineChecks, type LabTarget } from '@authlab/lab-kit';
+
+const post = (lab: LabTarget, path: string, body: unknown) =>
+  fetch(`${lab.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+const storedHash = (lab: LabTarget, username: string): string =>
+  JSON.parse(readFileSync(join(lab.dataDir, 'users.json'), 'utf8'))[username].hash;
+
+export default defineChecks([
+  {
+    name: 'alice signs in with her password, and a wrong one gets 401 invalid_credentials',
+    async run(lab) {
+      assert.equal((await post(lab, '/login', { username: 'alice', password: 'dragonfly-7' })).status, 200);
+      const wrong = await post(lab, '/login', { username: 'alice', password: 'dragonfly-8' });
+      assert.equal(wrong.status, 401);
+      assert.deepEqual(await wrong.json(), { error: 'invalid_credentials' });
+    },
+  },
+  {
+    name: 'a new user registers and signs in',
+    async run(lab) {
+      const password = 'a brand new passphrase';
+      assert.equal((await post(lab, '/register', { username: 'carol', password })).status, 201);
+      assert.equal((await post(lab, '/login', { username: 'carol', password })).status, 200);
+    },
+  },
+  {
+    name: 'bob, whose hash came from the old bcrypt system, still signs in',
+    async run(lab) {
+      assert.equal(
+        (await post(lab, '/login', { username: 'bob', password: 'correct horse battery staple' })).status,
+        200,
+      );
+      assert.equal(
+        (await post(lab, '/login', { username: 'bob', password: 'correct horse battery staple' })).status,
+        200,
+      );
+    },
+  },
+  {
+    name: "bob's bcrypt hash is replaced by an argon2id hash at his next successful sign-in",
+    partOfTheFix: true,
+    async run(lab) {
+      assert.match(storedHash(lab, 'bob'), /^\$2[aby]\$/, 'bob starts with a bcrypt hash');
+      await post(lab, '/login', { username: 'bob', password: 'not his password' });
+      assert.match(storedHash(lab, 'bob'), /^\$2[aby]\$/, 'a failed sign-in must not touch the hash');
+      assert.equal(
+        (await post(lab, '/login', { username: 'bob', password: 'correct horse battery staple' })).status,
+        200,
+      );
+      assert.match(storedHash(lab, 'bob'), /^\$argon2id\$/, "after bob's sign-in his stored hash is argon2id");
+    },
+  },
+]);

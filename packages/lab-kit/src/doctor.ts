@@ -1,0 +1,155 @@
+/**
+ * `pnpm lab doctor`: what a participant's laptop has, what is missing and what to do about it.
+ * Required: Node ≥ 22.18, the installed packages, a free loopback port, a writable progress file.
+ * Chromium is required by the browser labs and `pnpm lab compare`; Redis is optional.
+ */
+import { execFile } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { findChromium, redisServerBinary } from '@authlab/testkit';
+import { labsRoot, listLabs } from './labs.ts';
+import { stateFile } from './state.ts';
+
+const run = promisify(execFile);
+
+export interface DoctorItem {
+  name: string;
+  ok: boolean;
+  /** Optional components do not make the doctor fail. */
+  optional?: boolean;
+  detail: string;
+  /** What to do when it is not ok. */
+  fix?: string;
+}
+
+function nodeItem(): DoctorItem {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  const ok = major > 22 || (major === 22 && minor >= 18);
+  return {
+    name: 'Node.js',
+    ok,
+    detail: `${process.versions.node} at ${process.execPath}`,
+    fix: 'install Node 24 LTS (22.18 is the floor: it runs TypeScript without a build step)',
+  };
+}
+
+function packagesItem(): DoctorItem {
+  const installed = existsSync(join(labsRoot(), 'node_modules', 'koa'));
+  return {
+    name: 'Packages',
+    ok: installed,
+    detail: installed ? 'installed' : 'labs/node_modules is missing',
+    fix: 'run `pnpm install` once while online; afterwards everything works offline',
+  };
+}
+
+async function portItem(): Promise<DoctorItem> {
+  const port = await new Promise<number | string>((resolve) => {
+    const server = createServer();
+    server.once('error', (error) => resolve(error.message));
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 'no port'));
+    });
+  });
+  return {
+    name: 'Loopback port',
+    ok: typeof port === 'number',
+    detail: typeof port === 'number' ? `127.0.0.1:${port} can be opened` : `cannot listen on 127.0.0.1: ${port}`,
+    fix: 'allow Node to listen on 127.0.0.1 (a firewall or a sandbox blocks it)',
+  };
+}
+
+async function chromiumItem(): Promise<DoctorItem> {
+  const path = findChromium();
+  let version = '';
+  if (path) {
+    try {
+      version = (await run(path, ['--version'], { timeout: 10_000 })).stdout.trim();
+    } catch {
+      version = '(version unknown)';
+    }
+  }
+  return {
+    name: 'Chromium',
+    ok: path !== null,
+    detail: path ? `${version} at ${path}` : 'not found; labs 04 (CSRF), 05 (XSS) and `pnpm lab compare` need it',
+    fix: 'apt-get install chromium (Debian/Ubuntu), or set CHROMIUM_PATH to an installed Chrome or Chromium',
+  };
+}
+
+async function redisItem(): Promise<DoctorItem> {
+  const binary = redisServerBinary();
+  let version = '';
+  if (binary) {
+    try {
+      version = (await run(binary, ['--version'], { timeout: 10_000 })).stdout.trim().split(' ').slice(0, 3).join(' ');
+    } catch {
+      version = '(version unknown)';
+    }
+  }
+  return {
+    name: 'Redis',
+    ok: binary !== null,
+    optional: true,
+    detail: binary
+      ? `${version} at ${binary}`
+      : 'not found; no lab needs it (the main server can use it for shared state)',
+    fix: 'apt-get install redis-server (optional)',
+  };
+}
+
+function stateItem(): DoctorItem {
+  const file = stateFile();
+  let ok = true;
+  try {
+    accessSync(existsSync(file) ? file : dirname(file), constants.W_OK);
+  } catch {
+    ok = false;
+  }
+  return {
+    name: 'Progress file',
+    ok,
+    detail: ok ? `${file} is writable` : `${file} is not writable`,
+    fix: 'make the repository folder writable, or set AUTHLAB_LAB_STATE to a writable file',
+  };
+}
+
+function labsItem(): DoctorItem {
+  try {
+    const labs = listLabs();
+    return { name: 'Labs', ok: labs.length > 0, detail: `${labs.length} labs in ${labsRoot()}` };
+  } catch (error) {
+    return {
+      name: 'Labs',
+      ok: false,
+      detail: (error as Error).message,
+      fix: 'restore the lab folder from the repository (git checkout -- labs)',
+    };
+  }
+}
+
+export async function doctor(): Promise<DoctorItem[]> {
+  return [
+    nodeItem(),
+    packagesItem(),
+    await portItem(),
+    await chromiumItem(),
+    await redisItem(),
+    stateItem(),
+    labsItem(),
+  ];
+}
+
+export function formatDoctor(items: DoctorItem[]): string {
+  const width = Math.max(...items.map((item) => item.name.length));
+  return items
+    .map((item) => {
+      const mark = item.ok ? '✓' : item.optional ? '–' : '✗';
+      const line = `${mark} ${item.name.padEnd(width)}  ${item.detail}`;
+      return item.ok || !item.fix ? line : `${line}\n  ${' '.repeat(width)}  → ${item.fix}`;
+    })
+    .join('\n');
+}

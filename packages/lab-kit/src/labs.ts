@@ -1,0 +1,109 @@
+/**
+ * The labs on disk: `labs/NN-topic/` with `lab.json`, `README.md`, `starter/`, `attack/`,
+ * `check/` and `solution/`. The learner edits a copy of the starter in `work/` (gitignored).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
+
+export const labsRoot = (): string => resolve(process.env.AUTHLAB_LABS_DIR ?? join(REPO_ROOT, 'labs'));
+
+const Manifest = z
+  .object({
+    id: z.string().regex(/^\d\d-[a-z0-9-]+$/),
+    title: z.string().min(1),
+    mode: z.enum(['session', 'jwt', 'oidc', 'native', 'all']),
+    timeBoxMinutes: z.number().int().positive(),
+    prerequisites: z.array(z.string()),
+    /** Components beyond Node the attack needs. */
+    needs: z.array(z.enum(['chromium'])).default([]),
+  })
+  .strict();
+
+export type LabManifest = z.infer<typeof Manifest>;
+
+export interface Hint {
+  label: string;
+  text: string;
+}
+
+export interface Lab extends LabManifest {
+  dir: string;
+  readme: string;
+  sections: Map<string, string>;
+  hints: Hint[];
+}
+
+export const REQUIRED_SECTIONS = ['Goal', 'Background', 'Steps', 'Hints', 'Debrief'];
+
+/** `## Heading` → body, in order. */
+export function readmeSections(markdown: string): Map<string, string> {
+  const sections = new Map<string, string>();
+  let current: string | null = null;
+  let body: string[] = [];
+  for (const line of markdown.split('\n')) {
+    const heading = /^## (.+?)\s*$/.exec(line);
+    if (heading) {
+      if (current) sections.set(current, body.join('\n').trim());
+      current = heading[1] as string;
+      body = [];
+    } else if (current) {
+      body.push(line);
+    }
+  }
+  if (current) sections.set(current, body.join('\n').trim());
+  return sections;
+}
+
+/** The tiers in the Hints section: one `<details><summary>label</summary> text </details>` each. */
+export function parseHints(section: string): Hint[] {
+  const hints: Hint[] = [];
+  for (const match of section.matchAll(/<details>\s*<summary>(.*?)<\/summary>([\s\S]*?)<\/details>/g)) {
+    hints.push({ label: (match[1] as string).trim(), text: (match[2] as string).trim() });
+  }
+  return hints;
+}
+
+export function loadLab(dir: string): Lab {
+  const manifestFile = join(dir, 'lab.json');
+  const parsed = Manifest.safeParse(JSON.parse(readFileSync(manifestFile, 'utf8')));
+  if (!parsed.success) throw new Error(`${manifestFile}: ${z.prettifyError(parsed.error)}`);
+  const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+  const sections = readmeSections(readme);
+  return { ...parsed.data, dir, readme, sections, hints: parseHints(sections.get('Hints') ?? '') };
+}
+
+/** Every lab, in order of its number. */
+export function listLabs(root = labsRoot()): Lab[] {
+  return readdirSync(root, { withFileTypes: true })
+    .filter(
+      (entry) => entry.isDirectory() && /^\d\d-/.test(entry.name) && existsSync(join(root, entry.name, 'lab.json')),
+    )
+    .map((entry) => entry.name)
+    .sort()
+    .map((name) => loadLab(join(root, name)));
+}
+
+/** `07`, `7`, `07-jwt-key-lookup` or `jwt-key-lookup` → the lab; an error that lists them otherwise. */
+export function findLab(query: string, labs = listLabs()): Lab {
+  const q = query.trim().toLowerCase();
+  const number = /^\d+$/.test(q) ? q.padStart(2, '0') : null;
+  const found = labs.find(
+    (lab) => lab.id === q || (number && lab.id.startsWith(`${number}-`)) || lab.id.slice(3) === q,
+  );
+  if (found) return found;
+  throw new UsageError(`There is no lab "${query}". The labs are:\n${labs.map((lab) => `  ${lab.id}`).join('\n')}`);
+}
+
+/** A mistake in how the runner was called: printed without a stack, exit code 2. */
+export class UsageError extends Error {}
+
+export const variantDir = (lab: Lab, variant: 'starter' | 'solution'): string => join(lab.dir, variant);
+
+/** The learner's working copy: `labs/NN-topic/work/`, or `$AUTHLAB_LAB_WORKSPACE/NN-topic/`. */
+export function workDir(lab: Lab): string {
+  const workspace = process.env.AUTHLAB_LAB_WORKSPACE;
+  return workspace ? join(resolve(workspace), lab.id) : join(lab.dir, 'work');
+}
