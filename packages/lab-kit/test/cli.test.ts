@@ -1,0 +1,172 @@
+/**
+ * The runner as a participant uses it: each test runs `pnpm lab …` (the CLI file) in a child
+ * process with its own progress file and working copies, against lab 01.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { listLabs, REPO_ROOT } from '../src/labs.ts';
+import { labSandbox, runLabCli, startLabCli } from './support/cli.ts';
+
+const LAB = join(REPO_ROOT, 'labs/01-password-storage');
+const progress = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+
+describe('pnpm lab (list, hint, solution, check, reset)', () => {
+  const sandbox = labSandbox();
+  after(() => sandbox.remove());
+  const work = () => join(sandbox.workspace, '01-password-storage');
+
+  test('lists every lab with its time box and no progress yet', async () => {
+    const { code, stdout } = await runLabCli([], sandbox.env);
+    assert.equal(code, 0);
+    for (const lab of listLabs()) {
+      assert.match(stdout, new RegExp(`${lab.id}\\s.*${lab.timeBoxMinutes} min`));
+    }
+    assert.match(stdout, new RegExp(`0 of ${listLabs().length} solved`));
+  });
+
+  test('an unknown lab is a usage error that lists the labs', async () => {
+    const { code, stderr } = await runLabCli(['start', '99'], sandbox.env);
+    assert.equal(code, 2);
+    assert.match(stderr, /There is no lab "99"/);
+    assert.match(stderr, /01-password-storage/);
+  });
+
+  test('hints come one tier at a time and are remembered', async () => {
+    const first = await runLabCli(['hint', '01'], sandbox.env);
+    assert.match(first.stdout, /1\/3 Nudge/);
+    assert.doesNotMatch(first.stdout, /Concept/);
+    const second = await runLabCli(['hint', '01'], sandbox.env);
+    assert.match(second.stdout, /1\/3 Nudge[\s\S]*2\/3 Concept/);
+    assert.doesNotMatch(second.stdout, /Near-answer/);
+    assert.equal(progress(sandbox.stateFile)['01-password-storage'].hintsSeen, 2);
+  });
+
+  test('instructor mode shows every hint without counting them', async () => {
+    const { stdout } = await runLabCli(['hint', '01', '--instructor'], sandbox.env);
+    assert.match(stdout, /Nudge[\s\S]*Concept[\s\S]*Near-answer/);
+    assert.equal(progress(sandbox.stateFile)['01-password-storage'].hintsSeen, 2);
+  });
+
+  test('the solution stays locked until the lab is solved', async () => {
+    const { code, stdout } = await runLabCli(['solution', '01'], sandbox.env);
+    assert.equal(code, 1);
+    assert.match(stdout, /unlocks once you have solved it/);
+    assert.doesNotMatch(stdout, /\+\+\+ solution/);
+  });
+
+  test('instructor mode shows the solution as a diff with the debrief', async () => {
+    const { code, stdout } = await runLabCli(['solution', '01', '--instructor'], sandbox.env);
+    assert.equal(code, 0);
+    assert.match(stdout, /--- starter\/server\.ts\n\+\+\+ solution\/server\.ts/);
+    assert.match(stdout, /^\+.*PasswordHasher/m);
+    assert.match(stdout, /^-.*createHash\('sha256'\)/m);
+    assert.match(stdout, /## Debrief/);
+  });
+
+  test('check on the untouched starter says what still falls and why, and exits 1', async () => {
+    const { code, stdout } = await runLabCli(['check', '01'], sandbox.env);
+    assert.equal(code, 1);
+    assert.ok(existsSync(join(work(), 'server.ts')), 'the starter was copied to the working copy');
+    assert.match(stdout, /✗ The attack still works: crack alice's password/);
+    assert.match(stdout, /What the attacker got: "dragonfly-7" after \d+ guesses/);
+    assert.match(stdout, /Why: a fast, unsalted hash/);
+    assert.match(stdout, /✓ alice signs in with her password/);
+    assert.match(stdout, /✗ bob's bcrypt hash is replaced/);
+    assert.equal(progress(sandbox.stateFile)['01-password-storage'].solvedAt, undefined);
+  });
+
+  test('check on a fixed working copy reports solved, records it and unlocks the solution', async () => {
+    copyFileSync(join(LAB, 'solution/server.ts'), join(work(), 'server.ts'));
+    const { code, stdout } = await runLabCli(['check', '01'], sandbox.env);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /✓ The attack is stopped: only \d+ guesses fit in 3 s/);
+    assert.match(stdout, /Solved\./);
+    assert.ok(progress(sandbox.stateFile)['01-password-storage'].solvedAt);
+    const listed = await runLabCli([], sandbox.env);
+    assert.match(listed.stdout, /01-password-storage .*✓ solved/);
+    const solution = await runLabCli(['solution', '01'], sandbox.env);
+    assert.equal(solution.code, 0);
+    assert.match(solution.stdout, /\+\+\+ solution\/server\.ts/);
+  });
+
+  test('reset puts the starter back and clears the progress', async () => {
+    const { code, stdout } = await runLabCli(['reset', '01'], sandbox.env);
+    assert.equal(code, 0);
+    assert.match(stdout, /back to the starter/);
+    assert.equal(existsSync(work()), false);
+    assert.equal(progress(sandbox.stateFile)['01-password-storage'], undefined);
+    const locked = await runLabCli(['solution', '01'], sandbox.env);
+    assert.equal(locked.code, 1);
+  });
+});
+
+describe('pnpm lab start', () => {
+  for (const poll of [false, true]) {
+    test(`re-checks when the learner saves a fix (${poll ? 'polling' : 'file events'}), and q quits`, async () => {
+      const sandbox = labSandbox();
+      try {
+        const cli = startLabCli(['start', '01', ...(poll ? ['--poll'] : [])], sandbox.env);
+        await cli.waitFor(/Not yet\. Stuck\? pnpm lab hint 01/);
+        const output = cli.output();
+        assert.match(output, /## Goal\n\nThe users table has leaked/);
+        assert.match(output, /Your server: http:\/\/127\.0\.0\.1:\d+/);
+        assert.match(output, /✗ The attack still works/);
+        if (poll) assert.match(output, /watching by polling/);
+
+        // The learner's server is up and answers while they work.
+        const url = /Your server: (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1] as string;
+        const health = await fetch(`${url}/__lab/health`);
+        assert.equal(health.status, 200);
+
+        const mark = cli.output().length;
+        writeFileSync(
+          join(sandbox.workspace, '01-password-storage/server.ts'),
+          readFileSync(join(LAB, 'solution/server.ts')),
+        );
+        await cli.waitFor(/★ Solved 01-password-storage!/, mark);
+        assert.match(cli.output().slice(mark), /## Debrief/);
+
+        cli.child.stdin.write('q\n');
+        assert.equal(await cli.exited, 0);
+        await assert.rejects(fetch(`${url}/__lab/health`), 'the learner server stops with the runner');
+      } finally {
+        sandbox.remove();
+      }
+    });
+  }
+
+  test('a working copy that does not start is reported, and fixing it recovers', async () => {
+    const sandbox = labSandbox();
+    try {
+      cpSync(join(LAB, 'starter'), join(sandbox.workspace, '01-password-storage'), { recursive: true });
+      writeFileSync(join(sandbox.workspace, '01-password-storage/server.ts'), 'export default 42;\n');
+      const cli = startLabCli(['start', '01'], sandbox.env);
+      await cli.waitFor(/✗ Your server does not start:[\s\S]*must `export default labServer/);
+      const mark = cli.output().length;
+      copyFileSync(join(LAB, 'starter/server.ts'), join(sandbox.workspace, '01-password-storage/server.ts'));
+      await cli.waitFor(/Not yet\./, mark);
+      cli.child.stdin.write('q\n');
+      assert.equal(await cli.exited, 1, 'quitting an unsolved lab exits 1');
+    } finally {
+      sandbox.remove();
+    }
+  });
+});
+
+describe('pnpm lab doctor', () => {
+  test('reports each component with what to do, and fails on a broken labs folder', async () => {
+    const sandbox = labSandbox({ AUTHLAB_LABS_DIR: join(REPO_ROOT, 'labs/.work-nothing-here') });
+    try {
+      const { code, stdout } = await runLabCli(['doctor'], sandbox.env);
+      assert.equal(code, 1);
+      assert.match(stdout, new RegExp(`✓ Node\\.js\\s+${process.versions.node.replaceAll('.', '\\.')}`));
+      assert.match(stdout, /Loopback port\s+127\.0\.0\.1:\d+ can be opened/);
+      assert.match(stdout, /Chromium/);
+      assert.match(stdout, /✗ Labs.*\n.*→ restore the lab folder/);
+    } finally {
+      sandbox.remove();
+    }
+  });
+});
