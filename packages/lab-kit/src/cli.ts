@@ -306,7 +306,8 @@ if (import.meta.main) {
         process.stderr.write(`${error.message}\n`);
         process.exit(2);
       }
-      process.stderr.write(`pnpm lab: ${(error as Error).stack ?? error}\n`);
+      const detail = process.env.AUTHLAB_DEBUG ? (error as Error).stack : (error as Error).message;
+      process.stderr.write(`pnpm lab: ${detail ?? error}\n`);
       process.exit(1);
     });
 }

@@ -66,11 +66,26 @@ export function parseHints(section: string): Hint[] {
   return hints;
 }
 
+function readLabFile(dir: string, file: string): string {
+  try {
+    return readFileSync(join(dir, file), 'utf8');
+  } catch {
+    throw new Error(`${join(dir, file)} is missing: restore it (git checkout -- ${join(dir, file)})`);
+  }
+}
+
 export function loadLab(dir: string): Lab {
   const manifestFile = join(dir, 'lab.json');
-  const parsed = Manifest.safeParse(JSON.parse(readFileSync(manifestFile, 'utf8')));
+  const text = readLabFile(dir, 'lab.json');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${manifestFile} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = Manifest.safeParse(json);
   if (!parsed.success) throw new Error(`${manifestFile}: ${z.prettifyError(parsed.error)}`);
-  const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+  const readme = readLabFile(dir, 'README.md');
   const sections = readmeSections(readme);
   return { ...parsed.data, dir, readme, sections, hints: parseHints(sections.get('Hints') ?? '') };
 }
