@@ -15,10 +15,10 @@
  * Exit codes: 0 done (or solved), 1 not solved / a check failed, 2 usage error.
  */
 import { cpSync, existsSync, rmSync } from 'node:fs';
-import { relative } from 'node:path';
+import { basename, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { doctor, formatDoctor } from './doctor.ts';
-import { findLab, type Lab, listLabs, UsageError, variantDir, workDir } from './labs.ts';
+import { findLab, type Lab, labFolders, listLabs, loadLab, UsageError, variantDir, workDir } from './labs.ts';
 import { describeRun, runLab } from './run.ts';
 import { folderDiff } from './solution-diff.ts';
 import { clearProgress, instructorMode, readProgress, updateProgress } from './state.ts';
@@ -44,7 +44,15 @@ function ensureWorkCopy(lab: Lab): string {
 }
 
 function list(): number {
-  const labs = listLabs();
+  const labs: Lab[] = [];
+  const broken: string[] = [];
+  for (const dir of labFolders()) {
+    try {
+      labs.push(loadLab(dir));
+    } catch (error) {
+      broken.push(`! ${basename(dir)} cannot be loaded: ${(error as Error).message}`);
+    }
+  }
   const progress = readProgress();
   const rows = labs.map((lab) => {
     const state = progress[lab.id];
@@ -63,6 +71,7 @@ function list(): number {
       .trimEnd();
   out(line(header));
   for (const row of rows) out(line(row));
+  for (const problem of broken) out(problem);
   const solved = labs.filter((lab) => progress[lab.id]?.solvedAt).length;
   out();
   out(
@@ -146,15 +155,26 @@ function reset(args: string[]): number {
 
 async function verify(args: string[]): Promise<number> {
   const ids = args.filter((arg) => !arg.startsWith('--'));
-  const labs = ids.length > 0 ? ids.map((id) => findLab(id)) : listLabs();
+  const folders = ids.length > 0 ? ids.map((id) => findLab(id).dir) : labFolders();
   let failed = 0;
-  for (const lab of labs) {
+  for (const dir of folders) {
     const started = performance.now();
+    let lab: Lab;
+    try {
+      lab = loadLab(dir);
+    } catch (error) {
+      failed += 1;
+      out(`✗ ${basename(dir)}\n    ${(error as Error).message}`);
+      continue;
+    }
     const verdict = await verifyLab(lab);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     if (verdict.problems.length === 0) {
+      const checks = verdict.solution?.checks ?? [];
+      const fix = checks.filter((check) => check.partOfTheFix).length;
       out(
-        `✓ ${lab.id}  attack works on starter/, fails on solution/, ${verdict.solution?.checks.length ?? 0} checks pass on both (${seconds} s)`,
+        `✓ ${lab.id}  attack works on starter/ and fails on solution/; ${checks.length} checks pass on solution/` +
+          `${fix > 0 ? ` (${fix} of them, part of the fix, fail on starter/)` : ''} (${seconds} s)`,
       );
     } else {
       failed += 1;
@@ -162,7 +182,7 @@ async function verify(args: string[]): Promise<number> {
       for (const problem of verdict.problems) out(`    ${problem}`);
     }
   }
-  out(`\n${labs.length - failed} of ${labs.length} labs verified.`);
+  out(`\n${folders.length - failed} of ${folders.length} labs verified.`);
   return failed === 0 ? 0 : 1;
 }
 

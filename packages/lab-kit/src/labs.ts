@@ -3,7 +3,7 @@
  * `check/` and `solution/`. The learner edits a copy of the starter in `work/` (gitignored).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
@@ -90,26 +90,34 @@ export function loadLab(dir: string): Lab {
   return { ...parsed.data, dir, readme, sections, hints: parseHints(sections.get('Hints') ?? '') };
 }
 
-/** Every lab, in order of its number. */
-export function listLabs(root = labsRoot()): Lab[] {
+/** The lab folders (`NN-topic/` with a `lab.json`), in order of their number. */
+export function labFolders(root = labsRoot()): string[] {
   return readdirSync(root, { withFileTypes: true })
-    .filter(
-      (entry) => entry.isDirectory() && /^\d\d-/.test(entry.name) && existsSync(join(root, entry.name, 'lab.json')),
-    )
-    .map((entry) => entry.name)
-    .sort()
-    .map((name) => loadLab(join(root, name)));
+    .filter((entry) => /^\d\d-/.test(entry.name) && existsSync(join(root, entry.name, 'lab.json')))
+    .map((entry) => join(root, entry.name))
+    .sort();
 }
 
-/** `07`, `7`, `07-jwt-key-lookup` or `jwt-key-lookup` → the lab; an error that lists them otherwise. */
-export function findLab(query: string, labs = listLabs()): Lab {
+/** Every lab, in order of its number; throws on the first broken one (see `labFolders`). */
+export function listLabs(root = labsRoot()): Lab[] {
+  return labFolders(root).map((dir) => loadLab(dir));
+}
+
+/**
+ * `07`, `7`, `07-jwt-key-lookup` or `jwt-key-lookup` → the lab (only that one is loaded, so a
+ * broken lab elsewhere does not get in the way); a usage error that lists the labs otherwise.
+ */
+export function findLab(query: string, root = labsRoot()): Lab {
   const q = query.trim().toLowerCase();
   const number = /^\d+$/.test(q) ? q.padStart(2, '0') : null;
-  const found = labs.find(
-    (lab) => lab.id === q || (number && lab.id.startsWith(`${number}-`)) || lab.id.slice(3) === q,
-  );
-  if (found) return found;
-  throw new UsageError(`There is no lab "${query}". The labs are:\n${labs.map((lab) => `  ${lab.id}`).join('\n')}`);
+  const folders = labFolders(root);
+  const found = folders.find((dir) => {
+    const id = basename(dir);
+    return id === q || (number && id.startsWith(`${number}-`)) || id.slice(3) === q;
+  });
+  if (found) return loadLab(found);
+  const names = folders.map((dir) => `  ${basename(dir)}`).join('\n');
+  throw new UsageError(`There is no lab "${query}". The labs are:\n${names}`);
 }
 
 /** A mistake in how the runner was called: printed without a stack, exit code 2. */

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { defineChecks, type LabTarget } from '@authlab/lab-kit';
+
+const ALICE = { email: 'alice@example.com', password: 'trustno1' };
+const BOB = { email: 'bob@example.com', password: 'correct horse battery staple' };
+
+const login = (lab: LabTarget, email: string, password: string) =>
+  fetch(`${lab.url}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+
+const argon2Verifications = async (lab: LabTarget): Promise<number> => {
+  const { argon2Verifications } = (await (await fetch(`${lab.url}/metrics`)).json()) as { argon2Verifications: number };
+  return argon2Verifications;
+};
+
+export default defineChecks([
+  {
+    name: 'alice signs in with her password, also after two typos',
+    async run(lab) {
+      assert.equal((await login(lab, ALICE.email, ALICE.password)).status, 200);
+      assert.equal((await login(lab, ALICE.email, 'trustno2')).status, 401);
+      assert.equal((await login(lab, ALICE.email, 'trustnol')).status, 401);
+      assert.equal((await login(lab, ALICE.email, ALICE.password)).status, 200, 'two typos must not lock alice out');
+    },
+  },
+  {
+    name: "an attack on alice's account does not lock bob out (he signs in from the same address)",
+    async run(lab) {
+      for (let i = 0; i < 8; i += 1) await login(lab, ALICE.email, `guess-${i}`);
+      const bob = await login(lab, BOB.email, BOB.password);
+      assert.equal(bob.status, 200, `bob got ${bob.status} ${await bob.text()}: limit the IP+account pair first`);
+    },
+  },
+  {
+    name: 'ten wrong passwords get 429 too_many_attempts with Retry-After, and the lock lifts when that time has passed',
+    partOfTheFix: true,
+    async run(lab) {
+      let last = await login(lab, ALICE.email, 'wrong-0');
+      for (let i = 1; i < 10; i += 1) last = await login(lab, ALICE.email, `wrong-${i}`);
+      assert.equal(last.status, 429, 'the 10th wrong password in a row should be refused with 429');
+      assert.deepEqual(await last.json(), { error: 'too_many_attempts' });
+      const retryAfter = Number(last.headers.get('retry-after'));
+      assert.ok(retryAfter >= 1 && retryAfter <= 3600, `Retry-After should be 1–3600 seconds, not "${retryAfter}"`);
+      const early = await login(lab, ALICE.email, ALICE.password);
+      assert.equal(early.status, 429, 'while locked, even the right password must wait (or the next guess wins)');
+      await lab.advanceClock(retryAfter * 1000);
+      const later = await login(lab, ALICE.email, ALICE.password);
+      assert.equal(later.status, 200, `after Retry-After (${retryAfter} s) alice should sign in, got ${later.status}`);
+    },
+  },
+  {
+    name: 'one client failing against 30 different accounts is refused with 429 before the end',
+    partOfTheFix: true,
+    async run(lab) {
+      const statuses: number[] = [];
+      for (let i = 0; i < 30; i += 1) statuses.push((await login(lab, `user${i}@example.com`, 'password1')).status);
+      assert.ok(statuses.includes(429), `no 429 among ${statuses.length} failures from one IP: add a per-IP limit`);
+    },
+  },
+  {
+    name: 'an unknown account gets the same 401 invalid_credentials and costs the same argon2 work as a wrong password',
+    partOfTheFix: true,
+    async run(lab) {
+      const before = await argon2Verifications(lab);
+      const wrong = await login(lab, ALICE.email, 'not-her-password');
+      const afterWrong = await argon2Verifications(lab);
+      const unknown = await login(lab, 'nobody@example.com', 'not-her-password');
+      const afterUnknown = await argon2Verifications(lab);
+      assert.equal(
+        afterUnknown - afterWrong,
+        afterWrong - before,
+        `a wrong password ran ${afterWrong - before} argon2 verification(s), an unknown account ${afterUnknown - afterWrong}`,
+      );
+      assert.deepEqual([wrong.status, await wrong.json()], [401, { error: 'invalid_credentials' }]);
+      assert.deepEqual([unknown.status, await unknown.json()], [401, { error: 'invalid_credentials' }]);
+    },
+  },
+]);
