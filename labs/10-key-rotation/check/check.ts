@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { defineChecks, type LabTarget } from '@authlab/lab-kit';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
+
+const MINUTE = 60 * 1000;
+const DAY = 24 * 60 * MINUTE;
+const ROTATION = 90 * DAY;
+
+async function signIn(lab: LabTarget): Promise<string> {
+  const response = await fetch(`${lab.url}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'alice', password: 'correct-horse-battery-staple' }),
+  });
+  assert.equal(response.status, 200, 'alice signs in with her password');
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+const me = (lab: LabTarget, token: string) =>
+  fetch(`${lab.url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+
+async function fetchJwks(lab: LabTarget): Promise<JSONWebKeySet> {
+  const response = await fetch(`${lab.url}/.well-known/jwks.json`);
+  assert.equal(response.status, 200, 'GET /.well-known/jwks.json answers 200');
+  return (await response.json()) as JSONWebKeySet;
+}
+
+export default defineChecks([
+  {
+    name: 'alice signs in and GET /api/me knows her; no token or a tampered one gets 401',
+    async run(lab) {
+      const token = await signIn(lab);
+      const response = await me(lab, token);
+      assert.equal(response.status, 200, 'GET /api/me with her token');
+      assert.deepEqual(await response.json(), { sub: 'alice' });
+      assert.equal((await fetch(`${lab.url}/api/me`)).status, 401, 'GET /api/me without a token');
+      const tampered = `${token.slice(0, -4)}${token.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
+      assert.equal((await me(lab, tampered)).status, 401, 'GET /api/me with a tampered signature');
+    },
+  },
+  {
+    name: 'the JWKS holds public keys only, each with a kid',
+    async run(lab) {
+      const { keys } = await fetchJwks(lab);
+      assert.ok(keys.length > 0, 'the JWKS holds at least one key');
+      for (const key of keys) {
+        assert.equal(typeof key.kid, 'string', 'every published key has a kid');
+        assert.equal(key.d, undefined, `key ${key.kid} is published with its private part "d"`);
+      }
+    },
+  },
+  {
+    name: 'after 90 days a new key signs, and a token issued minutes before the rotation still works (nobody is logged out)',
+    async run(lab) {
+      await lab.advanceClock(ROTATION - 5 * MINUTE);
+      const before = await signIn(lab);
+      await lab.advanceClock(10 * MINUTE);
+      const after = await signIn(lab);
+      assert.notEqual(
+        decodeProtectedHeader(after).kid,
+        decodeProtectedHeader(before).kid,
+        '90 days on, tokens are signed with a new key',
+      );
+      assert.equal((await me(lab, after)).status, 200, 'a token signed with the new key works');
+      assert.equal(
+        (await me(lab, before)).status,
+        200,
+        'a 10-minute-old token, signed with the key just retired, still works: a rotation must not log anyone out',
+      );
+    },
+  },
+  {
+    name: 'the key that signs after a rotation was in the JWKS before it, so resource servers with a cached JWKS accept the new tokens',
+    partOfTheFix: true,
+    async run(lab) {
+      await lab.advanceClock(ROTATION - MINUTE);
+      // A resource server fetches the JWKS a minute before the rotation and caches it (max-age=300).
+      const cached = createLocalJWKSet(await fetchJwks(lab));
+      await lab.advanceClock(2 * MINUTE);
+      const token = await signIn(lab);
+      const { kid } = decodeProtectedHeader(token);
+      await jwtVerify(token, cached, { currentDate: new Date((decodeJwt(token).iat as number) * 1000) }).catch(() =>
+        assert.fail(
+          `the token signed after the rotation names key ${kid}, which the JWKS of a minute earlier did not hold: ` +
+            'a resource server with that cached JWKS refuses every new token until it fetches again. Publish the next key before it signs',
+        ),
+      );
+    },
+  },
+]);
