@@ -205,6 +205,7 @@ async function start(lab: Lab, args: string[]): Promise<number> {
     try {
       server = await startLabServer(dir);
       out(`\nYour server: ${server.url}`);
+      for (const [key, value] of Object.entries(server.info)) out(`  ${key}: ${JSON.stringify(value)}`);
     } catch (error) {
       out(`\n✗ Your server does not start:\n${(error as Error).message}`);
       return;

@@ -125,7 +125,10 @@ export class UsageError extends Error {}
 
 export const variantDir = (lab: Lab, variant: 'starter' | 'solution'): string => join(lab.dir, variant);
 
-/** The learner's working copy: `labs/NN-topic/work/`, or `$AUTHLAB_LAB_WORKSPACE/NN-topic/`. */
+/**
+ * The learner's working copy: `labs/NN-topic/work/`, or `$AUTHLAB_LAB_WORKSPACE/NN-topic/`. A
+ * workspace must lie inside `labs/`, where the packages the starters import resolve.
+ */
 export function workDir(lab: Lab): string {
   const workspace = process.env.AUTHLAB_LAB_WORKSPACE;
   return workspace ? join(resolve(workspace), lab.id) : join(lab.dir, 'work');

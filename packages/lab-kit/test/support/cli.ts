@@ -18,7 +18,12 @@ export function labSandbox(extra: NodeJS.ProcessEnv = {}): Sandbox {
   const root = mkdtempSync(join(REPO_ROOT, 'labs', '.work-test-'));
   const workspace = join(root, 'work');
   const stateFile = join(root, 'progress.json');
-  const env = { ...process.env, AUTHLAB_LAB_WORKSPACE: workspace, AUTHLAB_LAB_STATE: stateFile, ...extra };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AUTHLAB_LAB_WORKSPACE: workspace,
+    AUTHLAB_LAB_STATE: stateFile,
+    ...extra,
+  };
   delete env.AUTHLAB_INSTRUCTOR;
   return { workspace, stateFile, env, remove: () => rmSync(root, { recursive: true, force: true }) };
 }

