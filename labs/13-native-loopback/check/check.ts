@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defineChecks, type LabTarget } from '@authlab/lab-kit';
+import { accepts, addressFromTheWifi } from '../attack/another-machine.ts';
+
+interface SignIn {
+  authorizeUrl: string;
+  redirectUri: string;
+  listenerPort: number;
+}
+
+const PASSWORDS: Record<string, string> = { alice: 'alice-in-wonderland', mallory: 'mallory-signs-up-too' };
+
+/** The "Sign in" button. */
+async function startSignIn(lab: LabTarget): Promise<SignIn> {
+  const response = await fetch(`${lab.url}/sign-in`, { method: 'POST' });
+  assert.equal(response.status, 200, 'POST /sign-in answers 200');
+  return (await response.json()) as SignIn;
+}
+
+/** Signs in at the authorization server; with `follow`, the browser then goes on to the listener. */
+const submitSignIn = (authorizeUrl: string | URL, username: string, redirect: 'follow' | 'manual') =>
+  fetch(authorizeUrl, {
+    method: 'POST',
+    body: new URLSearchParams({ username, password: PASSWORDS[username] as string }),
+    redirect,
+  });
+
+/** The callback URL the authorization server sends the browser to, code and state included. */
+async function callbackFor(authorizeUrl: string | URL, username: string): Promise<URL> {
+  const response = await submitSignIn(authorizeUrl, username, 'manual');
+  assert.equal(response.status, 303, `${username} signs in at the authorization server`);
+  return new URL(response.headers.get('location') ?? '');
+}
+
+/** Mallory's own authorization request for the app's redirect URI: no state of alice's, no PKCE. */
+function mallorysRequest(lab: LabTarget, redirectUri: string): URL {
+  const url = new URL('/authorize', lab.url);
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: 'notes-desktop',
+    redirect_uri: redirectUri,
+  }).toString();
+  return url;
+}
+
+const whoami = async (lab: LabTarget) =>
+  ((await (await fetch(`${lab.url}/whoami`)).json()) as { user: string | null }).user;
+
+/** Sends the browser to the callback; a refused connection counts as an answer too. */
+const deliver = (callback: URL) => fetch(callback).catch(() => null);
+
+export default defineChecks([
+  {
+    name: "alice signs in through her browser: the authorization server's redirect reaches the app, which says alice",
+    async run(lab) {
+      assert.equal(await whoami(lab), null, 'before any sign-in, GET /whoami says null');
+      const { authorizeUrl, redirectUri } = await startSignIn(lab);
+      assert.equal((await fetch(authorizeUrl)).status, 200, 'the authorize URL shows the sign-in page');
+      const done = await submitSignIn(authorizeUrl, 'alice', 'follow');
+      assert.ok(done.url.startsWith(redirectUri), `the browser ends at ${redirectUri}, not ${done.url}`);
+      assert.equal(done.status, 200, `the listener's answer: ${await done.text()}`);
+      assert.equal(await whoami(lab), 'alice');
+    },
+  },
+  {
+    name: 'the listener is not reachable from another machine (127.0.0.2 plays the café wifi), only on 127.0.0.1',
+    partOfTheFix: true,
+    async run(lab) {
+      const { listenerPort } = await startSignIn(lab);
+      const wifi = await addressFromTheWifi();
+      assert.equal(await accepts('127.0.0.1', listenerPort), true, `the listener answers on 127.0.0.1:${listenerPort}`);
+      assert.equal(await accepts(wifi, listenerPort), false, `the listener must refuse connections to ${wifi}`);
+    },
+  },
+  {
+    name: "a callback whose state is not this sign-in's is refused, even with a good code",
+    partOfTheFix: true,
+    async run(lab) {
+      const { authorizeUrl } = await startSignIn(lab);
+      const callback = await callbackFor(authorizeUrl, 'alice');
+      callback.searchParams.set('state', 'not-the-one-the-app-sent');
+      await deliver(callback);
+      assert.equal(await whoami(lab), null, 'the app must not redeem a code whose state does not match');
+    },
+  },
+  {
+    name: "a code from someone else's authorization request is refused, even with this sign-in's state (PKCE)",
+    partOfTheFix: true,
+    async run(lab) {
+      const { authorizeUrl, redirectUri } = await startSignIn(lab);
+      const state = new URL(authorizeUrl).searchParams.get('state');
+      assert.ok(state, 'the authorize URL carries a state');
+      // As if mallory had learned the state (browser history, a process on the same machine).
+      const callback = await callbackFor(mallorysRequest(lab, redirectUri), 'mallory');
+      callback.searchParams.set('state', state);
+      await deliver(callback);
+      assert.notEqual(await whoami(lab), 'mallory', "the app must not redeem mallory's code");
+    },
+  },
+  {
+    name: 'the listener closes after one callback',
+    partOfTheFix: true,
+    async run(lab) {
+      const { authorizeUrl, listenerPort } = await startSignIn(lab);
+      assert.equal((await submitSignIn(authorizeUrl, 'alice', 'follow')).status, 200, 'alice signs in');
+      // Closing may finish just after the answer: allow it 5 s, far more than it takes.
+      for (let tries = 0; tries < 50 && (await accepts('127.0.0.1', listenerPort)); tries += 1) await sleep(100);
+      assert.equal(await accepts('127.0.0.1', listenerPort), false, `port ${listenerPort} must be closed now`);
+    },
+  },
+]);
