@@ -10,7 +10,7 @@ export interface AccessTokenSettings {
   /** `PUBLIC_URL/api`. */
   audience: string;
   ttlSec: number;
-  /** Small, for clock skew between instances (RFC 8725 §3.10 leaves it to us; 5 s is plenty on one site). */
+  /** Small, for clock skew between instances (RFC 7519 §4.1.4 allows "a few minutes" of leeway; 5 s is plenty on one site). */
   clockToleranceSec?: number;
   /** Verified tokens remembered so a repeat skips the signature check (0 turns the cache off). */
   verifiedCacheSize?: number;
