@@ -1,0 +1,185 @@
+/**
+ * The real authlab server (`node apps/server/src/main.ts`), started as a child process with its
+ * configuration in the environment, in a data folder of its own — exactly as `pnpm start` runs.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from '@authlab/testkit';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../../../..');
+export const SERVER_MAIN = join(REPO_ROOT, 'apps/server/src/main.ts');
+export const USERS_CLI = join(REPO_ROOT, 'apps/server/src/cli/users.ts');
+export const DEMO_PASSWORD = 'correct-horse-battery-staple';
+export const SERVER_LOG_LEVEL = 'warn';
+
+/** Every variable the server reads: none leaks in from the shell that runs the comparison. */
+const SERVER_VARIABLES = [
+  'NODE_ENV',
+  'PORT',
+  'PUBLIC_URL',
+  'DATA_DIR',
+  'REDIS_URL',
+  'TRUST_PROXY',
+  'SESSION_IDLE_TTL',
+  'SESSION_ABSOLUTE_TTL',
+  'ACCESS_TOKEN_TTL',
+  'REFRESH_IDLE_TTL',
+  'REFRESH_ABSOLUTE_TTL',
+  'JWT_KEY_ROTATION_INTERVAL',
+  'DEMO_PASSWORD',
+  'SEED_DEMO',
+  'OIDC_UPSTREAM_ISSUER',
+  'OIDC_UPSTREAM_CLIENT_ID',
+  'OIDC_UPSTREAM_CLIENT_SECRET',
+  'LOG_LEVEL',
+  'ARGON2_MEMORY_KIB',
+  'ARGON2_TIME_COST',
+  'ARGON2_PARALLELISM',
+];
+
+/** Defaults everywhere except what a comparison must pin: a private port, folder and log level. */
+export function serverEnv(values: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of SERVER_VARIABLES) delete env[name];
+  return { ...env, NODE_ENV: 'development', LOG_LEVEL: SERVER_LOG_LEVEL, DEMO_PASSWORD, ...values };
+}
+
+export interface ServerProcess {
+  /** Where this process listens: `http://127.0.0.1:<port>`. */
+  url: string;
+  port: number;
+  /** Its `PUBLIC_URL` (the same as `url` unless it stands behind another instance's). */
+  publicUrl: string;
+  dataDir: string;
+  pid: number;
+  /** What it printed so far. */
+  output(): string;
+  /** SIGTERM (graceful: in-flight requests finish, the store closes), then waits for the exit. */
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** A comparison interrupted half-way leaves no server behind. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const child of running) child.kill('SIGKILL');
+  });
+}
+
+const START_TIMEOUT_MS = 120_000;
+
+export interface StartOptions {
+  /** Reuse a folder (e.g. a copy of another instance's); a new temporary one otherwise. */
+  dataDir?: string;
+  /** Another instance's origin: both stand behind one `PUBLIC_URL`. */
+  publicUrl?: string;
+  env?: Record<string, string>;
+}
+
+export async function startServerProcess(options: StartOptions = {}): Promise<ServerProcess> {
+  installExitHook();
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const publicUrl = options.publicUrl ?? url;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'authlab-compare-'));
+  try {
+    return await launch(port, url, publicUrl, dataDir, options.env ?? {});
+  } catch (error) {
+    if (!options.dataDir) removeDir(dataDir);
+    throw error;
+  }
+}
+
+async function launch(
+  port: number,
+  url: string,
+  publicUrl: string,
+  dataDir: string,
+  extraEnv: Record<string, string>,
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', SERVER_MAIN], {
+    cwd: REPO_ROOT,
+    env: serverEnv({ PORT: String(port), PUBLIC_URL: publicUrl, DATA_DIR: dataDir, ...extraEnv }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let log = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    log += chunk;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    log += chunk;
+  });
+
+  await new Promise<void>((resolveReady, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the server did not start within ${START_TIMEOUT_MS / 1000} s:\n${log}`));
+    }, START_TIMEOUT_MS);
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited (code ${code}) before it listened:\n${log}`));
+    };
+    child.once('exit', onExit);
+    const onData = () => {
+      if (!log.includes('authlab listening on')) return;
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      child.stdout?.off('data', onData);
+      resolveReady();
+    };
+    child.stdout?.on('data', onData);
+  });
+  const health = await fetch(`${url}/healthz`);
+  await health.text();
+  if (!health.ok) {
+    child.kill('SIGKILL');
+    throw new Error(`GET /healthz answered ${health.status}:\n${log}`);
+  }
+
+  return {
+    url,
+    port,
+    publicUrl,
+    dataDir,
+    pid: child.pid ?? 0,
+    output: () => log,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((done) => child.once('exit', () => done()));
+      child.kill('SIGTERM');
+      const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(force);
+    },
+  };
+}
+
+/** `pnpm users add <email>` against a server's folder: an extra account, as an instructor adds one. */
+export async function addUser(dataDir: string, email: string, password: string): Promise<void> {
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', USERS_CLI, 'add', email], {
+    cwd: REPO_ROOT,
+    env: serverEnv({ DATA_DIR: dataDir, AUTHLAB_NEW_PASSWORD: password }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    log += chunk;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    log += chunk;
+  });
+  const code = await new Promise<number | null>((done) => child.once('exit', done));
+  if (code !== 0) throw new Error(`pnpm users add ${email} failed (${code}): ${log.trim()}`);
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
