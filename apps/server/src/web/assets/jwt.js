@@ -1,9 +1,11 @@
 // The JWT playground's only script (GET /jwt). No framework and no library: what it does is the lesson.
 //
-// The access token lives in `session` below and nowhere else — not in localStorage, sessionStorage or a
-// cookie, where any script that XSS slips into the page could read it. A reload loses it; the refresh
-// token, in an HttpOnly cookie (Path=/jwt) this script can never see, gets a new one from POST /jwt/refresh.
-// Server data reaches the page only through textContent, never innerHTML.
+// The access token lives in memory (`session` below) and, because this page teaches what is inside it,
+// in the page's text; never in localStorage, sessionStorage or a cookie, where it would outlive the tab.
+// Memory is no shield against a script already running in the page (it can read the page or call
+// refresh itself, as `pnpm lab compare` shows); the CSP (no inline script) is what keeps one out. A
+// reload loses the token; the refresh token, in an HttpOnly cookie (Path=/jwt) this script can never
+// see, gets a new one from POST /jwt/refresh. Server data reaches the page only through textContent.
 
 /** Not a credential: a yes/no hint that a refresh cookie may exist, so a visitor who never signed in
  * costs no doomed POST /jwt/refresh (the same trick as auth0-spa-js's "is.authenticated" flag). */
