@@ -13,6 +13,20 @@ const post = (lab: LabTarget, path: string, body: unknown) =>
 const storedHash = (lab: LabTarget, username: string): string =>
   JSON.parse(readFileSync(join(lab.dataDir, 'users.json'), 'utf8'))[username].hash;
 
+/** OWASP's argon2id minimums, any one row: memory (KiB), passes. */
+const OWASP_ARGON2ID: [number, number][] = [
+  [47_104, 1],
+  [19_456, 2],
+  [12_288, 3],
+  [9_216, 4],
+  [7_168, 5],
+];
+const atOwaspCost = (hash: string): boolean => {
+  // "$argon2id$v=19$m=19456,p=1,t=2$salt$hash"; the order of the parameters varies.
+  const param = (name: string) => Number(new RegExp(`[$,]${name}=(\\d+)[,$]`).exec(hash)?.[1]);
+  return hash.startsWith('$argon2id$') && OWASP_ARGON2ID.some(([m, t]) => param('m') >= m && param('t') >= t);
+};
+
 export default defineChecks([
   {
     name: 'alice signs in with her password, and a wrong one gets 401 invalid_credentials',
@@ -56,6 +70,23 @@ export default defineChecks([
         200,
       );
       assert.match(storedHash(lab, 'bob'), /^\$argon2id\$/, "after bob's sign-in his stored hash is argon2id");
+    },
+  },
+  {
+    // The attacker's 3 seconds stand in for a real one's GPUs and weeks: a cheap argon2id can
+    // outlast the lab's attacker and still fall to a real one.
+    name: "every hash the server writes (alice's, a new user's, bob's at migration) is argon2id at OWASP's cost or more",
+    partOfTheFix: true,
+    async run(lab) {
+      await post(lab, '/register', { username: 'carol', password: 'a brand new passphrase' });
+      await post(lab, '/login', { username: 'bob', password: 'correct horse battery staple' });
+      for (const username of ['alice', 'carol', 'bob']) {
+        const hash = storedHash(lab, username);
+        assert.ok(
+          atOwaspCost(hash),
+          `${username}'s stored hash "${hash.slice(0, 32)}…" is weaker than argon2id with 19 MiB and 2 passes (or an OWASP equivalent)`,
+        );
+      }
     },
   },
 ]);

@@ -40,7 +40,7 @@ export default labServer((lab) => {
   app.use(async (ctx) => {
     const { username, password } = (ctx.request.body ?? {}) as { username?: unknown; password?: unknown };
     if (ctx.method !== 'POST' || !['/register', '/login'].includes(ctx.path)) ctx.throw(404);
-    if (typeof username !== 'string' || typeof password !== 'string' || password.length > 1024) {
+    if (typeof username !== 'string' || typeof password !== 'string' || Buffer.byteLength(password) > 1024) {
       ctx.status = 400;
       ctx.body = { error: 'invalid_request' };
       return;

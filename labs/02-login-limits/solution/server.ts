@@ -44,7 +44,7 @@ export default labServer(async (lab) => {
   app.use(async (ctx) => {
     if (ctx.method !== 'POST' || ctx.path !== '/login') ctx.throw(404);
     const { email, password } = (ctx.request.body ?? {}) as { email?: unknown; password?: unknown };
-    if (typeof email !== 'string' || typeof password !== 'string' || password.length > 1024) {
+    if (typeof email !== 'string' || typeof password !== 'string' || Buffer.byteLength(password) > 1024) {
       ctx.status = 400;
       ctx.body = { error: 'invalid_request' };
       return;
@@ -66,7 +66,9 @@ export default labServer(async (lab) => {
     // password, so neither the body nor the timing tells who has an account (ASVS 5.0 V6.3.8).
     const ok = hash ? (await hasher.verify(hash, password)).ok : await hasher.verifyDummy(password);
     if (!ok) {
-      console.warn(`${new Date(lab.clock()).toISOString()} failed sign-in for ${account} from ${ctx.ip}`);
+      console.warn(
+        `${new Date(lab.clock()).toISOString()} failed sign-in for ${JSON.stringify(account)} from ${ctx.ip}`,
+      );
       countFailure(pair);
       countFailure(ctx.ip);
       ctx.status = 401;

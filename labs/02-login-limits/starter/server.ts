@@ -26,7 +26,7 @@ export default labServer(async (lab) => {
   app.use(async (ctx) => {
     if (ctx.method !== 'POST' || ctx.path !== '/login') ctx.throw(404);
     const { email, password } = (ctx.request.body ?? {}) as { email?: unknown; password?: unknown };
-    if (typeof email !== 'string' || typeof password !== 'string' || password.length > 1024) {
+    if (typeof email !== 'string' || typeof password !== 'string' || Buffer.byteLength(password) > 1024) {
       ctx.status = 400;
       ctx.body = { error: 'invalid_request' };
       return;
@@ -43,7 +43,9 @@ export default labServer(async (lab) => {
       return;
     }
     if (!(await hasher.verify(hash, password)).ok) {
-      console.warn(`${new Date(lab.clock()).toISOString()} failed sign-in for ${account} from ${ctx.ip}`);
+      console.warn(
+        `${new Date(lab.clock()).toISOString()} failed sign-in for ${JSON.stringify(account)} from ${ctx.ip}`,
+      );
       ctx.status = 401;
       ctx.body = { error: 'wrong_password' };
       return;

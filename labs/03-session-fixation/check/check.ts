@@ -65,12 +65,13 @@ export default defineChecks([
     },
   },
   {
-    name: 'the session cookie is __Host- prefixed, HttpOnly, Secure, SameSite=Lax or Strict, Path=/, with no Domain',
+    name: 'the session cookie is __Host- prefixed, HttpOnly, Secure, SameSite=Lax or Strict, Path=/, with no Domain (logout clears that same cookie)',
     partOfTheFix: true,
     async run(lab) {
       const tab = browser(lab);
       await tab.request('GET', '/cart');
       await tab.request('POST', '/login', ALICE);
+      await tab.request('POST', '/logout');
       assert.ok(tab.setCookies.length >= 1, 'no Set-Cookie header at all');
       for (const header of tab.setCookies) {
         const [pair = '', ...rest] = header.split(';').map((part) => part.trim());
@@ -88,6 +89,7 @@ export default defineChecks([
         assert.equal(attributes.get('path'), '/', `Path=/ ${where}`);
         assert.ok(!attributes.has('domain'), `a __Host- cookie has no Domain ${where}`);
       }
+      assert.equal(tab.jar.size, 0, 'after logout the browser still holds a session cookie: clear it by the same name');
     },
   },
 ]);

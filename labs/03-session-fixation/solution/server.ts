@@ -62,7 +62,7 @@ export default labServer(async () => {
   });
   router.post('/login', async (ctx) => {
     const { email, password } = (ctx.request.body ?? {}) as { email?: unknown; password?: unknown };
-    if (typeof email !== 'string' || typeof password !== 'string' || password.length > 1024) {
+    if (typeof email !== 'string' || typeof password !== 'string' || Buffer.byteLength(password) > 1024) {
       ctx.status = 400;
       ctx.body = { error: 'invalid_request' };
       return;

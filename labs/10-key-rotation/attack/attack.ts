@@ -1,14 +1,16 @@
 /**
  * Once, a developer copied the service's signing key to a laptop to mint test tokens, and the
  * laptop was stolen. Nobody worried: the key is rotated every 90 days. The thief waits until the
- * key has been retired, then signs its own access token for alice with it.
+ * key has been retired and every token it signed has expired, then signs its own access token
+ * for alice with it.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { blocked, defineAttack, type LabTarget, worked } from '@authlab/lab-kit';
 import { decodeJwt, decodeProtectedHeader, importJWK, SignJWT } from 'jose';
 
-const DAY = 24 * 3600 * 1000;
+const MINUTE = 60 * 1000;
+const DAY = 24 * 60 * MINUTE;
 
 /** Mallory is an ordinary account of the attacker's: her tokens show which key signs today. */
 async function signInAsMallory(lab: LabTarget): Promise<string> {
@@ -22,7 +24,7 @@ async function signInAsMallory(lab: LabTarget): Promise<string> {
 }
 
 export default defineAttack({
-  title: 'forge a token for alice with a signing key that was retired a day ago',
+  title: 'forge a token for alice with a signing key that was retired half an hour ago',
   why: 'the service keeps every retired key in its JWKS for ever, so a key that leaked once never stops working',
   async run(lab) {
     // Day 0: the key that signs today is the one the developer copied (the lab takes the copy
@@ -38,16 +40,17 @@ export default defineAttack({
     const today = await signInAsMallory(lab);
     const rotated = decodeProtectedHeader(today).kid !== kid;
 
-    // Day 92: every token the stolen key ever signed has long expired. The thief signs a new one.
-    await lab.advanceClock(DAY);
-    const now = (decodeJwt(today).iat as number) + DAY / 1000;
+    // Half an hour later every token the stolen key signed has expired (they live 15 minutes), so
+    // nobody needs it any more. The thief signs a new one.
+    await lab.advanceClock(30 * MINUTE);
+    const now = (decodeJwt(today).iat as number) + 30 * 60;
     const forged = await new SignJWT({ sub: 'alice' })
       .setProtectedHeader({ alg: 'EdDSA', kid })
       .setIssuedAt(now)
       .setExpirationTime(now + 15 * 60)
       .sign(stolenKey);
     const me = await fetch(`${lab.url}/api/me`, { headers: { authorization: `Bearer ${forged}` } });
-    const age = rotated ? 'was retired a day ago' : 'still signs after 92 days (no rotation happened)';
+    const age = rotated ? 'was retired half an hour ago' : 'still signs after 91 days (no rotation happened)';
     return me.ok
       ? worked(`key ${kid} ${age}, yet a token for alice signed with it got GET /api/me → 200 ${await me.text()}`)
       : blocked(`key ${kid} ${age}; the token forged with it was refused (${me.status})`);
