@@ -36,6 +36,15 @@ export default defineChecks([
     },
   },
   {
+    // Hiding the key would stop this lab's HS256 forgery, not the next attacker: it is public.
+    name: 'the public key is still published at /public-key (partners verify our tokens with it)',
+    async run(lab) {
+      const response = await fetch(`${lab.url}/public-key`);
+      assert.equal(response.status, 200, 'GET /public-key should answer 200');
+      assert.match(await response.text(), /^-----BEGIN PUBLIC KEY-----\n/, 'GET /public-key should serve a PEM');
+    },
+  },
+  {
     name: 'a token works for its whole 15 minutes, and is refused once they are up',
     partOfTheFix: true,
     async run(lab) {

@@ -54,13 +54,15 @@ export default labServer(async (lab) => {
       // The server decides the algorithm, never the token: "none" and "HS256" are refused
       // (RFC 8725 §2.1 and §3.1; ASVS 5.0 V9.1.2).
       algorithms: ['EdDSA'],
-      // Explicit typing: only access tokens, no other kind of JWT (RFC 8725 §3.11, RFC 9068 §4).
+      // Explicit typing: only access tokens, no other kind of JWT (RFC 8725 §3.11, RFC 9068 §4;
+      // ASVS 5.0 V9.2.2).
       typ: 'at+jwt',
-      // Who issued it and whom it is for: a billing link is not an API token (RFC 8725 §3.8 and
-      // §3.9; ASVS 5.0 V9.2.3).
+      // Who issued it and whom it is for: one key signs for the API and for billing, so each
+      // refuses the other's tokens (RFC 8725 §3.8 and §3.9; ASVS 5.0 V9.2.3, V9.2.4).
       issuer: lab.url,
       audience,
-      // exp must be there and in the future on the lab clock (RFC 7519 §4.1.4; ASVS 5.0 V9.2.1).
+      // exp must be there (RFC 9068 §2.2) and in the future on the lab clock (RFC 7519 §4.1.4;
+      // ASVS 5.0 V9.2.1).
       requiredClaims: ['exp', 'sub'],
       currentDate: new Date(lab.clock()),
     });
@@ -71,10 +73,8 @@ export default labServer(async (lab) => {
   async function authenticate(ctx: Context, token: string, audience: string) {
     const claims = await verify(token, audience).catch(() => null);
     const user = claims?.sub ? users.get(claims.sub) : undefined;
-    if (!claims || !user) {
-      ctx.set('WWW-Authenticate', 'Bearer error="invalid_token"');
-      return ctx.throw(401, 'invalid_token');
-    }
+    if (!claims || !user)
+      ctx.throw(401, 'invalid_token', { headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
     return { sub: claims.sub, role: user.role, claims };
   }
   const bearer = (ctx: Context) => /^Bearer ([\w.~+/-]+=*)$/i.exec(ctx.get('authorization'))?.[1] ?? '';
@@ -113,17 +113,5 @@ export default labServer(async (lab) => {
     invoiceLink: `${BILLING}/invoices/7?token=${await sign({ sub: 'admin', invoice: '7' }, BILLING, LINK_TTL_SEC)}`,
   });
 
-  const app = new Koa();
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      const { status = 500, expose = false, message } = error as { status?: number; expose?: boolean; message: string };
-      ctx.status = status;
-      ctx.body = { error: expose ? message : 'server_error' };
-    }
-  });
-  app.use(bodyParser());
-  app.use(router.routes());
-  return app;
+  return new Koa().use(bodyParser()).use(router.routes());
 });

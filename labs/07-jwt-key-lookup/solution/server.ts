@@ -60,9 +60,9 @@ export default labServer(async (lab) => {
   await addSigningKey();
 
   // FIX: the key comes from the server's own set, never from the token: key material only from
-  // trusted, pre-configured sources (RFC 8725 §3.8 and §3.10; ASVS 5.0 V9.1.3). The `kid` only
-  // picks one of OUR keys (an unknown kid matches nothing), and `jwk`, `jku` and `x5u` headers
-  // are ignored: no token makes the server read a file or fetch a URL.
+  // trusted, pre-configured sources (RFC 8725 §3.8 and §3.10, RFC 9068 §4; ASVS 5.0 V9.1.3).
+  // The `kid` only picks one of OUR keys (an unknown kid matches nothing), and `jwk`, `jku` and
+  // `x5u` headers are ignored: no token makes the server read a file or fetch a URL.
   const keyFor: JWTVerifyGetKey = (header, token) => ourKeys(header, token);
 
   const verify = (token: string) =>
@@ -80,10 +80,8 @@ export default labServer(async (lab) => {
     const token = /^Bearer ([\w.~+/-]+=*)$/i.exec(ctx.get('authorization'))?.[1] ?? '';
     const sub = (await verify(token).catch(() => null))?.payload.sub;
     const user = sub ? users.get(sub) : undefined;
-    if (!sub || !user) {
-      ctx.set('WWW-Authenticate', 'Bearer error="invalid_token"');
-      return ctx.throw(401, 'invalid_token');
-    }
+    if (!sub || !user)
+      ctx.throw(401, 'invalid_token', { headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
     if (role && user.role !== role) ctx.throw(403, 'forbidden');
     return { sub, role: user.role };
   }
@@ -128,17 +126,5 @@ export default labServer(async (lab) => {
     ctx.body = { kid: await addSigningKey() };
   });
 
-  const app = new Koa();
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      const { status = 500, expose = false, message } = error as { status?: number; expose?: boolean; message: string };
-      ctx.status = status;
-      ctx.body = { error: expose ? message : 'server_error' };
-    }
-  });
-  app.use(bodyParser());
-  app.use(router.routes());
-  return app;
+  return new Koa().use(bodyParser()).use(router.routes());
 });

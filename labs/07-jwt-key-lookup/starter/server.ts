@@ -86,10 +86,8 @@ export default labServer(async (lab) => {
     const token = /^Bearer ([\w.~+/-]+=*)$/i.exec(ctx.get('authorization'))?.[1] ?? '';
     const sub = (await verify(token).catch(() => null))?.payload.sub;
     const user = sub ? users.get(sub) : undefined;
-    if (!sub || !user) {
-      ctx.set('WWW-Authenticate', 'Bearer error="invalid_token"');
-      return ctx.throw(401, 'invalid_token');
-    }
+    if (!sub || !user)
+      ctx.throw(401, 'invalid_token', { headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
     if (role && user.role !== role) ctx.throw(403, 'forbidden');
     return { sub, role: user.role };
   }
@@ -134,17 +132,5 @@ export default labServer(async (lab) => {
     ctx.body = { kid: await addSigningKey() };
   });
 
-  const app = new Koa();
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      const { status = 500, expose = false, message } = error as { status?: number; expose?: boolean; message: string };
-      ctx.status = status;
-      ctx.body = { error: expose ? message : 'server_error' };
-    }
-  });
-  app.use(bodyParser());
-  app.use(router.routes());
-  return app;
+  return new Koa().use(bodyParser()).use(router.routes());
 });
