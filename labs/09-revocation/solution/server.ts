@@ -25,8 +25,8 @@ export default labServer(async (lab) => {
   const { privateKey, publicKey } = await generateKeyPair('EdDSA');
   const refreshTokens = new Map<string, string>(); // refresh token → username (lab 08: rotation)
   // FIX: one small record per user: when did they last log out everywhere (ms, lab clock)?
-  // ASVS 5.0 V7.4: self-contained tokens need "additional measures … to revoke or block" them,
-  // such as refusing tokens issued before a per-user time (OWASP JWT Cheat Sheet: a deny-list).
+  // ASVS 5.0 V7.4.1: self-contained tokens need a solution "such as … disallowing tokens produced
+  // before a per-user date and time" (or a deny-list of token IDs, OWASP JWT Cheat Sheet).
   const revokedBefore = new Map<string, number>();
   const issuer = lab.url;
   const audience = `${lab.url}/api`;

@@ -60,8 +60,9 @@ export default labServer((lab) => {
     };
     if (param('response_type') !== 'code') return answer({ error: 'unsupported_response_type' });
 
-    // FIX: a public client must send a code_challenge, and only S256: `plain` would put the
-    // verifier itself in this URL (RFC 7636 §4.4.1, RFC 9700 §2.1.1, ASVS 5.0 V10.4.6).
+    // FIX: a public client must send a valid code_challenge (an S256 one is 43 base64url characters,
+    // RFC 7636 §4.2), and only S256: `plain` would put the verifier itself in this URL
+    // (RFC 7636 §4.4.1, RFC 9700 §2.1.1, ASVS 5.0 V10.4.6).
     const challenge = param('code_challenge');
     if (!challenge || !/^[A-Za-z0-9_-]{43}$/.test(challenge) || param('code_challenge_method') !== 'S256') {
       return answer({ error: 'invalid_request', error_description: 'code_challenge with method S256 is required' });

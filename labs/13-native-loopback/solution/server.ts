@@ -51,7 +51,7 @@ export default labServer(async (lab) => {
       // request starts, close it once the response is returned).
       server.close();
       // FIX: the answer must carry this sign-in's `state`, checked before any exchange
-      // (RFC 6749 §10.12, RFC 9700 §2.1 and §4.7): it binds the response to our own request.
+      // (RFC 8252 §8.9, RFC 6749 §10.12, RFC 9700 §2.1 and §4.7): it binds the response to our request.
       if (url.searchParams.get('state') !== state) {
         return void res.writeHead(400).end('This answer does not belong to this sign-in. Start it again.');
       }

@@ -1,7 +1,8 @@
 /**
  * A small OAuth 2.0 authorization server for one public native client: the authorization code
- * grant (RFC 6749 §4.1) with optional PKCE (RFC 7636). It is not the weak part of this lab:
- * the same file is in starter/ and solution/.
+ * grant (RFC 6749 §4.1) with PKCE (RFC 7636). It is not the weak part of this lab: the same file
+ * is in starter/ and solution/. PKCE is optional here only so that the starter's app, which does
+ * not send it, can sign in at all; a real server requires it of public clients (lab 11).
  *
  *   GET  /authorize?response_type=code&client_id&redirect_uri[&state][&code_challenge&code_challenge_method=S256]
  *                       the sign-in page
