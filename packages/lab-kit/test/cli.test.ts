@@ -100,6 +100,21 @@ describe('pnpm lab (list, hint, solution, check, reset)', () => {
     const locked = await runLabCli(['solution', '01'], sandbox.env);
     assert.equal(locked.code, 1);
   });
+
+  test('reset --all clears every working copy and all progress', async () => {
+    cpSync(join(REPO_ROOT, 'labs/02-login-limits/starter'), join(sandbox.workspace, '02-login-limits'), {
+      recursive: true,
+    });
+    await runLabCli(['hint', '02'], sandbox.env);
+    await runLabCli(['hint', '01'], sandbox.env);
+    assert.deepEqual(Object.keys(progress(sandbox.stateFile)).sort(), ['01-password-storage', '02-login-limits']);
+
+    const { code, stdout } = await runLabCli(['reset', '--all'], sandbox.env);
+    assert.equal(code, 0);
+    assert.match(stdout, new RegExp(`All ${listLabs().length} labs are back to their starters`));
+    assert.equal(existsSync(join(sandbox.workspace, '02-login-limits')), false);
+    assert.deepEqual(progress(sandbox.stateFile), {});
+  });
 });
 
 describe('pnpm lab start', () => {
