@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../apps/server/src/config.ts';
 import { startServer } from '../../apps/server/src/server.ts';
-import { DEFAULT_LOGIN_LIMITS } from '../../packages/auth-core/src/index.ts';
+import { OPEN_LOGIN_LIMITS } from '../../packages/auth-core/src/index.ts';
 import { freePort } from '../../packages/testkit/src/index.ts';
 import { serveBenchIpc } from './ipc.ts';
 
@@ -30,12 +30,7 @@ const config = loadConfig({
 const running = await startServer({
   config,
   host: '127.0.0.1',
-  loginLimits: {
-    ...DEFAULT_LOGIN_LIMITS,
-    pairFailures: 1_000_000,
-    ipFailures: 1_000_000,
-    accountSlowdownAfter: 1_000_000,
-  },
+  loginLimits: OPEN_LOGIN_LIMITS,
   ...(redisUrl ? { redisKeyPrefix: `authlab-bench:${process.pid}:` } : {}),
 });
 

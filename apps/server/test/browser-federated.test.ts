@@ -1,27 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it, type TestContext } from 'node:test';
-import { findChromium, requireComponent } from '@authlab/testkit';
+import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { launchTestBrowser, type TestBrowser } from './support/browser.ts';
-import { DEMO_PASSWORD, startTestServer, type TestServer } from './support/server.ts';
-
-const chromiumFound = findChromium() !== null;
-const needsChromium = (t: TestContext) => requireComponent(t, chromiumFound, 'Chromium', 'apt-get install chromium');
+import { needsChromium, useServerAndBrowser } from './support/browser.ts';
+import { DEMO_PASSWORD } from './support/server.ts';
 
 describe('federated sign-in in a real Chromium', () => {
-  let server: TestServer;
-  let browser: TestBrowser;
+  const suite = useServerAndBrowser();
 
-  before(async () => {
-    server = await startTestServer();
-    if (chromiumFound) browser = await launchTestBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server.stop();
-  });
-
-  const url = (path: string) => new URL(path, server.url).href;
+  const url = (path: string) => new URL(path, suite.server.url).href;
 
   /** From /login, through "Sign in with OpenID Connect", to the provider's login form. */
   async function toProviderLogin(page: Page): Promise<void> {
@@ -40,7 +26,7 @@ describe('federated sign-in in a real Chromium', () => {
 
   it('signs alice in: /login → "Sign in with OpenID Connect" → provider login → consent → /me', async (t) => {
     if (!needsChromium(t)) return;
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     await toProviderLogin(page);
     const flowCookie = (await page.context().cookies(url('/session/oidc/callback'))).find(
       (cookie) => cookie.name === '__Secure-authlab.oidc-flow',
@@ -62,12 +48,12 @@ describe('federated sign-in in a real Chromium', () => {
     assert.equal(((await me.json()) as { user: { email: string } }).user.email, 'alice@example.com');
     const left = (await page.context().cookies(url('/session/oidc/callback'))).map((cookie) => cookie.name);
     assert.equal(left.includes('__Secure-authlab.oidc-flow'), false, 'the flow cookie is spent');
-    assert.deepEqual(browser.problems(page), []);
+    assert.deepEqual(suite.browser.problems(page), []);
   });
 
   it('comes back to /login with a readable message when alice denies consent', async (t) => {
     if (!needsChromium(t)) return;
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     await toProviderLogin(page);
     await signInAtProvider(page);
     await page.locator('#deny').click();
@@ -75,6 +61,6 @@ describe('federated sign-in in a real Chromium', () => {
     assert.equal(new URL(page.url()).searchParams.get('error'), 'access_denied');
     assert.match((await page.getByRole('alert').textContent()) ?? '', /cancelled at the identity provider/);
     assert.equal((await page.request.get(url('/session/me'))).status(), 401);
-    assert.deepEqual(browser.problems(page), []);
+    assert.deepEqual(suite.browser.problems(page), []);
   });
 });

@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it, type TestContext } from 'node:test';
-import { findChromium, requireComponent } from '@authlab/testkit';
+import { before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchTestBrowser, type TestBrowser } from './support/browser.ts';
-import { DEMO_PASSWORD, manualClock, startTestServer, type TestServer } from './support/server.ts';
+import { needsChromium, type ServerAndBrowser, useServerAndBrowser } from './support/browser.ts';
+import { DEMO_PASSWORD, manualClock } from './support/server.ts';
 
 const REFRESH_COOKIE = '__Secure-authlab.rt';
-const chromiumFound = findChromium() !== null;
-
-const needsChromium = (t: TestContext) => requireComponent(t, chromiumFound, 'Chromium', 'apt-get install chromium');
 
 /** Chromium logs every 4xx answer to fetch as a console error; a test that provokes one expects it. */
 const expectedRejection = (problem: string, status: number) =>
   problem.includes(`Failed to load resource: the server responded with a status of ${status}`);
 
-function sharedHelpers(getServer: () => TestServer, getBrowser: () => TestBrowser) {
-  const url = (path: string) => new URL(path, getServer().url).href;
+function sharedHelpers(suite: ServerAndBrowser) {
+  const url = (path: string) => new URL(path, suite.server.url).href;
 
   /** Signs in through the playground's form, as a person would, and waits for the token. */
   async function signIn(page: Page, { email = 'alice@example.com', device = '' } = {}): Promise<void> {
@@ -34,32 +30,22 @@ function sharedHelpers(getServer: () => TestServer, getBrowser: () => TestBrowse
   const refreshCookie = async (context: BrowserContext) =>
     (await context.cookies()).find((cookie) => cookie.name === REFRESH_COOKIE);
 
-  const newPage = () => getBrowser().newPage();
+  const newPage = () => suite.browser.newPage();
   return { url, signIn, decodedClaims, decodedHeader, shownJti, refreshCookie, newPage };
 }
 
 describe('the JWT playground in a real Chromium', () => {
-  let server: TestServer;
-  let browser: TestBrowser;
+  const suite = useServerAndBrowser();
   let aliceId: string;
 
   before(async () => {
-    server = await startTestServer();
-    if (chromiumFound) browser = await launchTestBrowser();
-    const alice = await server.deps.store.users.findByEmail('alice@example.com');
+    const alice = await suite.server.deps.store.users.findByEmail('alice@example.com');
     assert.ok(alice, 'alice is seeded');
     aliceId = alice.id;
   });
-  after(async () => {
-    await browser?.close();
-    await server.stop();
-  });
 
-  const { url, signIn, decodedClaims, decodedHeader, shownJti, refreshCookie, newPage } = sharedHelpers(
-    () => server,
-    () => browser,
-  );
-  const assertNoProblems = (page: Page) => assert.deepEqual(browser.problems(page), []);
+  const { url, signIn, decodedClaims, decodedHeader, shownJti, refreshCookie, newPage } = sharedHelpers(suite);
+  const assertNoProblems = (page: Page) => assert.deepEqual(suite.browser.problems(page), []);
 
   it('links the JWT card on the home page to the playground and to the JWKS', async (t) => {
     if (!needsChromium(t)) return;
@@ -88,8 +74,8 @@ describe('the JWT playground in a real Chromium', () => {
     assert.equal(typeof header.kid, 'string');
     const claims = await decodedClaims(page);
     assert.equal(claims.sub, aliceId);
-    assert.equal(claims.iss, server.url.replace(/\/$/, ''));
-    assert.equal(claims.aud, `${server.url.replace(/\/$/, '')}/api`);
+    assert.equal(claims.iss, suite.server.url.replace(/\/$/, ''));
+    assert.equal(claims.aud, `${suite.server.url.replace(/\/$/, '')}/api`);
     assert.equal(claims.role, 'user');
     assert.equal(await page.locator('#jwt-sub').textContent(), aliceId);
     assert.equal(await shownJti(page), claims.jti);
@@ -222,7 +208,7 @@ describe('the JWT playground in a real Chromium', () => {
     assert.equal(await page.getByLabel('Password').getAttribute('aria-invalid'), 'true');
     assert.equal(await refreshCookie(page.context()), undefined);
     assert.deepEqual(
-      browser.problems(page).filter((problem) => !expectedRejection(problem, 401)),
+      suite.browser.problems(page).filter((problem) => !expectedRejection(problem, 401)),
       [],
     );
   });
@@ -243,34 +229,21 @@ describe('the JWT playground in a real Chromium', () => {
     assert.match((await phone.getByRole('alert').textContent()) ?? '', /invalid_grant/);
     assertNoProblems(laptop);
     assert.deepEqual(
-      browser.problems(phone).filter((problem) => !expectedRejection(problem, 401)),
+      suite.browser.problems(phone).filter((problem) => !expectedRejection(problem, 401)),
       [],
     );
   });
 });
 
 describe('the JWT playground keeps its token fresh', () => {
-  let server: TestServer;
-  let browser: TestBrowser;
   const serverClock = manualClock();
+  const suite = useServerAndBrowser({ clock: serverClock });
 
-  before(async () => {
-    server = await startTestServer({ clock: serverClock });
-    if (chromiumFound) browser = await launchTestBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server.stop();
-  });
-
-  const { url, signIn, shownJti } = sharedHelpers(
-    () => server,
-    () => browser,
-  );
+  const { url, signIn, shownJti } = sharedHelpers(suite);
 
   it('refreshes silently 30 seconds before expiry, on a timer, without any click', async (t) => {
     if (!needsChromium(t)) return;
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     // The page's clock is the test's to move (Playwright's fake timers); the server's stays put.
     await page.clock.install();
     await signIn(page);
@@ -289,12 +262,12 @@ describe('the JWT playground keeps its token fresh', () => {
     assert.equal((await refreshed).status(), 200);
     await page.locator('#jwt-jti', { hasNotText: before }).waitFor();
     assert.match((await page.locator('#jwt-time-left').textContent()) ?? '', /^1[45]:\d\d$/, 'a fresh 15 minutes');
-    assert.deepEqual(browser.problems(page), []);
+    assert.deepEqual(suite.browser.problems(page), []);
   });
 
   it('answers a 401 from the API by refreshing once and retrying the call once', async (t) => {
     if (!needsChromium(t)) return;
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     await signIn(page);
     const before = await shownJti(page);
     // The token expires on the server's clock while the page's timer has not fired yet.
@@ -310,7 +283,7 @@ describe('the JWT playground keeps its token fresh', () => {
     assert.equal(await page.locator('#jwt-response-note').textContent(), 'after one silent refresh');
     assert.notEqual(await shownJti(page), before);
     assert.deepEqual(
-      browser.problems(page).filter((problem) => !expectedRejection(problem, 401)),
+      suite.browser.problems(page).filter((problem) => !expectedRejection(problem, 401)),
       [],
     );
   });

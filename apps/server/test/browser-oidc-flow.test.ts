@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, describe, it, type TestContext } from 'node:test';
-import { findChromium, requireComponent } from '@authlab/testkit';
+import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { launchTestBrowser, type TestBrowser } from './support/browser.ts';
-import { DEMO_PASSWORD, startTestServer, type TestServer } from './support/server.ts';
-
-const chromiumFound = findChromium() !== null;
-const needsChromium = (t: TestContext) => requireComponent(t, chromiumFound, 'Chromium', 'apt-get install chromium');
+import { needsChromium, useServerAndBrowser } from './support/browser.ts';
+import { DEMO_PASSWORD } from './support/server.ts';
 
 const FLOW_COOKIE = '__Secure-authlab.oidc-walkthrough';
 const PLAYGROUND = 'authlab-playground';
@@ -17,28 +13,21 @@ const expectedRejection = (problem: string, status: number) =>
   problem.includes(`Failed to load resource: the server responded with a status of ${status}`);
 
 describe('the OIDC walkthrough at /oidc-flow in a real Chromium', () => {
-  let server: TestServer;
-  let browser: TestBrowser;
+  const suite = useServerAndBrowser();
   let aliceId: string;
 
   before(async () => {
-    server = await startTestServer();
-    if (chromiumFound) browser = await launchTestBrowser();
-    const alice = await server.deps.store.users.findByEmail('alice@example.com');
+    const alice = await suite.server.deps.store.users.findByEmail('alice@example.com');
     assert.ok(alice, 'alice is seeded');
     aliceId = alice.id;
   });
-  after(async () => {
-    await browser?.close();
-    await server.stop();
-  });
 
-  const url = (path: string) => new URL(path, server.url).href;
-  const issuer = () => `${server.url}/oidc`;
+  const url = (path: string) => new URL(path, suite.server.url).href;
+  const issuer = () => `${suite.server.url}/oidc`;
   const text = async (page: Page, selector: string) => ((await page.locator(selector).textContent()) ?? '').trim();
   const assertNoProblems = (page: Page, ...expectedStatuses: number[]) =>
     assert.deepEqual(
-      browser
+      suite.browser
         .problems(page)
         .filter((problem) => !expectedStatuses.some((status) => expectedRejection(problem, status))),
       [],
@@ -46,7 +35,7 @@ describe('the OIDC walkthrough at /oidc-flow in a real Chromium', () => {
 
   /** Requests the server logged at its token endpoint (one structured line per request). */
   const tokenEndpointCalls = () =>
-    server
+    suite.server
       .logs()
       .split('\n')
       .filter((line) => line.includes('"path":"/oidc/token"')).length;
@@ -77,7 +66,7 @@ describe('the OIDC walkthrough at /oidc-flow in a real Chromium', () => {
 
   it('links the OIDC card on the home page to the walkthrough and to the discovery document', async (t) => {
     if (!needsChromium(t)) return;
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     await page.goto(url('/'));
     const card = page.locator('#mode-oidc');
     assert.equal(await card.getByText('Coming with the next milestone').count(), 0);
@@ -93,7 +82,7 @@ describe('the OIDC walkthrough at /oidc-flow in a real Chromium', () => {
 
   it('shows a fresh verifier, its S256 challenge, state, nonce and the authorization URL built from them, explained', async (t) => {
     if (!needsChromium(t)) return;
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     await page.goto(url('/oidc-flow'));
     const values = await startValues(page);
 
@@ -146,7 +135,7 @@ describe('the OIDC walkthrough at /oidc-flow in a real Chromium', () => {
 
   it('runs the whole flow: login, consent, callback with matched state and iss, decoded ID token, /api/me as oidc', async (t) => {
     if (!needsChromium(t)) return;
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     const values = await startAndSignIn(page);
     assert.equal(await text(page, '#oidc-client'), 'authlab walkthrough', 'consent names the client');
     const scopes = await page
@@ -220,7 +209,7 @@ describe('the OIDC walkthrough at /oidc-flow in a real Chromium', () => {
 
   it('explains access_denied after Deny and exchanges nothing', async (t) => {
     if (!needsChromium(t)) return;
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     const values = await startAndSignIn(page);
     await page.locator('#deny').click();
     await page.waitForURL((target) => target.pathname === '/oidc-flow/callback');
@@ -238,7 +227,7 @@ describe('the OIDC walkthrough at /oidc-flow in a real Chromium', () => {
 
   it('refuses a callback whose state was tampered with, explains why, and leaves the code unredeemed', async (t) => {
     if (!needsChromium(t)) return;
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     const values = await startAndSignIn(page);
 
     // Run the consent form's redirect chain beside the browser, and hand it the real callback URL
@@ -246,7 +235,7 @@ describe('the OIDC walkthrough at /oidc-flow in a real Chromium', () => {
     let genuine: URL | undefined;
     await page.route(/\/oidc\/interaction\/[^/]+\/confirm$/, async (route) => {
       const confirmed = await route.fetch({ maxRedirects: 0 });
-      const resumed = await page.request.get(new URL(confirmed.headers().location ?? '', server.url).href, {
+      const resumed = await page.request.get(new URL(confirmed.headers().location ?? '', suite.server.url).href, {
         maxRedirects: 0,
       });
       genuine = new URL(resumed.headers().location ?? '');
@@ -278,7 +267,7 @@ describe('the OIDC walkthrough at /oidc-flow in a real Chromium', () => {
 
   it('refuses a response whose iss names another issuer (RFC 9207 mix-up defence), and exchanges nothing', async (t) => {
     if (!needsChromium(t)) return;
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     await page.goto(url('/oidc-flow'));
     const { state } = await startValues(page);
     const callback = new URL(url('/oidc-flow/callback'));
@@ -297,7 +286,7 @@ describe('the OIDC walkthrough at /oidc-flow in a real Chromium', () => {
 
   it('finds no flow for a callback in a browser that never started one, and exchanges nothing', async (t) => {
     if (!needsChromium(t)) return;
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     const callback = new URL(url('/oidc-flow/callback'));
     callback.search = new URLSearchParams({ code: 'a'.repeat(43), state: 'b'.repeat(43), iss: issuer() }).toString();
     const answer = await page.goto(callback.href);

@@ -3,16 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it, type TestContext } from 'node:test';
-import { findChromium, requireComponent } from '@authlab/testkit';
+import { before, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { Page } from 'playwright-core';
-import { launchTestBrowser, type TestBrowser } from './support/browser.ts';
+import { needsChromium, useServerAndBrowser } from './support/browser.ts';
 import { DESKTOP, pkcePair, tokenRequest } from './support/oidc.ts';
-import { Client, DEMO_PASSWORD, startTestServer, type TestServer } from './support/server.ts';
-
-const chromiumFound = findChromium() !== null;
-const needsChromium = (t: TestContext) => requireComponent(t, chromiumFound, 'Chromium', 'apt-get install chromium');
+import { Client, DEMO_PASSWORD, type TestServer } from './support/server.ts';
 
 const SCOPE = 'openid email offline_access api';
 
@@ -96,26 +92,19 @@ function authorizationRequest(server: TestServer, redirectUri: string) {
 }
 
 describe('the native-client login in a real Chromium, ending at a loopback listener', () => {
-  let server: TestServer;
-  let browser: TestBrowser;
+  const suite = useServerAndBrowser();
   let aliceId: string;
 
   before(async () => {
-    server = await startTestServer();
-    if (chromiumFound) browser = await launchTestBrowser();
-    const alice = await server.deps.store.users.findByEmail('alice@example.com');
+    const alice = await suite.server.deps.store.users.findByEmail('alice@example.com');
     assert.ok(alice, 'alice is seeded');
     aliceId = alice.id;
-  });
-  after(async () => {
-    await browser?.close();
-    await server.stop();
   });
 
   /** Problems on our pages only: the listener's page belongs to the test (the desktop app), not to authlab. */
   const assertNoProblemsOnOurPages = (page: Page, listener: LoopbackListener, expected: RegExp[] = []) =>
     assert.deepEqual(
-      browser
+      suite.browser
         .problems(page)
         .filter((problem) => !problem.includes(` at ${listener.origin}/`))
         .filter((problem) => !expected.some((pattern) => pattern.test(problem))),
@@ -132,8 +121,8 @@ describe('the native-client login in a real Chromium, ending at a loopback liste
     if (!needsChromium(t)) return;
     const listener = await LoopbackListener.start();
     t.after(() => listener.close());
-    const request = authorizationRequest(server, listener.redirectUri);
-    const page = await browser.newPage();
+    const request = authorizationRequest(suite.server, listener.redirectUri);
+    const page = await suite.browser.newPage();
 
     await page.goto(request.url);
     await page.waitForURL(/\/oidc\/interaction\//);
@@ -148,7 +137,11 @@ describe('the native-client login in a real Chromium, ending at a loopback liste
       .evaluateAll((items) => items.map((item) => (item as unknown as { dataset: { scope: string } }).dataset.scope));
     assert.deepEqual(listed.sort(), ['api', 'email', 'offline_access', 'openid']);
     assert.match((await page.locator('#consent-scopes').textContent()) ?? '', /See your email address/);
-    assert.match((await page.locator('main').textContent()) ?? '', new RegExp(`${server.url}/api`), 'the API is named');
+    assert.match(
+      (await page.locator('main').textContent()) ?? '',
+      new RegExp(`${suite.server.url}/api`),
+      'the API is named',
+    );
     assert.match((await page.locator('main').textContent()) ?? '', /app on your computer/, 'native apps get a warning');
 
     // The consent form's redirect goes to another origin (the listener's port): the interaction
@@ -164,13 +157,13 @@ describe('the native-client login in a real Chromium, ending at a loopback liste
 
     assert.equal(callback.pathname, '/callback');
     assert.equal(callback.searchParams.get('state'), request.state);
-    assert.equal(callback.searchParams.get('iss'), `${server.url}/oidc`, 'RFC 9207: the issuer names itself');
+    assert.equal(callback.searchParams.get('iss'), `${suite.server.url}/oidc`, 'RFC 9207: the issuer names itself');
     assert.equal(callback.searchParams.get('error'), null);
     const code = callback.searchParams.get('code') ?? '';
     assert.ok(code.length >= 32, 'an authorization code');
     assert.equal(listener.callbacks.length, 1);
 
-    const app = new Client(server.url);
+    const app = new Client(suite.server.url);
     const tokens = await tokenRequest(app, {
       grant_type: 'authorization_code',
       code,
@@ -185,7 +178,7 @@ describe('the native-client login in a real Chromium, ending at a loopback liste
     const discovery = await app.json('/oidc/.well-known/openid-configuration');
     const jwks = createRemoteJWKSet(new URL(discovery.body.jwks_uri));
     const { payload, protectedHeader } = await jwtVerify(tokens.body.id_token, jwks, {
-      issuer: `${server.url}/oidc`,
+      issuer: `${suite.server.url}/oidc`,
       audience: DESKTOP,
       algorithms: ['EdDSA'],
     });
@@ -204,8 +197,8 @@ describe('the native-client login in a real Chromium, ending at a loopback liste
     if (!needsChromium(t)) return;
     const listener = await LoopbackListener.start();
     t.after(() => listener.close());
-    const request = authorizationRequest(server, listener.redirectUri);
-    const page = await browser.newPage();
+    const request = authorizationRequest(suite.server, listener.redirectUri);
+    const page = await suite.browser.newPage();
 
     await page.goto(request.url);
     await signIn(page);
@@ -215,7 +208,7 @@ describe('the native-client login in a real Chromium, ending at a loopback liste
 
     assert.equal(callback.searchParams.get('error'), 'access_denied');
     assert.equal(callback.searchParams.get('state'), request.state);
-    assert.equal(callback.searchParams.get('iss'), `${server.url}/oidc`);
+    assert.equal(callback.searchParams.get('iss'), `${suite.server.url}/oidc`);
     assert.equal(callback.searchParams.get('code'), null, 'no code when consent is refused');
     assertNoProblemsOnOurPages(page, listener);
   });
@@ -224,8 +217,8 @@ describe('the native-client login in a real Chromium, ending at a loopback liste
     if (!needsChromium(t)) return;
     const listener = await LoopbackListener.start();
     t.after(() => listener.close());
-    const request = authorizationRequest(server, listener.redirectUri);
-    const page = await browser.newPage();
+    const request = authorizationRequest(suite.server, listener.redirectUri);
+    const page = await suite.browser.newPage();
 
     await page.goto(request.url);
     await page.waitForURL(/\/oidc\/interaction\//);
@@ -240,7 +233,7 @@ describe('the native-client login in a real Chromium, ending at a loopback liste
       'That email and password do not match. Check both and try again.',
       'the generic message: it does not say which of the two was wrong',
     );
-    assert.equal(new URL(page.url()).origin, server.url, 'still on the provider');
+    assert.equal(new URL(page.url()).origin, suite.server.url, 'still on the provider');
     assert.match(new URL(page.url()).pathname, /^\/oidc\/interaction\/[^/]+\/login$/);
     assert.ok(await page.getByLabel('Password').isVisible(), 'the form is there to try again');
     assert.equal(await page.locator('#allow').count(), 0, 'no consent without a sign-in');
@@ -255,8 +248,8 @@ describe('the native-client login in a real Chromium, ending at a loopback liste
     if (!needsChromium(t)) return;
     const listener = await LoopbackListener.start();
     t.after(() => listener.close());
-    const request = authorizationRequest(server, listener.redirectUri);
-    const page = await browser.newPage();
+    const request = authorizationRequest(suite.server, listener.redirectUri);
+    const page = await suite.browser.newPage();
 
     await page.goto(request.url);
     await signIn(page);

@@ -1,32 +1,19 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { after, before, describe, it, type TestContext } from 'node:test';
-import { findChromium, freePort, requireComponent } from '@authlab/testkit';
+import { after, before, describe, it } from 'node:test';
+import { freePort } from '@authlab/testkit';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchTestBrowser, type TestBrowser } from './support/browser.ts';
-import { DEMO_PASSWORD, startTestServer, type TestServer } from './support/server.ts';
+import { needsChromium, useServerAndBrowser } from './support/browser.ts';
+import { DEMO_PASSWORD } from './support/server.ts';
 
 const COOKIE_NAME = '__Host-authlab.sid';
-const chromiumFound = findChromium() !== null;
-
-const needsChromium = (t: TestContext) => requireComponent(t, chromiumFound, 'Chromium', 'apt-get install chromium');
 
 describe('session pages in a real Chromium', () => {
-  let server: TestServer;
-  let browser: TestBrowser;
+  const suite = useServerAndBrowser();
 
-  before(async () => {
-    server = await startTestServer();
-    if (chromiumFound) browser = await launchTestBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server.stop();
-  });
-
-  const url = (path: string) => new URL(path, server.url).href;
+  const url = (path: string) => new URL(path, suite.server.url).href;
   const sessionCookie = async (context: BrowserContext) =>
-    (await context.cookies(server.url)).find((cookie) => cookie.name === COOKIE_NAME);
+    (await context.cookies(suite.server.url)).find((cookie) => cookie.name === COOKIE_NAME);
 
   /** Signs in through the login form, as a person would. */
   async function signIn(page: Page, email = 'alice@example.com', password = DEMO_PASSWORD): Promise<void> {
@@ -40,7 +27,7 @@ describe('session pages in a real Chromium', () => {
 
   /** A new "device": a context with its own cookie jar, signed in, on /me. */
   async function signedInDevice(email = 'alice@example.com'): Promise<Page> {
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     await signIn(page, email);
     assert.equal(page.url(), url('/me'));
     return page;
@@ -56,11 +43,11 @@ describe('session pages in a real Chromium', () => {
     return own.id;
   }
 
-  const assertNoProblems = (page: Page) => assert.deepEqual(browser.problems(page), []);
+  const assertNoProblems = (page: Page) => assert.deepEqual(suite.browser.problems(page), []);
 
   it('shows the three modes on the home page, each with a heading, and a way to sign in', async (t) => {
     if (!needsChromium(t)) return;
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     const response = await page.goto(url('/'));
     assert.equal(response?.status(), 200);
     assert.ok(await page.getByRole('heading', { level: 1 }).isVisible());
@@ -78,7 +65,7 @@ describe('session pages in a real Chromium', () => {
 
   it('signs alice in through the form and shows her email, role and this browser on /me', async (t) => {
     if (!needsChromium(t)) return;
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     await signIn(page);
     assert.equal(page.url(), url('/me'));
     assert.equal(await page.locator('#me-email').textContent(), 'alice@example.com');
@@ -107,7 +94,7 @@ describe('session pages in a real Chromium', () => {
 
   it('shows an error on /login and sets no cookie when the password is wrong', async (t) => {
     if (!needsChromium(t)) return;
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     await signIn(page, 'alice@example.com', 'not-her-password');
     assert.equal(new URL(page.url()).pathname, '/login');
     const alert = page.getByRole('alert');
@@ -189,7 +176,7 @@ describe('session pages in a real Chromium', () => {
 
     it('refuses a login form that another origin auto-submits, and sets no cookie', async (t) => {
       if (!needsChromium(t)) return;
-      const page = await browser.newPage();
+      const page = await suite.browser.newPage();
       const posted = page.waitForResponse(
         (response) => response.url() === url('/session/login') && response.request().method() === 'POST',
       );

@@ -10,6 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { OPEN_LOGIN_LIMITS } from '@authlab/auth-core';
 import fc from 'fast-check';
 import {
   type Answer,
@@ -18,7 +19,6 @@ import {
   HUGE_NUMBERS,
   headerValue,
   hostileString,
-  OPEN_LIMITS,
   runs,
   send,
 } from './support/hostile.ts';
@@ -126,7 +126,7 @@ describe('arbitrary bodies on the JSON endpoints', () => {
   let accessToken: string;
 
   before(async () => {
-    server = await startTestServer({ loginLimits: OPEN_LIMITS });
+    server = await startTestServer({ loginLimits: OPEN_LOGIN_LIMITS });
     const browser = new Client(server.url);
     assert.equal((await browser.login('bob@example.com')).status, 200);
     cookie = browser.cookieHeader();

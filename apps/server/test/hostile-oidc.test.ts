@@ -13,6 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { OPEN_LOGIN_LIMITS } from '@authlab/auth-core';
 import fc from 'fast-check';
 import {
   type Answer,
@@ -20,7 +21,6 @@ import {
   assertNo5xx,
   headerValue,
   hostileString,
-  OPEN_LIMITS,
   runs,
   send,
 } from './support/hostile.ts';
@@ -57,7 +57,7 @@ describe('arbitrary requests to the OpenID Provider', () => {
   let redirectsOf: Record<string, RegExp>;
 
   before(async () => {
-    server = await startTestServer({ loginLimits: OPEN_LIMITS });
+    server = await startTestServer({ loginLimits: OPEN_LOGIN_LIMITS });
     const escaped = server.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     // authlab-desktop: loopback IP literals, any port (RFC 8252 §7.3); the two web clients: exact.
     redirectsOf = {

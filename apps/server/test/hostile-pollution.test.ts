@@ -9,8 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { OPEN_LOGIN_LIMITS } from '@authlab/auth-core';
 import fc from 'fast-check';
-import { type Answer, assertJsonClientError, OPEN_LIMITS, runs, send } from './support/hostile.ts';
+import { type Answer, assertJsonClientError, runs, send } from './support/hostile.ts';
 import { pkcePair } from './support/oidc.ts';
 import { Client, DEMO_PASSWORD, startTestServer, type TestServer } from './support/server.ts';
 
@@ -83,7 +84,7 @@ describe('prototype-pollution keys and deep nesting', () => {
   let before_: string[];
 
   before(async () => {
-    server = await startTestServer({ loginLimits: OPEN_LIMITS });
+    server = await startTestServer({ loginLimits: OPEN_LOGIN_LIMITS });
     const browser = new Client(server.url);
     assert.equal((await browser.login('bob@example.com')).status, 200);
     cookie = browser.cookieHeader();

@@ -23,7 +23,13 @@ export {
   type StoredKey,
   writeKeyRingFile,
 } from './key-ring.ts';
-export { DEFAULT_LOGIN_LIMITS, LoginLimiter, type LoginLimiterOptions, type LoginLimits } from './login-limiter.ts';
+export {
+  DEFAULT_LOGIN_LIMITS,
+  LoginLimiter,
+  type LoginLimiterOptions,
+  type LoginLimits,
+  OPEN_LOGIN_LIMITS,
+} from './login-limiter.ts';
 export {
   type Argon2Params,
   assertStrongArgon2,

@@ -29,6 +29,22 @@ export const DEFAULT_LOGIN_LIMITS: LoginLimits = {
   slowdownMaxMs: 8_000,
 };
 
+/**
+ * For load tests and test suites only, never for a deployment: no block and no slow-down, so a
+ * burst of logins from one address (or arbitrary failing ones) is neither refused nor delayed.
+ * Used by the bench target (`bench/child/authlab.ts`) and the hostile-input suites.
+ */
+export const OPEN_LOGIN_LIMITS: LoginLimits = {
+  pairFailures: 1_000_000,
+  pairWindowSec: 60,
+  ipFailures: 1_000_000,
+  ipWindowSec: 60,
+  accountSlowdownAfter: 1_000_000,
+  accountWindowSec: 60,
+  slowdownBaseMs: 1,
+  slowdownMaxMs: 1,
+};
+
 export interface LoginLimiterOptions {
   limits?: LoginLimits;
   /** Shared counters for several instances; in-process memory otherwise (one instance). */

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { after, before, describe, it, type TestContext } from 'node:test';
-import { findChromium, freePort, requireComponent } from '@authlab/testkit';
+import { before, describe, it, type TestContext } from 'node:test';
+import { freePort } from '@authlab/testkit';
 import type { Page } from 'playwright-core';
-import { launchTestBrowser, type TestBrowser } from '../../../apps/server/test/support/browser.ts';
-import { startTestServer, type TestServer } from '../../../apps/server/test/support/server.ts';
+import { needsChromium, useServerAndBrowser } from '../../../apps/server/test/support/browser.ts';
 import { BrowserOpenError, LoopbackAuthorizer, type LoopbackAuthorizerOptions } from '../src/loopback-authorizer.ts';
 import { NativeAuthError } from '../src/types.ts';
 import {
@@ -19,9 +18,6 @@ import {
   started,
 } from './loopback-support.ts';
 
-const chromiumFound = findChromium() !== null;
-const needsChromium = (t: TestContext) => requireComponent(t, chromiumFound, 'Chromium', 'apt-get install chromium');
-
 const withCode = (code: string) => (error: unknown) => {
   assert.ok(error instanceof NativeAuthError, `a NativeAuthError, got ${String(error)}`);
   assert.equal(error.code, code, error.message);
@@ -29,34 +25,27 @@ const withCode = (code: string) => (error: unknown) => {
 };
 
 describe('LoopbackAuthorizer against the real authlab server', () => {
-  let server: TestServer;
-  let browser: TestBrowser;
+  const suite = useServerAndBrowser();
   let aliceId: string;
   let issuer: string;
 
   before(async () => {
-    server = await startTestServer();
-    issuer = `${server.url}/oidc`;
-    if (chromiumFound) browser = await launchTestBrowser();
-    const alice = await server.deps.store.users.findByEmail(ALICE.email);
+    issuer = `${suite.server.url}/oidc`;
+    const alice = await suite.server.deps.store.users.findByEmail(ALICE.email);
     assert.ok(alice);
     aliceId = alice.id;
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
   });
 
   const authorizer = (options: Partial<LoopbackAuthorizerOptions> & Pick<LoopbackAuthorizerOptions, 'openBrowser'>) =>
     new LoopbackAuthorizer({ issuer, clientId: 'authlab-desktop', timeoutMs: 30_000, ...options });
 
   async function apiMe(accessToken: string) {
-    const response = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+    const response = await fetch(`${suite.server.url}/api/me`, { headers: { authorization: `Bearer ${accessToken}` } });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 
   async function newPage(t: TestContext): Promise<Page> {
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     t.after(() => page.context().close());
     return page;
   }
@@ -72,7 +61,7 @@ describe('LoopbackAuthorizer against the real authlab server', () => {
           callbacks.push({ url: response.url(), status: response.status(), headers: response.headers() });
         }
       });
-      const login = authorizer({ openBrowser: opener.openBrowser, resource: `${server.url}/api` }).authorize();
+      const login = authorizer({ openBrowser: opener.openBrowser, resource: `${suite.server.url}/api` }).authorize();
       const { tokens, claims, redirectUri } = await Promise.race([login, opener.failed]);
 
       assert.match(redirectUri, /^http:\/\/127\.0\.0\.1:\d+\/callback$/);
@@ -91,7 +80,7 @@ describe('LoopbackAuthorizer against the real authlab server', () => {
       const finalUrl = new URL(page.url());
       assert.equal(finalUrl.href, `${new URL(redirectUri).origin}/done?ok=1`);
       assert.doesNotMatch(page.url(), /code=|state=/, 'the code is not in the address bar');
-      assert.deepEqual(browser.problems(page), [], 'no console errors or CSP violations on the result page');
+      assert.deepEqual(suite.browser.problems(page), [], 'no console errors or CSP violations on the result page');
 
       assert.equal(callbacks.length, 1);
       const [callback] = callbacks;
@@ -138,7 +127,7 @@ describe('LoopbackAuthorizer against the real authlab server', () => {
       assert.match((await page.locator('#what').textContent()) ?? '', /You declined access/);
       assert.match((await page.locator('#todo').textContent()) ?? '', /start the sign-in again/);
       assert.equal(await page.locator('#error-code').textContent(), 'access_denied');
-      assert.deepEqual(browser.problems(page), []);
+      assert.deepEqual(suite.browser.problems(page), []);
       await assertPortClosed({ host: '127.0.0.1', port: Number(new URL(page.url()).port) });
     });
 

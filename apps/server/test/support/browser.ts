@@ -1,5 +1,7 @@
-import { CHROMIUM_ARGS, findChromium } from '@authlab/testkit';
+import { after, before, type TestContext } from 'node:test';
+import { CHROMIUM_ARGS, findChromium, requireComponent } from '@authlab/testkit';
 import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
+import { startTestServer, type TestServer, type TestServerOptions } from './server.ts';
 
 /** Re-exported for the suites that launch Chromium themselves. */
 export { CHROMIUM_ARGS };
@@ -47,7 +49,7 @@ async function recordProblems(context: BrowserContext, problems: string[]): Prom
 /**
  * Launches the system Chromium (Playwright's own download is not needed) headless, in a fresh
  * temporary profile that Playwright removes on close. Throws when no Chromium is installed:
- * guard suites with `requireComponent(t, findChromium() !== null, 'Chromium', …)`.
+ * guard tests with `needsChromium(t)`.
  *
  * @example
  * const browser = await launchTestBrowser();
@@ -81,6 +83,62 @@ export async function launchTestBrowser(): Promise<TestBrowser> {
     close: async () => {
       for (const context of browser.contexts()) await context.close();
       await browser.close();
+    },
+  };
+}
+
+const chromiumFound = findChromium() !== null;
+
+/**
+ * Where no Chromium is installed: skips the test (fails it in CI, see `requireComponent`).
+ * Start each browser test with `if (!needsChromium(t)) return;`.
+ */
+export const needsChromium = (t: TestContext): boolean =>
+  requireComponent(t, chromiumFound, 'Chromium', 'apt-get install chromium');
+
+export interface ServerAndBrowser {
+  /** The suite's server, started in `before` and stopped in `after`. */
+  readonly server: TestServer;
+  /** The suite's Chromium, launched in `before` when one is installed and closed in `after`. */
+  readonly browser: TestBrowser;
+}
+
+/**
+ * Registers `before`/`after` hooks on the enclosing `describe`: a test server (`startTestServer`
+ * with `options`) and, when Chromium is installed, a browser, both torn down after the suite.
+ * The server starts even without Chromium; guard each test with `needsChromium(t)`. Read
+ * `server` and `browser` from inside tests and hooks: they do not exist before `before` has run.
+ * `before` hooks the suite registers after this call run after the server is up.
+ *
+ * @example
+ * describe('the login page in a real Chromium', () => {
+ *   const suite = useServerAndBrowser();
+ *   it('shows the form', async (t) => {
+ *     if (!needsChromium(t)) return;
+ *     const page = await suite.browser.newPage();
+ *     await page.goto(new URL('/login', suite.server.url).href);
+ *   });
+ * });
+ */
+export function useServerAndBrowser(options: TestServerOptions = {}): ServerAndBrowser {
+  let server: TestServer | undefined;
+  let browser: TestBrowser | undefined;
+  before(async () => {
+    server = await startTestServer(options);
+    if (chromiumFound) browser = await launchTestBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('the test server is not running: read it inside a test or hook');
+      return server;
+    },
+    get browser() {
+      if (!browser) throw new Error('no Chromium was launched: guard the test with needsChromium(t)');
+      return browser;
     },
   };
 }

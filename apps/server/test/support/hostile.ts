@@ -3,7 +3,6 @@
  * raw HTTP call with a deadline, and generators of the values attackers and broken clients send.
  */
 import assert from 'node:assert/strict';
-import type { LoginLimits } from '@authlab/auth-core';
 import fc from 'fast-check';
 
 /**
@@ -130,15 +129,3 @@ export const HUGE_NUMBERS = [
 
 /** Base64url of a string, for building token-shaped garbage. */
 export const b64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
-
-/** No slow-down and no block: arbitrary logins must not make a suite wait or hide behind 429. */
-export const OPEN_LIMITS: LoginLimits = {
-  pairFailures: 1_000_000,
-  pairWindowSec: 60,
-  ipFailures: 1_000_000,
-  ipWindowSec: 60,
-  accountSlowdownAfter: 1_000_000,
-  accountWindowSec: 60,
-  slowdownBaseMs: 1,
-  slowdownMaxMs: 1,
-};
