@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { authorize, DESKTOP, pkcePair, tokenRequest } from './support/oidc.ts';
 import { Client, manualClock, startTestServer, type TestServer } from './support/server.ts';
 
 /** The protocol's edges at the OpenID Provider: every refusal pinned to its exact OAuth error code. */
 
 const LOOPBACK = 'http://127.0.0.1:53682/callback';
+const WEB = 'authlab-web';
 const SIGNED_OUT = 'http://127.0.0.1/signed-out';
 
 type Authorization = Awaited<ReturnType<typeof authorize>>;
@@ -106,6 +108,23 @@ describe('OIDC protocol edges (SQLite)', () => {
     assert.ok(!body.grant_types_supported.includes('implicit') && !body.grant_types_supported.includes('password'));
     assert.equal(body.authorization_response_iss_parameter_supported, true);
     assert.deepEqual(body.id_token_signing_alg_values_supported, ['EdDSA']);
+  });
+
+  it('advertises only what the registered clients use: their auth methods, query responses, no PAR, DPoP or request objects', async () => {
+    const { body } = await new Client(server.url).json('/oidc/.well-known/openid-configuration');
+    // authlab-desktop and authlab-playground: `none`; authlab-web: `client_secret_basic`.
+    assert.deepEqual([...body.token_endpoint_auth_methods_supported].sort(), ['client_secret_basic', 'none']);
+    assert.equal(body.token_endpoint_auth_signing_alg_values_supported, undefined, 'no JWT client assertions');
+    // form_post cannot reach a loopback client under our CSP (form-action 'self'), so it is not offered.
+    assert.deepEqual(body.response_modes_supported, ['query']);
+    assert.equal(body.pushed_authorization_request_endpoint, undefined);
+    assert.equal(body.dpop_signing_alg_values_supported, undefined);
+    assert.notEqual(body.request_parameter_supported, true);
+    assert.equal(body.request_uri_parameter_supported, false);
+    assert.equal(body.claims_parameter_supported, false);
+    for (const absent of ['registration_endpoint', 'introspection_endpoint', 'device_authorization_endpoint']) {
+      assert.equal(body[absent], undefined, absent);
+    }
   });
 
   describe('PKCE (RFC 7636, required for every request)', () => {
@@ -243,6 +262,136 @@ describe('OIDC protocol edges (SQLite)', () => {
         assertRedirectedError(server, response, LOOPBACK, 'unsupported_response_type');
       });
     }
+  });
+
+  describe('client authentication: only the methods our clients use (clientAuthMethods)', () => {
+    /** A token request for a code that does not exist: client authentication runs first. */
+    const asWebClient = (init: { form?: Record<string, string>; headers?: Record<string, string> }) =>
+      new Client(server.url).json('/oidc/token', {
+        method: 'POST',
+        form: {
+          grant_type: 'authorization_code',
+          code: 'no-such-code',
+          redirect_uri: `${server.url}/session/oidc/callback`,
+          ...init.form,
+        },
+        headers: init.headers ?? {},
+      });
+    const basic = (id: string, secret: string) =>
+      `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+    it('authenticates authlab-web with client_secret_basic (then the unknown code is invalid_grant)', async () => {
+      const response = await asWebClient({
+        headers: { authorization: basic(WEB, server.deps.secrets.oidcWebClientSecret) },
+      });
+      assert.equal(response.status, 400, JSON.stringify(response.body));
+      assert.equal(response.body.error, 'invalid_grant');
+    });
+
+    it('refuses authlab-web sending its right secret in the body (client_secret_post) with invalid_client', async () => {
+      const response = await asWebClient({
+        form: { client_id: WEB, client_secret: server.deps.secrets.oidcWebClientSecret },
+      });
+      assert.equal(response.status, 401, JSON.stringify(response.body));
+      assert.equal(response.body.error, 'invalid_client');
+    });
+
+    it('refuses a client_secret_jwt assertion signed with the right secret with invalid_client', async () => {
+      const assertion = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer(WEB)
+        .setSubject(WEB)
+        .setAudience(`${server.url}/oidc/token`)
+        .setJti(randomUUID())
+        .setIssuedAt()
+        .setExpirationTime('1m')
+        .sign(new TextEncoder().encode(server.deps.secrets.oidcWebClientSecret));
+      const response = await asWebClient({
+        form: {
+          client_id: WEB,
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: assertion,
+        },
+      });
+      assert.equal(response.status, 401, JSON.stringify(response.body));
+      assert.equal(response.body.error, 'invalid_client');
+    });
+  });
+
+  describe('response modes: query only', () => {
+    it('refuses response_mode=form_post on its error page: no auto-submitted form, no redirect', async () => {
+      const response = await authorizationRequest(new Client(server.url), { response_mode: 'form_post' });
+      const body = await response.clone().text();
+      await assertErrorPage(response, 'unsupported_response_mode');
+      assert.doesNotMatch(body, /<form|<script/);
+    });
+
+    it('refuses form_post before any other check, so no error is ever delivered by a form either', async () => {
+      const response = await authorizationRequest(new Client(server.url), {
+        response_mode: 'form_post',
+        code_challenge: undefined,
+        code_challenge_method: undefined,
+      });
+      const body = await response.clone().text();
+      await assertErrorPage(response, 'unsupported_response_mode');
+      assert.doesNotMatch(body, /<form|<script/);
+    });
+
+    for (const mode of ['fragment', 'web_message', 'query.jwt']) {
+      it(`refuses response_mode=${mode} on its error page too`, async () => {
+        const response = await authorizationRequest(new Client(server.url), { response_mode: mode });
+        await assertErrorPage(response, 'unsupported_response_mode');
+      });
+    }
+
+    it('still starts the login for an explicit response_mode=query', async () => {
+      const response = await authorizationRequest(new Client(server.url), { response_mode: 'query' });
+      assert.equal(response.status, 303);
+      assert.match(response.headers.get('location') ?? '', /^\/oidc\/interaction\//);
+    });
+  });
+
+  describe('features no client of ours uses are off', () => {
+    it('has no pushed authorization request endpoint (RFC 9126): 404', async () => {
+      const response = await new Client(server.url).request('/oidc/request', {
+        method: 'POST',
+        form: {
+          client_id: DESKTOP,
+          response_type: 'code',
+          redirect_uri: LOOPBACK,
+          scope: 'openid',
+          code_challenge: pkcePair().challenge,
+          code_challenge_method: 'S256',
+        },
+      });
+      assert.equal(response.status, 404);
+    });
+
+    it('ignores a DPoP proof (the API checks no proof): a plain Bearer token with no cnf binding', async () => {
+      const result = await authorize(new Client(server.url));
+      const { publicKey, privateKey } = await generateKeyPair('ES256');
+      const proof = await new SignJWT({ htm: 'POST', htu: `${server.url}/oidc/token` })
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(publicKey) })
+        .setJti(randomUUID())
+        .setIssuedAt()
+        .sign(privateKey);
+      const app = new Client(server.url);
+      const tokens = await app.json('/oidc/token', {
+        method: 'POST',
+        headers: { dpop: proof },
+        form: {
+          client_id: DESKTOP,
+          grant_type: 'authorization_code',
+          code: codeOf(result),
+          redirect_uri: result.redirectUri,
+          code_verifier: result.verifier,
+        },
+      });
+      assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+      assert.equal(tokens.body.token_type, 'Bearer');
+      assert.equal(decodeJwt(tokens.body.access_token).cnf, undefined, 'not bound to a key the API never checks');
+      assert.equal(await apiStatus(app, tokens.body.access_token), 200);
+    });
   });
 
   describe('refresh tokens', () => {

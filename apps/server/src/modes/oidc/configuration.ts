@@ -31,6 +31,14 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
       response_types: ['code'],
       id_token_signed_response_alg: 'EdDSA',
     },
+    // Only what our clients use (clients.ts): `none` for the public ones (authlab-desktop,
+    // authlab-playground; PKCE stands in for a secret, RFC 8252 §8.4), `client_secret_basic` for
+    // authlab-web, the method every server must support (RFC 6749 §2.3.1). The default list also
+    // takes the secret in the form body (`client_secret_post`, which RFC 6749 §2.3.1 says is NOT
+    // RECOMMENDED and which the provider accepted for authlab-web too) and JWT assertions
+    // (`client_secret_jwt`, `private_key_jwt`) no client has keys for. Discovery lists just these,
+    // and any other method is `invalid_client`.
+    clientAuthMethods: ['none', 'client_secret_basic'],
     jwks: { keys: s.jwks as never },
     cookies: { keys: s.cookieKeys },
     // RFC 9700 §2.1.2: only the authorization code flow; no implicit or hybrid response types.
@@ -43,6 +51,18 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
     features: {
       // Our own login and consent pages, backed by the shared user store (never the dev pages).
       devInteractions: { enabled: false },
+      // On by default in oidc-provider 9, off here: no client of ours uses them.
+      // DPoP (RFC 9449) would bind access tokens to a client key, but the API checks no DPoP
+      // proof (bearer.ts), so a bound token would be accepted there as a plain bearer token: a
+      // sender constraint advertised and not enforced. Turn it on with the API's proof check.
+      dPoP: { enabled: false },
+      // Pushed authorization requests (RFC 9126): unused, and one more way for authorization
+      // parameters to reach the provider besides the query that response-modes.ts checks.
+      pushedAuthorizationRequests: { enabled: false },
+      // Already off by default, stated so discovery's `false` is a decision: no `claims` request
+      // parameter (OIDC Core §5.5), no request objects (`request`, `request_uri`: RFC 9101).
+      claimsParameter: { enabled: false },
+      requestObjects: { enabled: false },
       // RFC 7009.
       revocation: { enabled: true },
       // OpenID Connect RP-Initiated Logout, only to registered post-logout URIs.

@@ -4,6 +4,7 @@ import type { Context, Middleware } from 'koa';
 import mount from 'koa-mount';
 import Provider from 'oidc-provider';
 import { type ProviderSettings, providerConfiguration } from './configuration.ts';
+import { restrictResponseModes } from './response-modes.ts';
 
 /**
  * Owns the mounted OpenID Provider. oidc-provider fixes its keys when it is built and signs with
@@ -35,6 +36,7 @@ export class ProviderHost {
         providerConfiguration({ ...this.#settings, jwks: this.#ring.privateJwks() }),
       );
       provider.proxy = this.#proxy;
+      restrictResponseModes(provider);
       // oidc-provider answers every unexpected error itself, as 500 server_error, and logs
       // nothing. An unreachable store is not a bug of ours: it is marked here and turned into a
       // 503 below (fail closed, as everywhere else); anything else is logged with its stack.

@@ -18,6 +18,7 @@ const DESCRIPTIONS: Record<string, string> = {
   invalid_redirect_uri: 'The application asked to return to an address it has not registered.',
   unauthorized_client: 'The application may not use this kind of sign-in.',
   unsupported_response_type: 'Only the authorization code flow is supported here.',
+  unsupported_response_mode: 'The application asked for the answer in a way this server does not send it.',
   invalid_scope: 'The application asked for a permission that does not exist.',
   invalid_target: 'The application asked for access to an unknown API.',
   access_denied: 'The request was denied.',
