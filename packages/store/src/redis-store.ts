@@ -70,6 +70,15 @@ redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 extend(KEYS[2], ttl)
 return 1`;
 
+/**
+ * KEYS: session. ARGV: user key prefix. Returns nil when the session is absent, else
+ * {session JSON, user JSON or nil}: the session and its account in one round trip.
+ */
+const SESSION_WITH_USER = `
+local s = redis.call('GET', KEYS[1])
+if not s then return nil end
+return {s, redis.call('GET', ARGV[1] .. cjson.decode(s).userId)}`;
+
 /** KEYS: session. ARGV: lastSeenAt, expiresAt, ttl ms, user index prefix. */
 const TOUCH_SESSION = `${EXTEND_INDEX}
 local v = redis.call('GET', KEYS[1])
@@ -268,6 +277,10 @@ const toFamily = (json: string): RefreshFamily => {
   };
 };
 
+interface SessionWithUserCommand {
+  authlabSessionWithUser(sessionKey: string, userKeyPrefix: string): Promise<[string, string | null] | null>;
+}
+
 /**
  * A Redis client set up to fail closed and fast: no offline queue (a command while Redis is down
  * rejects at once instead of hanging a request), short timeouts, and reconnection forever so
@@ -325,6 +338,10 @@ export function openRedisStore(options: RedisStoreOptions): Store {
   };
 
   const client = options.client ?? connectRedis(options.url);
+  // On the hot path of every session request: sent as EVALSHA (ioredis loads the script again
+  // by itself after a NOSCRIPT, e.g. when Redis restarted), not as the whole script each time.
+  client.defineCommand('authlabSessionWithUser', { numberOfKeys: 1, lua: SESSION_WITH_USER });
+  const sessionWithUser = (client as unknown as SessionWithUserCommand).authlabSessionWithUser.bind(client);
   let lastError = '';
   // Without a listener an 'error' event would crash the process; callers see the failure instead.
   client.on('error', (error: Error) => {
@@ -367,7 +384,8 @@ export function openRedisStore(options: RedisStoreOptions): Store {
   /** Runs one repository operation, mapping every Redis failure to `StoreUnavailableError`. */
   const run = async <T>(fn: () => Promise<T>): Promise<T> => {
     if (closed) throw new StoreUnavailableError('the Redis store is closed');
-    if (!(await waitForReady())) {
+    // Connected (the usual case): no extra await before the command.
+    if (client.status !== 'ready' && !(await waitForReady())) {
       if (closed) throw new StoreUnavailableError('the Redis store is closed');
       throw unavailable(lastError || `connection is ${client.status}`);
     }
@@ -507,6 +525,15 @@ export function openRedisStore(options: RedisStoreOptions): Store {
           );
         }),
       get: (key) => run(async () => liveSession(await client.get(k.session(key)))),
+      getWithUser: (key) =>
+        run(async () => {
+          const found = await sessionWithUser(k.session(key), k.user(''));
+          const record = liveSession(found?.[0] ?? null);
+          if (!record) return null;
+          const user = typeof found?.[1] === 'string' ? toUser(found[1]) : null;
+          // The script follows the record's own userId; checked again here all the same.
+          return { record, user: user?.id === record.userId ? user : null };
+        }),
       touch: (key, lastSeenAt, expiresAt) =>
         run(async () => {
           await client.eval(

@@ -376,6 +376,13 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           const row = q.sessionGet.get(key, clock()) as SessionRow | undefined;
           return row ? toSession(row) : null;
         }),
+      getWithUser: (key) =>
+        run(() => {
+          const row = q.sessionGet.get(key, clock()) as SessionRow | undefined;
+          if (!row) return null;
+          const userRow = q.userById.get(row.user_id) as UserRow | undefined;
+          return { record: toSession(row), user: userRow ? toUser(userRow) : null };
+        }),
       touch: (key, lastSeenAt, expiresAt) => run(() => void q.sessionTouch.run(lastSeenAt, expiresAt, key)),
       delete: (key) => run(() => void q.sessionDelete.run(key)),
       listByUser: (userId) =>

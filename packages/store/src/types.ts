@@ -67,6 +67,12 @@ export interface SessionRepository {
   save(key: string, record: SessionRecord): Promise<void>;
   /** `null` when absent or expired at the store's clock. */
   get(key: string): Promise<SessionRecord | null>;
+  /**
+   * The live session under `key` and its account, read together (one round trip on Redis, where
+   * a session request would otherwise wait for two in a row). `user` is `null` when the account
+   * no longer exists; the whole answer is `null` when the session is absent or expired.
+   */
+  getWithUser(key: string): Promise<{ record: SessionRecord; user: User | null } | null>;
   touch(key: string, lastSeenAt: number, expiresAt: number): Promise<void>;
   delete(key: string): Promise<void>;
   /** The user's live sessions, oldest first, each with its storage key. */

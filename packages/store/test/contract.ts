@@ -192,6 +192,22 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
       assert.equal(await store.sessions.get('k1'), null);
     });
 
+    it('reads a live session with its account as it is now, in one call', async () => {
+      const user = await newUser('with-user@example.com');
+      const record = session(user.id, { expiresAt: clock.now() + 5_000 });
+      await store.sessions.save('kw', record);
+      assert.deepEqual(await store.sessions.getWithUser('kw'), { record, user });
+      await store.users.setDisabled(user.id, true);
+      assert.deepEqual(await store.sessions.getWithUser('kw'), { record, user: { ...user, disabled: true } });
+      await store.sessions.save('kw-orphan', session('no-such-user'));
+      assert.deepEqual((await store.sessions.getWithUser('kw-orphan'))?.user, null);
+      assert.equal(await store.sessions.getWithUser('no-such-key'), null);
+      clock.advance(5_000);
+      assert.equal(await store.sessions.getWithUser('kw'), null, 'expired at the store clock');
+      await store.sessions.delete('kw-orphan');
+      assert.equal(await store.sessions.getWithUser('kw-orphan'), null);
+    });
+
     it('treats a session as gone once the clock reaches its expiry', async () => {
       const user = await newUser('ttl@example.com');
       await store.sessions.save('k-ttl', session(user.id, { expiresAt: clock.now() + 5_000 }));
