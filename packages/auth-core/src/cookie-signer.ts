@@ -16,10 +16,24 @@ import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'no
  */
 export class CookieSigner {
   readonly #keys: KeyObject[];
+  /**
+   * Signatures already checked and found good: `digest + data` → the key's index. The
+   * keys never change for an instance, so the answer for a pair never changes either; a browser
+   * sends the same pair with every request, and a hit skips the HMAC. Only pairs that verified
+   * go in (a forged or random signature always takes the full check, so junk cannot fill it),
+   * a hit needs the exact pair (no partial match to time), and it is bounded: the oldest entry
+   * leaves when it is full. Every good digest has the same length, so `digest + data` is
+   * unambiguous; a digest of any other length is never looked up.
+   */
+  readonly #verified = new Map<string, number>();
+  readonly #maxVerified: number;
+  readonly #digestLength: number;
 
-  constructor(keys: readonly string[]) {
+  constructor(keys: readonly string[], options: { maxVerified?: number } = {}) {
     if (keys.length === 0) throw new Error('at least one cookie signing key is required');
     this.#keys = keys.map((key) => createSecretKey(Buffer.from(key, 'utf8')));
+    this.#maxVerified = options.maxVerified ?? 10_000;
+    this.#digestLength = this.sign('').length;
   }
 
   #digest(data: string, key: KeyObject): Buffer {
@@ -37,11 +51,21 @@ export class CookieSigner {
 
   /** Which key signed `data` (0 is current; a later one tells the caller to re-sign), or -1. */
   index(data: string, digest: string): number {
-    if (typeof digest !== 'string') return -1;
+    if (typeof digest !== 'string' || typeof data !== 'string') return -1;
+    const pair = digest.length === this.#digestLength ? digest + data : null;
+    const known = pair === null ? undefined : this.#verified.get(pair);
+    if (known !== undefined) return known;
     const presented = Buffer.from(digest, 'utf8');
     for (let i = 0; i < this.#keys.length; i++) {
       const expected = Buffer.from(this.#digest(data, this.#keys[i] as KeyObject).toString('base64url'), 'utf8');
-      if (presented.length === expected.length && timingSafeEqual(presented, expected)) return i;
+      if (presented.length === expected.length && timingSafeEqual(presented, expected)) {
+        if (pair !== null && this.#maxVerified > 0) {
+          if (this.#verified.size >= this.#maxVerified)
+            this.#verified.delete(this.#verified.keys().next().value as string);
+          this.#verified.set(pair, i);
+        }
+        return i;
+      }
     }
     return -1;
   }
