@@ -41,7 +41,7 @@ const TARGETS: Target[] = [
     redis: false,
     credential: 'none',
     // The whole authlab app (every middleware: request id, security headers, origin check, body
-    // parser, koa-session) answering a 334-byte asset from memory: no auth, no store.
+    // parser, session layer) answering a 334-byte asset from memory: no auth, no store.
     path: '/assets/favicon.svg',
     stack: 'authlab Koa app, no auth, no store',
     peer: null,

@@ -41,6 +41,24 @@ function healthRouter(deps: AppDeps): Router {
 }
 
 /**
+ * `app.use(router.routes()); app.use(router.allowedMethods())`, and where every route of the
+ * router lives under `prefix`, a request elsewhere skips both without matching it against each
+ * route. Compared as the router compares (case-insensitive, the prefix alone or followed by `/`),
+ * so the skip never changes which route answers: such a router has nothing to match there.
+ */
+function mountRouter(app: Koa, router: Router, prefix?: string): void {
+  const routes = router.routes() as Koa.Middleware;
+  const allowedMethods = router.allowedMethods() as Koa.Middleware;
+  if (prefix === undefined) {
+    app.use(routes);
+    app.use(allowedMethods);
+    return;
+  }
+  const under = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:/|$)`, 'i');
+  app.use((ctx, next) => (under.test(ctx.path) ? routes(ctx, () => allowedMethods(ctx, next)) : next()));
+}
+
+/**
  * The composition of the whole server: one middleware per concern, then the three modes and the
  * API as routers. Everything it needs comes in through `deps`; it reads no environment.
  *
@@ -53,10 +71,13 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   const app = new Koa({ proxy: config.trustProxy > 0, maxIpsCount: config.trustProxy });
   app.silent = true; // errors are logged by our own middleware, once, with the request id
 
-  // One spelling per address: '::ffff:127.0.0.1' and '127.0.0.1' must share limiter keys.
-  app.use(async (ctx, next) => {
+  app.use((ctx, next) => {
+    // One spelling per address: '::ffff:127.0.0.1' and '127.0.0.1' must share limiter keys.
     if (ctx.ip.startsWith('::ffff:')) ctx.request.ip = ctx.ip.slice(7);
-    await next();
+    // oidc-provider reads its own request bodies (and refuses pre-parsed ones with a warning);
+    // only our interaction pages under /oidc take forms through the shared parser.
+    if (ctx.path.startsWith('/oidc/') && !ctx.path.startsWith('/oidc/interaction/')) ctx.disableBodyParser = true;
+    return next();
   });
   app.use(requestLog(deps.logger));
   app.use(errorResponses);
@@ -64,15 +85,7 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   app.use(markSecureConnection(config.secureCookies));
   app.use(originCheck(config.publicUrl));
   // Health answers before the session layer: a stale cookie must not turn a probe into a session lookup.
-  const health = healthRouter(deps);
-  app.use(health.routes());
-  app.use(health.allowedMethods());
-  // oidc-provider reads its own request bodies (and refuses pre-parsed ones with a warning);
-  // only our interaction pages under /oidc take forms through the shared parser.
-  app.use(async (ctx, next) => {
-    if (ctx.path.startsWith('/oidc/') && !ctx.path.startsWith('/oidc/interaction/')) ctx.disableBodyParser = true;
-    await next();
-  });
+  mountRouter(app, healthRouter(deps), '/healthz');
   app.use(
     bodyParser({
       enableTypes: ['json', 'form'],
@@ -102,19 +115,14 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
     oidcBearerVerifier(deps, deps.oidcKeyRing, endpoints),
   ];
 
-  for (const router of [
-    assetsRouter(),
-    pagesRouter(deps),
-    sessionRouter(deps),
-    federatedRouter(deps),
-    jwtRouter(deps),
-    interactionRouter(deps, provider),
-    flowWalkthroughRouter(deps),
-    apiRouter(deps, verifiers),
-  ]) {
-    app.use(router.routes());
-    app.use(router.allowedMethods());
-  }
+  mountRouter(app, assetsRouter(), '/assets');
+  mountRouter(app, pagesRouter(deps));
+  mountRouter(app, sessionRouter(deps), '/session');
+  mountRouter(app, federatedRouter(deps), '/session/oidc');
+  mountRouter(app, jwtRouter(deps));
+  mountRouter(app, interactionRouter(deps, provider), '/oidc/interaction');
+  mountRouter(app, flowWalkthroughRouter(deps));
+  mountRouter(app, apiRouter(deps, verifiers), '/api');
   // The provider last: our own interaction routes above take precedence under /oidc.
   app.use(provider.middleware());
   return app;

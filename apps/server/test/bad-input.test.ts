@@ -222,5 +222,23 @@ describe('bad input', () => {
         assert.equal(((await response.json()) as ErrorBody).error, 'method_not_allowed');
       }
     });
+
+    it('routes a path the way the router matches it, in any letter case and with a trailing slash', async () => {
+      // Routers under a prefix are skipped for paths elsewhere; the skip must compare as they do.
+      const client = new Client(server.url);
+      assert.equal((await client.login('alice@example.com', DEMO_PASSWORD)).status, 200);
+      for (const path of ['/SESSION/me', '/Session/Me/', '/session/sessions/']) {
+        assert.equal((await client.json(path)).status, 200, path);
+      }
+      for (const path of ['/ASSETS/favicon.svg', '/HEALTHZ', '/healthz/']) {
+        assert.equal((await client.request(path)).status, 200, path);
+      }
+      for (const path of ['/sessionx/me', '/assetsx/favicon.svg', '/healthzz', '/apix/me']) {
+        assert.equal((await client.request(path)).status, 404, path);
+      }
+      const wrongMethod = await client.request('/SESSION/me', { method: 'PUT' });
+      assert.equal(wrongMethod.status, 405);
+      assert.equal(wrongMethod.headers.get('allow'), 'HEAD, GET');
+    });
   });
 });

@@ -1,9 +1,11 @@
 /**
  * The API skips the signature check for an access token it has verified before (JWT and OIDC
- * modes), and reads a session without writing it back. These suites prove the shortcuts keep the
- * rules: a token served from the cache is refused right after logout, logout-all, a revoked grant
- * or device, a disabled account, or its expiry on the injected clock; and a session is written at
- * most once per touch interval, not on every request.
+ * modes) and for a session cookie whose signature it has checked before, reads a session with its
+ * account in one store call, and never writes the session back per request. These suites prove
+ * the shortcuts keep the rules: a token served from the cache is refused right after logout,
+ * logout-all, a revoked grant or device, a disabled account, or its expiry on the injected clock;
+ * a session cookie is refused right after logout, logout-all, its revocation or a disabled
+ * account; and a session is written at most once per touch interval, not on every request.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
@@ -193,6 +195,77 @@ describeForEachStore('session mode: reading a session writes nothing', (store) =
     const pair = await loginPair(server.url, 'alice@example.com');
     assert.equal((await new Client(server.url).json('/api/me', { headers: bearer(pair.access_token) })).status, 200);
     assert.deepEqual(writes, []);
+  });
+});
+
+describeForEachStore('session mode: revocation with the cookie signature check warm', (store) => {
+  let server: TestServer;
+  let accounts = 0;
+  const newAccount = async () => (await addUser(server, `session-cached${++accounts}@example.com`)).email;
+
+  before(async () => {
+    server = await store.start();
+  });
+
+  /** Signs in and calls the API twice with the same cookie: the second call's signature check is a cache hit. */
+  async function warmBrowser(email: string): Promise<{ browser: Client; cookie: string }> {
+    const browser = new Client(server.url);
+    assert.equal((await browser.login(email)).status, 200);
+    for (let i = 0; i < 2; i++) {
+      const me = await browser.json('/api/me');
+      assert.equal(me.status, 200);
+      assert.equal(me.body.mode, 'session');
+    }
+    return { browser, cookie: browser.cookieHeader() };
+  }
+
+  /** The old cookie, sent as it was, on the very next request: refused by the API and the session mode. */
+  async function assertCookieDead(cookie: string, message: string): Promise<void> {
+    for (const path of ['/api/me', '/session/me']) {
+      const answer = await fetch(new URL(path, server.url), { headers: { cookie } });
+      assert.equal(answer.status, 401, `${path}: ${message}`);
+    }
+  }
+
+  it('refuses the cookie right after POST /session/logout', async () => {
+    const { browser, cookie } = await warmBrowser(await newAccount());
+    assert.equal((await browser.request('/session/logout', { method: 'POST' })).status, 204);
+    await assertCookieDead(cookie, 'the cookie outlived its logout');
+  });
+
+  it('refuses the cookie right after logout-all from another session, in the session mode and the API', async () => {
+    for (const path of ['/session/logout-all', '/api/logout-all']) {
+      const email = await newAccount();
+      const { cookie } = await warmBrowser(email);
+      const { browser: other } = await warmBrowser(email);
+      assert.equal((await other.request(path, { method: 'POST' })).status, 204);
+      await assertCookieDead(cookie, `the cookie outlived ${path}`);
+    }
+  });
+
+  it('refuses the cookie right after its session is revoked from another one, and keeps that one working', async () => {
+    const email = await newAccount();
+    const { browser: victim, cookie } = await warmBrowser(email);
+    const { browser: other } = await warmBrowser(email);
+    const handle = (await victim.json('/session/sessions')).body.sessions.find((s: { current: boolean }) => s.current)
+      .id as string;
+    assert.equal(
+      (await other.request(`/session/sessions/${encodeURIComponent(handle)}`, { method: 'DELETE' })).status,
+      204,
+    );
+    await assertCookieDead(cookie, 'the revoked session kept working');
+    assert.equal((await other.json('/api/me')).status, 200);
+  });
+
+  it('refuses the cookie right after the account is disabled, and reads the account afresh on every request', async () => {
+    const email = await newAccount();
+    const { browser, cookie } = await warmBrowser(email);
+    const user = await server.deps.store.users.findByEmail(email);
+    assert.ok(user);
+    await server.deps.store.users.setRole(user.id, 'admin');
+    assert.equal((await browser.json('/api/me')).body.role, 'admin', 'a role change shows on the next request');
+    await server.deps.store.users.setDisabled(user.id, true);
+    await assertCookieDead(cookie, 'the disabled account kept its session');
   });
 });
 

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '@authlab/testkit';
+import helmet from 'koa-helmet';
+import { helmetHeaders, helmetOptions } from '../src/http/security-headers.ts';
 import { Client, DEMO_PASSWORD, startTestServer, type TestServer } from './support/server.ts';
 
 const SESSION_COOKIE = '__Host-authlab.sid';
@@ -277,5 +279,27 @@ describe('security headers', () => {
     const second = (await alice.request('/healthz')).headers.get('x-request-id');
     assert.ok(first && second);
     assert.notEqual(first, second);
+  });
+});
+
+describe('security headers computed once', () => {
+  it("are koa-helmet's own per-request output, with HSTS and upgrade-insecure-requests only over https", async () => {
+    for (const https of [false, true]) {
+      // What koa-helmet itself sets on a response when it runs for a request.
+      const live = new Map<string, string>();
+      const res = {
+        setHeader: (name: string, value: unknown) => void live.set(name, String(value)),
+        removeHeader: (name: string) => void live.delete(name),
+      };
+      let reachedNext = false;
+      await helmet(helmetOptions(https))({ req: {}, res } as never, async () => {
+        reachedNext = true;
+      });
+      assert.ok(reachedNext);
+      const precomputed = new Map(helmetHeaders(https));
+      assert.deepEqual(precomputed, live);
+      assert.equal(precomputed.has('Strict-Transport-Security'), https);
+      assert.equal(precomputed.get('Content-Security-Policy')?.includes('upgrade-insecure-requests'), https);
+    }
   });
 });

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { readBody } from '../http/body.ts';
 import { notFound } from '../http/errors.ts';
+import { endSession } from '../modes/session/session-middleware.ts';
 import { endEverything } from './logout-all.ts';
 import { type BearerVerifier, type Principal, requirePrincipal } from './principal.ts';
 
@@ -68,7 +69,7 @@ export function apiRouter(deps: AppDeps, verifiers: BearerVerifier[]): Router {
 
   router.post('/logout-all', async (ctx) => {
     await endEverything(deps, principalOf(ctx).user.id);
-    if (principalOf(ctx).mode === 'session') ctx.session = null;
+    if (principalOf(ctx).mode === 'session') await endSession(ctx);
     ctx.status = 204;
   });
 

@@ -12,10 +12,11 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export function originCheck(publicOrigin: string) {
   return async function checkOrigin(ctx: Context, next: Next): Promise<void> {
+    if (SAFE_METHODS.has(ctx.method)) return next();
     // A request authenticated by a Bearer header alone carries no ambient credential a foreign
     // page could borrow, so it needs no CSRF check; one with a cookie always gets it.
     const bearerOnly = ctx.get('Authorization') !== '' && ctx.get('Cookie') === '';
-    if (!SAFE_METHODS.has(ctx.method) && !bearerOnly) {
+    if (!bearerOnly) {
       const site = ctx.get('Sec-Fetch-Site');
       const origin = ctx.get('Origin');
       const badSite = site !== '' && site !== 'same-origin' && site !== 'none';

@@ -6,7 +6,7 @@ import type { AppDeps } from '../../deps.ts';
 import { isFormPost, readBody } from '../../http/body.ts';
 import { HttpError, notFound } from '../../http/errors.ts';
 import { publicUser, sessionView } from '../../views.ts';
-import { beginSession, sessionUser } from './session-middleware.ts';
+import { beginSession, endSession, sessionUser } from './session-middleware.ts';
 
 export const loginBody = z
   .object({
@@ -86,14 +86,14 @@ export function sessionRouter(deps: AppDeps): Router {
     const target = sessions.find(({ record }) => record.handle === ctx.params.id);
     if (!target) throw notFound();
     await deps.store.sessions.delete(target.key);
-    if (target.record.handle === found.session.handle) ctx.session = null;
+    if (target.record.handle === found.session.handle) await endSession(ctx);
     ctx.status = 204;
   });
 
   router.post('/logout', async (ctx) => {
     await formAware(ctx, '/', async () => {
-      // koa-session deletes the server record (store.destroy) and clears the cookie on commit.
-      ctx.session = null;
+      // The server record goes and the cookie is cleared.
+      await endSession(ctx);
       ctx.status = 204;
     });
   });
@@ -103,7 +103,7 @@ export function sessionRouter(deps: AppDeps): Router {
       const found = await sessionUser(ctx, deps);
       if (!found) throw unauthenticated();
       await endEverything(deps, found.user.id);
-      ctx.session = null;
+      await endSession(ctx);
       ctx.status = 204;
     });
   });

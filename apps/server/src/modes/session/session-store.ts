@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
-import type { Clock, SessionRecord, SessionRepository } from '@authlab/store';
+import { hash } from 'node:crypto';
+import type { Clock, SessionRecord, SessionRepository, User } from '@authlab/store';
 
 export interface SessionTimeouts {
   idleTtlMs: number;
   absoluteTtlMs: number;
 }
 
-/** What the login handler puts in `ctx.session`. */
+/** A signed-in session, as the session layer holds it for a request (`beginSession` makes one). */
 export interface SessionData {
   userId: string;
   handle: string;
@@ -17,30 +17,26 @@ export interface SessionData {
 }
 
 /** Stored under a hash of the cookie value: a copy of the database holds no usable cookie. */
-export const sessionStorageKey = (cookieValue: string) => createHash('sha256').update(cookieValue).digest('base64url');
+export const sessionStorageKey = (cookieValue: string) => hash('sha256', cookieValue, 'base64url');
 
 export const sessionExpiry = (createdAt: number, lastSeenAt: number, t: SessionTimeouts) =>
   Math.min(createdAt + t.absoluteTtlMs, lastSeenAt + t.idleTtlMs);
 
-const isSessionData = (value: Record<string, unknown>): boolean =>
-  typeof value.userId === 'string' &&
-  typeof value.handle === 'string' &&
-  typeof value.createdAt === 'number' &&
-  typeof value.lastSeenAt === 'number';
-
 /**
- * koa-session's external store over the session repository. Expiry is ours, with the injected
- * clock: an idle timeout kept alive by a last-seen update at most once per `touchIntervalMs`
- * (not koa-session's `rolling`, which writes on every request) and an absolute cap that activity
- * never extends (OWASP Session Management Cheat Sheet, "Session Expiration").
+ * The session layer's view of the session repository. Expiry is ours, with the injected clock:
+ * an idle timeout kept alive by a last-seen update at most once per `touchIntervalMs` (never a
+ * write per request) and an absolute cap that activity never extends (OWASP Session Management
+ * Cheat Sheet, "Session Expiration").
  */
-export function koaSessionStore(sessions: SessionRepository, clock: Clock, timeouts: SessionTimeouts) {
+export function sessionStore(sessions: SessionRepository, clock: Clock, timeouts: SessionTimeouts) {
   const touchIntervalMs = Math.min(60_000, Math.floor(timeouts.idleTtlMs / 10));
   return {
-    async get(cookieValue: string): Promise<SessionData | null> {
+    /** The live session of a cookie value and its account (null when gone), read together. */
+    async get(cookieValue: string): Promise<{ data: SessionData; user: User | null } | null> {
       const key = sessionStorageKey(cookieValue);
-      const record = await sessions.get(key);
-      if (!record) return null;
+      const found = await sessions.getWithUser(key);
+      if (!found) return null;
+      const { record, user } = found;
       const now = clock();
       const expiresAt = sessionExpiry(record.createdAt, record.lastSeenAt, timeouts);
       if (now >= expiresAt || now >= record.expiresAt) {
@@ -52,7 +48,7 @@ export function koaSessionStore(sessions: SessionRepository, clock: Clock, timeo
         lastSeenAt = now;
         await sessions.touch(key, now, sessionExpiry(record.createdAt, now, timeouts));
       }
-      return {
+      const data: SessionData = {
         userId: record.userId,
         handle: record.handle,
         createdAt: record.createdAt,
@@ -60,11 +56,9 @@ export function koaSessionStore(sessions: SessionRepository, clock: Clock, timeo
         userAgent: record.userAgent,
         ip: record.ip,
       };
+      return { data, user };
     },
-    async set(cookieValue: string, data: Record<string, unknown>): Promise<void> {
-      // Only a signed-in session is ever stored; koa-session calls set() after a change.
-      if (!isSessionData(data)) return;
-      const value = data as unknown as SessionData;
+    async set(cookieValue: string, value: SessionData): Promise<void> {
       const record: SessionRecord = {
         handle: value.handle,
         userId: value.userId,
