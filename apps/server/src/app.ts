@@ -1,5 +1,5 @@
 import { bodyParser } from '@koa/bodyparser';
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import Koa from 'koa';
 import type { BearerVerifier } from './api/principal.ts';
 import { apiRouter } from './api/router.ts';
@@ -7,6 +7,7 @@ import type { AppDeps } from './deps.ts';
 import { errorResponses } from './http/errors.ts';
 import { originCheck } from './http/origin-check.ts';
 import { requestLog } from './http/request-log.ts';
+import { createRouter } from './http/router.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { jwtBearerVerifier, jwtRouter } from './modes/jwt/router.ts';
 import { oidcBearerVerifier } from './modes/oidc/bearer.ts';
@@ -26,7 +27,7 @@ export type { AppDeps } from './deps.ts';
 const BODY_LIMIT = '64kb';
 
 function healthRouter(deps: AppDeps): Router {
-  const router = new Router();
+  const router = createRouter();
   router.get('/healthz', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     try {
@@ -43,8 +44,8 @@ function healthRouter(deps: AppDeps): Router {
 /**
  * `app.use(router.routes()); app.use(router.allowedMethods())`, and where every route of the
  * router lives under `prefix`, a request elsewhere skips both without matching it against each
- * route. Compared as the router compares (case-insensitive, the prefix alone or followed by `/`),
- * so the skip never changes which route answers: such a router has nothing to match there.
+ * route. Compared as the router compares (case-sensitive, see http/router.ts; the prefix alone
+ * or followed by `/`), so the skip never changes which route answers.
  */
 function mountRouter(app: Koa, router: Router, prefix?: string): void {
   const routes = router.routes() as Koa.Middleware;
@@ -54,7 +55,7 @@ function mountRouter(app: Koa, router: Router, prefix?: string): void {
     app.use(allowedMethods);
     return;
   }
-  const under = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:/|$)`, 'i');
+  const under = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:/|$)`);
   app.use((ctx, next) => (under.test(ctx.path) ? routes(ctx, () => allowedMethods(ctx, next)) : next()));
 }
 

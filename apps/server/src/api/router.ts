@@ -1,10 +1,11 @@
 import type { Note } from '@authlab/store';
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { readBody } from '../http/body.ts';
 import { notFound } from '../http/errors.ts';
+import { createRouter } from '../http/router.ts';
 import { endSession } from '../modes/session/session-middleware.ts';
 import { endEverything } from './logout-all.ts';
 import { type BearerVerifier, type Principal, requirePrincipal } from './principal.ts';
@@ -25,7 +26,7 @@ const principalOf = (ctx: Context) => ctx.state.principal as Principal;
  * admins) only, and someone else's note is a 404 so its existence is not disclosed (ASVS V4.2.1).
  */
 export function apiRouter(deps: AppDeps, verifiers: BearerVerifier[]): Router {
-  const router = new Router({ prefix: '/api' });
+  const router = createRouter('/api');
   router.use(requirePrincipal(deps, verifiers));
   router.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../http/router.ts';
 
 const FILES: Record<string, string> = {
   'style.css': 'text/css; charset=utf-8',
@@ -10,7 +11,7 @@ const FILES: Record<string, string> = {
 
 /** The few static files the pages use, read once at start and served from memory. */
 export function assetsRouter(): Router {
-  const router = new Router({ prefix: '/assets' });
+  const router = createRouter('/assets');
   const contents = new Map(
     Object.entries(FILES).map(([name, type]) => [
       name,

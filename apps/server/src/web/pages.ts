@@ -1,6 +1,7 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AppDeps } from '../deps.ts';
+import { createRouter } from '../http/router.ts';
 import { sessionUser } from '../modes/session/session-middleware.ts';
 import { sessionView } from '../views.ts';
 import { html, page } from './html.ts';
@@ -108,7 +109,7 @@ function duration(ms: number): string {
 
 /** The server's own pages: home (the three modes side by side), session sign-in, and "me". */
 export function pagesRouter(deps: AppDeps): Router {
-  const router = new Router();
+  const router = createRouter();
 
   router.get('/', async (ctx) => {
     const found = await sessionUser(ctx, deps);

@@ -1,5 +1,5 @@
 import { AuthError, invalidGrant, type TokenPair } from '@authlab/auth-core';
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
 import { endEverything } from '../../api/logout-all.ts';
@@ -7,6 +7,7 @@ import { type BearerVerifier, bearerToken, noCredentials } from '../../api/princ
 import type { AppDeps } from '../../deps.ts';
 import { readBody } from '../../http/body.ts';
 import { HttpError, notFound } from '../../http/errors.ts';
+import { createRouter } from '../../http/router.ts';
 import { describeUserAgent } from '../../web/user-agent.ts';
 import { loginBody } from '../session/router.ts';
 
@@ -52,7 +53,7 @@ export function jwtBearerVerifier(deps: AppDeps): BearerVerifier {
  * device. Routes per the HTTP interface in shared/DESIGN.md.
  */
 export function jwtRouter(deps: AppDeps): Router {
-  const router = new Router();
+  const router = createRouter();
   const { config } = deps;
   const cookieName = refreshCookieName(config.secureCookies);
 

@@ -1,8 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import * as client from 'openid-client';
 import type { AppDeps } from '../../deps.ts';
+import { createRouter } from '../../http/router.ts';
 import {
   type CallbackView,
   type DecodedJwt,
@@ -149,7 +150,7 @@ export function flowWalkthroughRouter(deps: AppDeps): Router {
     signed: true,
     overwrite: true,
   };
-  const router = new Router();
+  const router = createRouter();
 
   const signedInAs = async (ctx: Context) => (await sessionUser(ctx, deps))?.user.email;
   const noStore = (ctx: Context) => {

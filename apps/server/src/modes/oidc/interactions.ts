@@ -1,10 +1,11 @@
 import { AuthError } from '@authlab/auth-core';
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { errors, type InteractionResults } from 'oidc-provider';
 import type { AppDeps } from '../../deps.ts';
 import { readBody } from '../../http/body.ts';
 import { HttpError } from '../../http/errors.ts';
+import { createRouter } from '../../http/router.ts';
 import { loginBody } from '../session/router.ts';
 import { consentPage, loginPage } from './interaction-pages.ts';
 import type { ProviderHost } from './provider-host.ts';
@@ -23,7 +24,7 @@ const LOGIN_MESSAGES: Record<string, string> = {
  * by the app-wide origin check (login CSRF).
  */
 export function interactionRouter(deps: AppDeps, host: ProviderHost): Router {
-  const router = new Router({ prefix: '/oidc/interaction' });
+  const router = createRouter('/oidc/interaction');
 
   router.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');

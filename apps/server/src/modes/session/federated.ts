@@ -1,10 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import { StoreConflictError, type User } from '@authlab/store';
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import * as client from 'openid-client';
 import { isLoopbackUrl } from '../../config.ts';
 import type { AppDeps } from '../../deps.ts';
+import { createRouter } from '../../http/router.ts';
 import { oidcEndpoints, WEB_CALLBACK_PATH, WEB_CLIENT_ID } from '../oidc/clients.ts';
 import { beginSession } from './session-middleware.ts';
 
@@ -202,7 +203,7 @@ export function federatedRouter(deps: AppDeps): Router {
     signed: true,
     overwrite: true,
   };
-  const router = new Router({ prefix: FLOW_PATH });
+  const router = createRouter(FLOW_PATH);
 
   router.get('/start', async (ctx) => {
     await refusalsToLogin(ctx, async () => {

@@ -1,10 +1,11 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { endEverything } from '../../api/logout-all.ts';
 import type { AppDeps } from '../../deps.ts';
 import { isFormPost, readBody } from '../../http/body.ts';
 import { HttpError, notFound } from '../../http/errors.ts';
+import { createRouter } from '../../http/router.ts';
 import { publicUser, sessionView } from '../../views.ts';
 import { beginSession, endSession, sessionUser } from './session-middleware.ts';
 
@@ -40,7 +41,7 @@ async function formAware(ctx: Context, success: string, work: () => Promise<void
  * Routes per the HTTP interface in shared/DESIGN.md.
  */
 export function sessionRouter(deps: AppDeps): Router {
-  const router = new Router({ prefix: '/session' });
+  const router = createRouter('/session');
 
   router.post('/login', async (ctx) => {
     await formAware(ctx, '/me', async () => {
