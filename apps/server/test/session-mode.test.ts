@@ -12,7 +12,7 @@ function withCookie(server: TestServer, path: string, cookie: string, init: Requ
   return fetch(new URL(path, server.url), { ...init, headers: { cookie }, redirect: 'manual' });
 }
 
-/** koa-session signs with the `cookies` module: HMAC-SHA1 of `name=value`, base64url (keygrip). */
+/** The session cookie is signed by Koa's `cookies` module: HMAC-SHA1 of `name=value`, base64url (keygrip). */
 function forgeSignature(server: TestServer, name: string, value: string): string {
   const key = server.deps.secrets.sessionKeys[0];
   assert.ok(key, 'the server has a session key');

@@ -71,6 +71,11 @@ type WithSession = Context & { [SESSION]?: RequestSession; [LAYER]?: SessionLaye
  * last-seen time is a touch interval old. A request without a session cookie costs nothing.
  * Writes happen only where a handler asks: `beginSession` (a new id and record, the old one
  * deleted) and `endSession` (the record deleted, the cookie cleared).
+ *
+ * This replaces koa-session, which the design names: koa-session serialised and hashed the session
+ * twice per request to detect changes we never make, and that alone kept session-redis below
+ * express-session (README, Benchmarks). Signing stays with Koa's `cookies` library, and the
+ * cookies set and cleared are byte-for-byte koa-session's.
  */
 export function sessionMiddleware(app: Koa, deps: AppDeps) {
   const { config, store, clock } = deps;
