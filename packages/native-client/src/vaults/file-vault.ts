@@ -4,6 +4,7 @@ import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { NativeAuthError, type Vault } from '../types.ts';
 import { defaultAuthlabHome } from './authlab-home.ts';
+import { acquireFileLock, type FileLockOptions, type HeldLock } from './file-lock.ts';
 
 export interface FileVaultOptions {
   /**
@@ -15,6 +16,12 @@ export interface FileVaultOptions {
   home?: string | undefined;
   /** The vault file itself, when it should not be `<home>/vault.json`. */
   file?: string | undefined;
+  /**
+   * The lock `<file>.lock` that serialises changes across processes: `staleMs` (default 10 s) is
+   * the age after which a lock is taken over even though its holder seems alive, `timeoutMs`
+   * (default 30 s) how long a change waits for it before `vault_locked`.
+   */
+  lock?: FileLockOptions | undefined;
 }
 
 /** On-disk shape; `version` lets a later format be recognised instead of misread. */
@@ -24,6 +31,8 @@ interface VaultFileContent {
 }
 
 const FORMAT_VERSION = 1;
+/** How often a change starts over when its lock was taken over (as stale) before it could commit. */
+const COMMIT_ATTEMPTS = 3;
 /** Group and other permission bits: any of them set means someone else may read or swap the file. */
 const NOT_OWNER_ONLY = 0o077;
 const posixPermissions = process.platform !== 'win32';
@@ -44,8 +53,14 @@ const posixPermissions = process.platform !== 'win32';
  * - A file that is not a vault (bad JSON, wrong shape, another format version) is refused with
  *   code `vault_corrupt` naming it, never reset: resetting would sign people out without a word.
  * - Removing the last entry removes the file.
- * - Operations of one instance run one at a time, so concurrent `set`s lose nothing. Separate
- *   processes sharing the file are not locked against each other.
+ * - Changes (`set`, `delete`) are serialised across processes, so that the CLI and the desktop
+ *   app, or two CLI runs refreshing at once, never write back a stale copy over a just-rotated
+ *   refresh token: each holds `<file>.lock` (created `O_EXCL`, 0600, holding pid, host and time)
+ *   from reading the file to renaming the new one into place, and always removes it afterwards.
+ *   Others wait with a short backoff. A lock whose process is dead, or older than `lock.staleMs`,
+ *   is taken over; a change whose own lock was taken over meanwhile starts over instead of
+ *   committing. Operations of one instance also run one at a time. `get` takes no lock: thanks
+ *   to the rename it reads a whole file, the old one or the new one.
  *
  * @example
  * const vault = new FileVault({ home: '/home/ada/.config/authlab', acknowledgeUnprotected: true });
@@ -58,6 +73,8 @@ export class FileVault implements Vault {
   readonly file: string;
   /** One line for CLIs and the desktop app to show whenever this vault is in use. */
   readonly warning: string;
+  readonly #lockFile: string;
+  readonly #lockOptions: FileLockOptions;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: FileVaultOptions) {
@@ -68,6 +85,8 @@ export class FileVault implements Vault {
         `the file vault would keep refresh tokens unencrypted in ${this.file}, readable by any program running as you, so it is used only on request: set AUTHLAB_VAULT=file to opt in (or use the OS key store)`,
       );
     }
+    this.#lockFile = `${this.file}.lock`;
+    this.#lockOptions = validLockOptions(options.lock);
     this.kind = `file (${this.file})`;
     this.warning = `the refresh token is stored in ${this.file}, readable by anything running as you; it is not protected by the OS key store`;
   }
@@ -77,20 +96,59 @@ export class FileVault implements Vault {
   }
 
   set(account: string, secret: string): Promise<void> {
-    return this.#serialize(async () => {
-      const entries = await this.#read();
-      entries.set(account, secret);
-      await this.#write(entries);
-    });
+    return this.#serialize(() =>
+      this.#change((entries) => {
+        entries.set(account, secret);
+        return true;
+      }),
+    );
   }
 
   delete(account: string): Promise<void> {
     return this.#serialize(async () => {
-      const entries = await this.#read();
-      if (!entries.delete(account)) return;
-      if (entries.size === 0) await rm(this.file, { force: true });
-      else await this.#write(entries);
+      // Nothing to delete: no lock, and no directory created for one.
+      if (!(await this.#read()).has(account)) return;
+      await this.#change((entries) => entries.delete(account));
     });
+  }
+
+  /**
+   * Read-modify-write under the cross-process lock: reads the file, applies `edit` (false: nothing
+   * changed, nothing to write) and commits the result, all while holding `<file>.lock`.
+   */
+  async #change(edit: (entries: Map<string, string>) => boolean): Promise<void> {
+    const directory = dirname(this.file);
+    const created = await mkdir(directory, { recursive: true, mode: 0o700 });
+    if (created !== undefined) await chmod(directory, 0o700); // exact, whatever the umask
+    for (let attempt = 1; ; attempt++) {
+      const lock = await this.#lock();
+      try {
+        const entries = await this.#read();
+        if (!edit(entries)) return;
+        if (await this.#commit(entries, lock)) return;
+      } finally {
+        await lock.release();
+      }
+      if (attempt === COMMIT_ATTEMPTS) {
+        throw new NativeAuthError(
+          'vault_locked',
+          `${this.file} was not changed: ${COMMIT_ATTEMPTS} times in a row another process took over its lock (${this.#lockFile}) as stale before this one could write`,
+        );
+      }
+    }
+  }
+
+  async #lock(): Promise<HeldLock> {
+    try {
+      return await acquireFileLock(this.#lockFile, this.#lockOptions);
+    } catch (error) {
+      if (error instanceof NativeAuthError) throw error;
+      throw new NativeAuthError(
+        'vault_unavailable',
+        `${this.file} cannot be locked (${this.#lockFile}): ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
   }
 
   #serialize<T>(operation: () => Promise<T>): Promise<T> {
@@ -140,11 +198,18 @@ export class FileVault implements Vault {
     }
   }
 
-  /** Write-to-temp, fsync, rename, fsync the directory: the file is whole before and after a crash. */
-  async #write(entries: Map<string, string>): Promise<void> {
+  /**
+   * Replaces the file with `entries` (none: removes it), unless `lock` is no longer held, which
+   * answers false. Write-to-temp 0600, fsync, rename, fsync the directory: the file is whole
+   * before and after a crash.
+   */
+  async #commit(entries: Map<string, string>, lock: HeldLock): Promise<boolean> {
     const directory = dirname(this.file);
-    const created = await mkdir(directory, { recursive: true, mode: 0o700 });
-    if (created !== undefined) await chmod(directory, 0o700); // exact, whatever the umask
+    if (entries.size === 0) {
+      if (!(await lock.isHeld())) return false;
+      await rm(this.file, { force: true });
+      return true;
+    }
     const content: VaultFileContent = { version: FORMAT_VERSION, entries: Object.fromEntries(entries) };
     const temp = join(directory, `.${basename(this.file)}.${randomBytes(6).toString('hex')}.tmp`);
     try {
@@ -156,6 +221,11 @@ export class FileVault implements Vault {
       } finally {
         await handle.close();
       }
+      // Last check before the rename: a holder stalled past `staleMs` must not overwrite the file.
+      if (!(await lock.isHeld())) {
+        await rm(temp, { force: true });
+        return false;
+      }
       await rename(temp, this.file);
     } catch (error) {
       await rm(temp, { force: true });
@@ -164,7 +234,17 @@ export class FileVault implements Vault {
       });
     }
     await syncDirectory(directory);
+    return true;
   }
+}
+
+function validLockOptions(lock: FileLockOptions | undefined): FileLockOptions {
+  for (const name of ['staleMs', 'timeoutMs'] as const) {
+    const value = lock?.[name];
+    if (value !== undefined && !(value > 0 && value <= 2 ** 31 - 1))
+      throw new RangeError(`invalid lock.${name} ${value}`);
+  }
+  return { staleMs: lock?.staleMs, timeoutMs: lock?.timeoutMs };
 }
 
 /** Makes the rename itself durable; directories cannot be fsync'ed on Windows, where this is skipped. */
