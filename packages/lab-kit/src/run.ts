@@ -36,11 +36,25 @@ export async function loadChecks(lab: Lab): Promise<LabCheck[]> {
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+/**
+ * How long an attack or a check may take before it counts as failed: far beyond any honest run
+ * (a few seconds), so only a hang trips it, and a hang never stalls `pnpm lab verify` or CI.
+ */
+export const TASK_TIMEOUT_MS = Number(process.env.AUTHLAB_LAB_TASK_TIMEOUT_MS ?? 120_000);
+
 async function withServer<T>(codeDir: string, use: (server: RunningLabServer) => Promise<T>): Promise<T> {
   const server = await startLabServer(codeDir);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`it did not finish within ${TASK_TIMEOUT_MS / 1000} s (stopped)`)),
+      TASK_TIMEOUT_MS,
+    );
+  });
   try {
-    return await use(server);
+    return await Promise.race([use(server), timeout]);
   } finally {
+    clearTimeout(timer);
     await server.stop();
   }
 }

@@ -31,6 +31,22 @@ export interface RunningLabServer extends LabTarget {
 
 const HOST = join(import.meta.dirname, 'host.ts');
 const START_TIMEOUT_MS = 30_000;
+/** A server or browser that has not stopped after this long is killed. */
+const STOP_GRACE_MS = 5_000;
+
+/**
+ * Closes the browser, waiting at most STOP_GRACE_MS: a close that hangs (a tab stuck
+ * mid-navigation) is abandoned, and Playwright kills the browsers it launched when the runner exits.
+ */
+async function closeBrowser(browser: Browser | null): Promise<void> {
+  if (!browser) return;
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, STOP_GRACE_MS);
+  });
+  await Promise.race([browser.close().catch(() => undefined), hung]);
+  clearTimeout(timer);
+}
 
 /** Starts `server.ts` from `variantDir` and resolves once its health check answers. */
 export async function startLabServer(variantDir: string, options: { port?: number } = {}): Promise<RunningLabServer> {
@@ -71,11 +87,13 @@ export async function startLabServer(variantDir: string, options: { port?: numbe
       return browser;
     },
     async stop() {
-      if (browser) await (await browser.catch(() => null))?.close();
+      if (browser) await closeBrowser(await browser.catch(() => null));
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
       await exited;
+      clearTimeout(killer);
     },
   };
 }

@@ -3,7 +3,7 @@
  * fails against solution/, and the functional checks hold; and verify itself can fail.
  */
 import assert from 'node:assert/strict';
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { findChromium, requireComponent } from '@authlab/testkit';
@@ -26,17 +26,44 @@ describe('every lab teaches what it says', { concurrency: 2 }, () => {
   }
 });
 
+/** A copy of lab 01 in a sandbox labs folder, for breaking on purpose. */
+function copyOfLab01(labsDir: string): string {
+  const original = join(REPO_ROOT, 'labs/01-password-storage');
+  const copy = join(labsDir, '01-password-storage');
+  cpSync(original, copy, { recursive: true, filter: (source) => !source.slice(original.length).startsWith('/work') });
+  return copy;
+}
+
 describe('pnpm lab verify', () => {
+  test('stops an attack or check that hangs, and reports it instead of stalling', async () => {
+    const sandbox = labSandbox();
+    const labsDir = join(sandbox.workspace, '..', 'labs');
+    try {
+      const copy = copyOfLab01(labsDir);
+      writeFileSync(
+        join(copy, 'check/check.ts'),
+        `import { defineChecks } from '@authlab/lab-kit';
+export default defineChecks([{ name: 'waits for ever', run: () => new Promise(() => {}) }]);
+`,
+      );
+      const { code, stdout } = await runLabCli(['verify'], {
+        ...sandbox.env,
+        AUTHLAB_LABS_DIR: labsDir,
+        AUTHLAB_LAB_TASK_TIMEOUT_MS: '1500',
+      });
+      assert.equal(code, 1);
+      assert.match(stdout, /starter: check "waits for ever" failed: it did not finish within 1\.5 s \(stopped\)/);
+      assert.match(stdout, /solution: check "waits for ever" failed: it did not finish within 1\.5 s/);
+    } finally {
+      sandbox.remove();
+    }
+  });
+
   test('fails, naming the problem, when a solution no longer stops its attack', async () => {
     const sandbox = labSandbox();
     const labsDir = join(sandbox.workspace, '..', 'labs');
     try {
-      const broken = join(labsDir, '01-password-storage');
-      const original = join(REPO_ROOT, 'labs/01-password-storage');
-      cpSync(original, broken, {
-        recursive: true,
-        filter: (source) => !source.slice(original.length).startsWith('/work'),
-      });
+      const broken = copyOfLab01(labsDir);
       rmSync(join(broken, 'solution'), { recursive: true });
       cpSync(join(broken, 'starter'), join(broken, 'solution'), { recursive: true });
 
