@@ -9,7 +9,7 @@ export async function launchLabBrowser(): Promise<Browser> {
   const executablePath = findChromium();
   if (!executablePath) {
     throw new Error(
-      'This lab drives a real browser and no Chromium was found: install it (apt-get install chromium, ' +
+      'This needs a real browser and no Chromium was found: install it (apt-get install chromium, ' +
         'or set CHROMIUM_PATH to Chrome/Chromium) and run `pnpm lab doctor`.',
     );
   }

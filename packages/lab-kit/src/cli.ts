@@ -15,19 +15,28 @@
  * Exit codes: 0 done (or solved), 1 not solved / a check failed, 2 usage error.
  */
 import { cpSync, existsSync, rmSync } from 'node:fs';
-import { basename, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { doctor, formatDoctor } from './doctor.ts';
-import { findLab, type Lab, labFolders, listLabs, loadLab, UsageError, variantDir, workDir } from './labs.ts';
+import { findLab, type Lab, labFolders, loadLab, UsageError, variantDir, workDir } from './labs.ts';
 import { describeRun, runLab } from './run.ts';
 import { folderDiff } from './solution-diff.ts';
-import { clearProgress, instructorMode, readProgress, updateProgress } from './state.ts';
+import { clearProgress, readProgress, updateProgress } from './state.ts';
 import { type RunningLabServer, startLabServer } from './target.ts';
 import { verifyLab } from './verify.ts';
-import { watchFolder } from './watch.ts';
+import { serialRuns, watchFolder } from './watch.ts';
 
 const out = (text = '') => process.stdout.write(`${text}\n`);
 const shown = (path: string) => relative(process.cwd(), path) || '.';
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** `--instructor`, or AUTHLAB_INSTRUCTOR=1: every hint at once, every solution unlocked. */
+function instructorMode(args: string[]): boolean {
+  const env = process.env.AUTHLAB_INSTRUCTOR;
+  return args.includes('--instructor') || env === '1' || env === 'true';
+}
+
+/** `08` for `08-refresh-rotation`: what the learner types. */
+const labNumber = (lab: Lab) => lab.id.slice(0, 2);
 
 function usage(): string {
   return `Usage: pnpm lab [list|start|check|hint|solution|reset|doctor|verify|compare] [<lab>] [--instructor]
@@ -72,10 +81,12 @@ function list(): number {
   out(line(header));
   for (const row of rows) out(line(row));
   for (const problem of broken) out(problem);
-  const solved = labs.filter((lab) => progress[lab.id]?.solvedAt).length;
+  const unsolved = labs.filter((lab) => !progress[lab.id]?.solvedAt);
   out();
   out(
-    `${solved} of ${labs.length} solved. Start one with: pnpm lab start ${labs.find((lab) => !progress[lab.id]?.solvedAt)?.id.slice(0, 2) ?? '01'}`,
+    unsolved[0]
+      ? `${labs.length - unsolved.length} of ${labs.length} solved. Start one with: pnpm lab start ${labNumber(unsolved[0])}`
+      : `All ${labs.length} labs solved.`,
   );
   return 0;
 }
@@ -87,8 +98,13 @@ async function check(lab: Lab, args: string[]): Promise<number> {
   out(`Checking ${lab.id} against ${shown(dir)}/ …`);
   const run = await runLab(lab, dir);
   out(describeRun(run));
-  if (!useSolution) recordRun(lab, run.solved);
-  out(run.solved ? `\nSolved. Read the debrief: pnpm lab solution ${lab.id.slice(0, 2)} shows the reference fix.` : '');
+  if (useSolution) return run.solved ? 0 : 1;
+  recordRun(lab, run.solved);
+  out(
+    run.solved
+      ? `\nSolved. pnpm lab solution ${labNumber(lab)} shows the reference fix and the debrief.`
+      : `\nNot yet. Stuck? pnpm lab hint ${labNumber(lab)}`,
+  );
   return run.solved ? 0 : 1;
 }
 
@@ -117,19 +133,21 @@ function hint(lab: Lab, args: string[]): number {
   for (const [index, tier] of lab.hints.slice(0, seen).entries()) {
     out(`${index + 1}/${lab.hints.length} ${tier.label}\n${tier.text}\n`);
   }
-  out(
-    seen < lab.hints.length
-      ? `Run \`pnpm lab hint ${lab.id.slice(0, 2)}\` again for the next hint.`
-      : 'That was the last hint. The reference fix unlocks once the lab is solved.',
-  );
+  let next = `Run \`pnpm lab hint ${labNumber(lab)}\` again for the next hint.`;
+  if (seen >= lab.hints.length) {
+    next = progress?.solvedAt
+      ? `That was the last hint. pnpm lab solution ${labNumber(lab)} shows the reference fix.`
+      : 'That was the last hint. The reference fix unlocks once the lab is solved.';
+  }
+  out(next);
   return 0;
 }
 
 function solution(lab: Lab, args: string[]): number {
   const solved = Boolean(readProgress()[lab.id]?.solvedAt);
   if (!solved && !instructorMode(args)) {
-    out(`The reference fix for ${lab.id} unlocks once you have solved it: pnpm lab check ${lab.id.slice(0, 2)}.`);
-    out(`Stuck? pnpm lab hint ${lab.id.slice(0, 2)} gives the next hint.`);
+    out(`The reference fix for ${lab.id} unlocks once you have solved it: pnpm lab check ${labNumber(lab)}.`);
+    out(`Stuck? pnpm lab hint ${labNumber(lab)} gives the next hint.`);
     return 1;
   }
   out(folderDiff(variantDir(lab, 'starter'), variantDir(lab, 'solution'), { from: 'starter', to: 'solution' }));
@@ -139,17 +157,18 @@ function solution(lab: Lab, args: string[]): number {
 }
 
 function reset(args: string[]): number {
-  const labs = args.includes('--all') ? listLabs() : [findLab(requireLabArg(args))];
-  for (const lab of labs) {
-    rmSync(workDir(lab), { recursive: true, force: true });
-    updateProgress(lab.id, () => null);
+  if (args.includes('--all')) {
+    // By folder, so that one lab that no longer loads does not keep the others from a reset.
+    const folders = labFolders();
+    for (const dir of folders) rmSync(workDir({ id: basename(dir), dir }), { recursive: true, force: true });
+    clearProgress();
+    out(`All ${folders.length} labs are back to their starters and all progress is cleared.`);
+    return 0;
   }
-  if (args.includes('--all')) clearProgress();
-  out(
-    labs.length === 1
-      ? `${labs[0]?.id}: your copy is back to the starter and its progress is cleared.`
-      : `All ${labs.length} labs are back to their starters and all progress is cleared.`,
-  );
+  const lab = findLab(requireLabArg(args));
+  rmSync(workDir(lab), { recursive: true, force: true });
+  updateProgress(lab.id, () => null);
+  out(`${lab.id}: your copy is back to the starter and its progress is cleared.`);
   return 0;
 }
 
@@ -194,81 +213,126 @@ async function start(lab: Lab, args: string[]): Promise<number> {
   out(`## Steps\n\n${lab.sections.get('Steps') ?? ''}\n`);
   out(`Your copy: ${shown(dir)}/  (edit it; the checks re-run on every save)`);
 
+  /** The learner's own server, up between rounds so they can poke at it. */
   let server: RunningLabServer | null = null;
-  let running: Promise<void> = Promise.resolve();
-  let again = false;
+  let quitting = false;
   let solvedAnnounced = Boolean(readProgress()[lab.id]?.solvedAt);
 
   const round = async () => {
-    if (server) await server.stop();
+    const previous = server;
     server = null;
-    try {
-      server = await startLabServer(dir);
-      out(`\nYour server: ${server.url}`);
-      for (const [key, value] of Object.entries(server.info)) out(`  ${key}: ${JSON.stringify(value)}`);
-    } catch (error) {
-      out(`\n✗ Your server does not start:\n${(error as Error).message}`);
+    await previous?.stop();
+    if (quitting) return;
+    if (!existsSync(join(dir, 'server.ts'))) {
+      out(
+        `\n✗ ${shown(dir)}/server.ts is gone (a \`pnpm lab reset\`?). For a fresh copy of the starter: pnpm lab start ${labNumber(lab)}`,
+      );
+      void quit(1);
       return;
     }
+    let started: RunningLabServer;
+    try {
+      started = await startLabServer(dir);
+    } catch (error) {
+      out(`\n✗ Your server does not start:\n${message(error)}\nFix it and save: the checks run again then.`);
+      return;
+    }
+    if (quitting) return void (await started.stop());
+    server = started;
+    out(`\nYour server: ${started.url}`);
+    for (const [key, value] of Object.entries(started.info)) out(`  ${key}: ${JSON.stringify(value)}`);
     out('Checking …');
     const run = await runLab(lab, dir);
+    if (quitting) return;
     out(describeRun(run));
     recordRun(lab, run.solved);
     if (run.solved && !solvedAnnounced) {
       solvedAnnounced = true;
       out(`\n★ Solved ${lab.id}!\n\n## Debrief\n\n${lab.sections.get('Debrief') ?? ''}`);
-      out(`\nThe reference fix: pnpm lab solution ${lab.id.slice(0, 2)}`);
+      out(`\nThe reference fix: pnpm lab solution ${labNumber(lab)}`);
     } else if (!run.solved) {
-      out(`\nNot yet. Stuck? pnpm lab hint ${lab.id.slice(0, 2)}`);
+      out(`\nNot yet. Stuck? pnpm lab hint ${labNumber(lab)}`);
     }
   };
-  // One round at a time; saves during a round queue exactly one more.
-  const rerun = () => {
-    if (again) return;
-    again = true;
-    running = running.then(async () => {
-      again = false;
-      await round().catch((error) => out(`✗ ${(error as Error).message}`));
-      out('[r] re-run  [q] quit');
-    });
-  };
+  const rounds = serialRuns(
+    async () => {
+      await round();
+      if (!quitting) out('[r] re-run  [q] quit');
+    },
+    (error) => out(`✗ ${message(error)}\n[r] re-run  [q] quit`),
+  );
 
-  rerun();
-  if (args.includes('--once')) {
-    await running;
-    await (server as RunningLabServer | null)?.stop();
-    return readProgress()[lab.id]?.solvedAt ? 0 : 1;
-  }
-  const poll = args.includes('--poll') || process.env.AUTHLAB_LAB_POLL === '1';
-  const watcher = watchFolder(dir, rerun, { poll });
-  if (watcher.kind === 'polling') out('(watching by polling every 0.5 s)');
-
-  return new Promise<number>((resolve) => {
-    const quit = async () => {
-      watcher.close();
-      input.close();
-      await running;
-      await (server as RunningLabServer | null)?.stop();
-      resolve(readProgress()[lab.id]?.solvedAt ? 0 : 1);
-    };
-    const onKey = (key: string) => {
-      const k = key.trim().toLowerCase();
-      if (k === 'r') rerun();
-      if (k === 'q' || key === '\u0003') void quit();
-    };
-    const input = createInterface({ input: process.stdin });
-    if (process.stdin.isTTY) {
-      process.stdin.setRawMode(true);
-      process.stdin.on('data', (chunk) => onKey(chunk.toString()));
-    } else {
-      input.on('line', onKey);
-    }
-    input.on('close', () => {
-      if (!process.stdin.isTTY) void quit();
-    });
-    process.once('SIGINT', () => void quit());
-    process.once('SIGTERM', () => void quit());
+  let finish: (code: number) => void = () => {};
+  const finished = new Promise<number>((resolve) => {
+    finish = resolve;
   });
+  /**
+   * Stops watching and stops the learner's server at once; the servers of a round in progress go
+   * down with this process (each notices its runner is gone, see target.ts).
+   */
+  const quit = async (code?: number) => {
+    if (quitting) return;
+    quitting = true;
+    watcher.close();
+    keyboard.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    const current = server;
+    server = null;
+    await current?.stop();
+    finish(code ?? (readProgress()[lab.id]?.solvedAt ? 0 : 1));
+  };
+  const onSignal = () => void quit();
+
+  const poll = args.includes('--poll') || process.env.AUTHLAB_LAB_POLL === '1';
+  const watcher = watchFolder(dir, rounds.request, { poll });
+  if (watcher.kind === 'polling') out('(watching by polling every 0.5 s)');
+  const keyboard = listenForKeys({
+    rerun: rounds.request,
+    quit: () => void quit(),
+    // Input ended (a pipe closed, /dev/null): nobody can press q, so finish this round and stop.
+    end: () => void rounds.idle().then(() => quit()),
+  });
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  rounds.request();
+  return finished;
+}
+
+/**
+ * `r` and `q` from the keyboard: single keys in a terminal (raw mode, where Ctrl-C and Ctrl-D
+ * arrive as keys too), whole lines from a pipe.
+ */
+function listenForKeys(on: { rerun(): void; quit(): void; end(): void }): { close(): void } {
+  const { stdin } = process;
+  const key = (text: string) => {
+    const k = text.trim().toLowerCase();
+    if (k === 'r') on.rerun();
+    else if (k === 'q' || k === '\u0003' || k === '\u0004') on.quit();
+  };
+  if (stdin.isTTY) {
+    const onData = (chunk: Buffer) => {
+      for (const character of chunk.toString('utf8')) key(character);
+    };
+    stdin.setRawMode(true);
+    stdin.on('data', onData);
+    return {
+      close() {
+        stdin.off('data', onData);
+        stdin.setRawMode(false);
+        stdin.pause();
+      },
+    };
+  }
+  const lines = createInterface({ input: stdin });
+  lines.on('line', key);
+  lines.on('close', on.end);
+  return {
+    close() {
+      lines.off('close', on.end);
+      lines.close();
+    },
+  };
 }
 
 async function compare(args: string[]): Promise<number> {
@@ -282,8 +346,31 @@ function requireLabArg(args: string[]): string {
   return id;
 }
 
+/** The options each command takes besides `--instructor` (compare reads its own). */
+const OPTIONS: Record<string, string[]> = {
+  list: [],
+  start: ['--poll'],
+  check: ['--solution'],
+  hint: [],
+  solution: [],
+  reset: ['--all'],
+  doctor: [],
+  verify: [],
+};
+
+function refuseUnknownOptions(command: string, args: string[]): void {
+  const known = OPTIONS[command];
+  if (!known) return;
+  const unknown = args.find((arg) => arg.startsWith('-') && arg !== '--instructor' && !known.includes(arg));
+  if (unknown) {
+    const takes = [...known, '--instructor'].join(', ');
+    throw new UsageError(`pnpm lab ${command} does not know the option "${unknown}"; it takes ${takes}.\n\n${usage()}`);
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command = 'list', ...args] = argv;
+  refuseUnknownOptions(command, args);
   switch (command) {
     case 'list':
       return list();

@@ -62,40 +62,47 @@ async function portItem(): Promise<DoctorItem> {
   };
 }
 
+/** What `<binary> --version` prints (its first line), or a note that it did not answer. */
+async function versionOf(binary: string): Promise<string> {
+  try {
+    return (await run(binary, ['--version'], { timeout: 10_000 })).stdout.trim().split('\n')[0] ?? '';
+  } catch {
+    return '(version unknown)';
+  }
+}
+
+/** `labs 04, 05`: the labs whose manifest says they need `component`. */
+function labsNeeding(component: 'chromium'): string {
+  try {
+    const ids = listLabs()
+      .filter((lab) => lab.needs.includes(component))
+      .map((lab) => lab.id.slice(0, 2));
+    return ids.length > 0 ? `labs ${ids.join(', ')}` : 'no lab';
+  } catch {
+    return 'the browser labs';
+  }
+}
+
 async function chromiumItem(): Promise<DoctorItem> {
   const path = findChromium();
-  let version = '';
-  if (path) {
-    try {
-      version = (await run(path, ['--version'], { timeout: 10_000 })).stdout.trim();
-    } catch {
-      version = '(version unknown)';
-    }
-  }
   return {
     name: 'Chromium',
     ok: path !== null,
-    detail: path ? `${version} at ${path}` : 'not found; labs 04 (CSRF), 05 (XSS) and `pnpm lab compare` need it',
+    detail: path
+      ? `${await versionOf(path)} at ${path}`
+      : `not found; ${labsNeeding('chromium')} and \`pnpm lab compare\` need it`,
     fix: 'apt-get install chromium (Debian/Ubuntu), or set CHROMIUM_PATH to an installed Chrome or Chromium',
   };
 }
 
 async function redisItem(): Promise<DoctorItem> {
   const binary = redisServerBinary();
-  let version = '';
-  if (binary) {
-    try {
-      version = (await run(binary, ['--version'], { timeout: 10_000 })).stdout.trim().split(' ').slice(0, 3).join(' ');
-    } catch {
-      version = '(version unknown)';
-    }
-  }
   return {
     name: 'Redis',
     ok: binary !== null,
     optional: true,
     detail: binary
-      ? `${version} at ${binary}`
+      ? `${(await versionOf(binary)).split(' ').slice(0, 3).join(' ')} at ${binary}`
       : 'not found; no lab needs it (the main server can use it for shared state)',
     fix: 'apt-get install redis-server (optional)',
   };

@@ -67,12 +67,16 @@ const server = createServer((req, res) => {
 function shutdown(code: number): void {
   server.close();
   server.closeAllConnections();
-  rmSync(dataDir, { recursive: true, force: true });
   process.exit(code);
 }
+// However this process ends (a stop, a crash, a failed start), its data folder goes with it.
+process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
 process.on('SIGTERM', () => shutdown(0));
 process.on('SIGINT', () => shutdown(0));
+// The runner is gone (it exited, crashed or was killed): it closed the IPC channel it opened for
+// this, or the pipe of the ready line. A server nobody can stop any more must not live on.
 process.on('disconnect', () => shutdown(0));
+process.stdout.on('error', () => shutdown(0));
 
 const port = Number(process.env.LAB_PORT ?? 0);
 server.listen(port, '127.0.0.1', async () => {

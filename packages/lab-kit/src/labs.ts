@@ -85,6 +85,11 @@ export function loadLab(dir: string): Lab {
   }
   const parsed = Manifest.safeParse(json);
   if (!parsed.success) throw new Error(`${manifestFile}: ${z.prettifyError(parsed.error)}`);
+  if (parsed.data.id !== basename(dir)) {
+    throw new Error(
+      `${manifestFile}: "id" is "${parsed.data.id}" but the folder is ${basename(dir)}: make them the same`,
+    );
+  }
   const readme = readLabFile(dir, 'README.md');
   const sections = readmeSections(readme);
   return { ...parsed.data, dir, readme, sections, hints: parseHints(sections.get('Hints') ?? '') };
@@ -129,7 +134,7 @@ export const variantDir = (lab: Lab, variant: 'starter' | 'solution'): string =>
  * The learner's working copy: `labs/NN-topic/work/`, or `$AUTHLAB_LAB_WORKSPACE/NN-topic/`. A
  * workspace must lie inside `labs/`, where the packages the starters import resolve.
  */
-export function workDir(lab: Lab): string {
+export function workDir(lab: Pick<Lab, 'id' | 'dir'>): string {
   const workspace = process.env.AUTHLAB_LAB_WORKSPACE;
   return workspace ? join(resolve(workspace), lab.id) : join(lab.dir, 'work');
 }

@@ -37,7 +37,10 @@ export type LabApp =
   | { callback(): (req: IncomingMessage, res: ServerResponse) => unknown }
   | ((req: IncomingMessage, res: ServerResponse) => unknown);
 
-/** What the module exports by default; `close` runs when the runner stops the server. */
+/**
+ * What the module exports by default. The runner stops a server by ending its process, so nothing
+ * needs closing: keep files in `lab.dataDir`, which is removed then.
+ */
 export type LabServerFactory = (lab: LabContext) => LabApp | Promise<LabApp>;
 
 export function labServer(factory: LabServerFactory): LabServerFactory {

@@ -48,27 +48,38 @@ async function closeBrowser(browser: Browser | null): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Starts `server.ts` from `variantDir` and resolves once its health check answers. */
+/**
+ * Starts `server.ts` from `variantDir` and resolves once its health check answers. The child
+ * holds an IPC channel to this process only so that it notices when the runner goes away, even
+ * by SIGKILL or a crash: it then shuts down instead of living on as an orphan (see host.ts).
+ */
 export async function startLabServer(variantDir: string, options: { port?: number } = {}): Promise<RunningLabServer> {
   const serverFile = join(variantDir, 'server.ts');
   const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', HOST, serverFile], {
     cwd: variantDir,
     env: { ...process.env, LAB_PORT: String(options.port ?? 0), NODE_ENV: 'development' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let log = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     log += chunk;
   });
-  const ready = await waitForReady(child, () => log);
+  let ready: Ready;
+  try {
+    ready = await waitForReady(child, () => log);
+    const health = await fetch(`${ready.url}/__lab/health`);
+    await health.text();
+    if (!health.ok) throw new Error(`the lab server's health check answered ${health.status}\n${log}`);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
   child.stdout
     ?.setEncoding('utf8')
     .on('data', (chunk: string) => {
       log += chunk;
     })
     .resume();
-  const health = await fetch(`${ready.url}/__lab/health`);
-  if (!health.ok) throw new Error(`the lab server's health check answered ${health.status}`);
 
   let browser: Promise<Browser> | null = null;
   return {
@@ -118,6 +129,11 @@ function waitForReady(child: ChildProcess, stderr: () => string): Promise<Ready>
       reject(new Error(`the lab server exited (code ${code}) before it was ready:\n${before}${stderr()}`.trim()));
     };
     child.once('exit', onExit);
+    // Node itself could not be started there (the folder is gone, say): no 'exit' follows.
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`the lab server could not be started in ${child.spawnargs.at(-1)}: ${error.message}`));
+    });
     lines.on('line', (line) => {
       if (!line.startsWith(READY_PREFIX)) {
         before += `${line}\n`;

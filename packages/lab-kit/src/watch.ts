@@ -14,9 +14,16 @@ export interface Watcher {
 const DEBOUNCE_MS = 150;
 const POLL_INTERVAL_MS = 500;
 
+/** Every file's name, modification time and size; '' when `dir` is gone (a reset removed it). */
 function snapshot(dir: string): string {
+  let files: string[];
+  try {
+    files = readdirSync(dir, { recursive: true, encoding: 'utf8' });
+  } catch {
+    return '';
+  }
   const parts: string[] = [];
-  for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
+  for (const file of files.sort()) {
     try {
       const stat = statSync(join(dir, file));
       if (stat.isFile()) parts.push(`${file}:${stat.mtimeMs}:${stat.size}`);
@@ -41,6 +48,9 @@ export function watchFolder(dir: string, onChange: () => void, options: { poll?:
       watcher = undefined;
     }
     if (watcher) {
+      // The folder itself went away (or the OS gave up on it): say so the way a change does, so
+      // the caller looks and finds out, instead of an unhandled 'error' ending the process.
+      watcher.on('error', changed);
       return {
         kind: 'events',
         close: () => {
@@ -64,5 +74,37 @@ export function watchFolder(dir: string, onChange: () => void, options: { poll?:
       clearTimeout(timer);
       clearInterval(interval);
     },
+  };
+}
+
+export interface SerialRuns {
+  /** Runs the task now, or once more after the run in progress; requests made meanwhile collapse into that one. */
+  request(): void;
+  /** Resolves once no run is in progress or queued. */
+  idle(): Promise<void>;
+}
+
+/**
+ * One run of `task` at a time, for "re-check on every save": a save during a run queues exactly
+ * one more run (which sees every save made so far), never a run per save. A run that throws is
+ * handed to `onError` and the next request runs as usual.
+ */
+export function serialRuns(task: () => Promise<void>, onError: (error: unknown) => void): SerialRuns {
+  let chain: Promise<void> = Promise.resolve();
+  let queued = false;
+  return {
+    request() {
+      if (queued) return;
+      queued = true;
+      chain = chain.then(async () => {
+        queued = false;
+        try {
+          await task();
+        } catch (error) {
+          onError(error);
+        }
+      });
+    },
+    idle: () => chain,
   };
 }

@@ -3,14 +3,28 @@
  * process with its own progress file and working copies, against lab 01.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { listLabs, REPO_ROOT } from '../src/labs.ts';
 import { labSandbox, runLabCli, startLabCli } from './support/cli.ts';
 
 const LAB = join(REPO_ROOT, 'labs/01-password-storage');
 const progress = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+
+/** Resolves once `url` refuses connections; fails if it still answers after many tries. */
+async function stopsAnswering(url: string): Promise<void> {
+  for (let tries = 0; tries < 300; tries++) {
+    try {
+      await (await fetch(url)).text();
+    } catch {
+      return;
+    }
+    await sleep(100);
+  }
+  assert.fail(`${url} still answers`);
+}
 
 describe('pnpm lab (list, hint, solution, check, reset)', () => {
   const sandbox = labSandbox();
@@ -31,6 +45,13 @@ describe('pnpm lab (list, hint, solution, check, reset)', () => {
     assert.equal(code, 2);
     assert.match(stderr, /There is no lab "99"/);
     assert.match(stderr, /01-password-storage/);
+  });
+
+  test('an option the command does not take is a usage error that names the ones it does', async () => {
+    const { code, stderr } = await runLabCli(['start', '01', '--pol'], sandbox.env);
+    assert.equal(code, 2);
+    assert.match(stderr, /pnpm lab start does not know the option "--pol"; it takes --poll, --instructor/);
+    assert.equal(existsSync(work()), false, 'nothing was started or copied');
   });
 
   test('hints come one tier at a time and are remembered', async () => {
@@ -74,6 +95,7 @@ describe('pnpm lab (list, hint, solution, check, reset)', () => {
     assert.match(stdout, /Why: a fast, unsalted hash/);
     assert.match(stdout, /✓ alice signs in with her password/);
     assert.match(stdout, /✗ bob's bcrypt hash is replaced/);
+    assert.match(stdout, /Not yet\. Stuck\? pnpm lab hint 01/);
     assert.equal(progress(sandbox.stateFile)['01-password-storage'].solvedAt, undefined);
   });
 
@@ -152,18 +174,53 @@ describe('pnpm lab start', () => {
     });
   }
 
-  test('a working copy that does not start is reported, and fixing it recovers', async () => {
+  test('a working copy that does not start is reported, fixing it recovers, and r re-runs', async () => {
     const sandbox = labSandbox();
     try {
       cpSync(join(LAB, 'starter'), join(sandbox.workspace, '01-password-storage'), { recursive: true });
       writeFileSync(join(sandbox.workspace, '01-password-storage/server.ts'), 'export default 42;\n');
       const cli = startLabCli(['start', '01'], sandbox.env);
-      await cli.waitFor(/✗ Your server does not start:[\s\S]*must `export default labServer/);
-      const mark = cli.output().length;
+      await cli.waitFor(/✗ Your server does not start:[\s\S]*must `export default labServer[\s\S]*Fix it and save/);
+      let mark = cli.output().length;
       copyFileSync(join(LAB, 'starter/server.ts'), join(sandbox.workspace, '01-password-storage/server.ts'));
-      await cli.waitFor(/Not yet\./, mark);
+      await cli.waitFor(/Not yet\.[\s\S]*\[r\] re-run/, mark);
+      mark = cli.output().length;
+      cli.child.stdin.write('r\n');
+      await cli.waitFor(/Your server: [\s\S]*✗ The attack still works[\s\S]*\[r\] re-run/, mark);
       cli.child.stdin.write('q\n');
       assert.equal(await cli.exited, 1, 'quitting an unsolved lab exits 1');
+    } finally {
+      sandbox.remove();
+    }
+  });
+
+  // Lab 08 from here on: its rounds are the quickest.
+  test('a runner killed outright takes the learner server down with it', async () => {
+    const sandbox = labSandbox();
+    try {
+      const cli = startLabCli(['start', '08'], sandbox.env);
+      await cli.waitFor(/\[r\] re-run/);
+      const url = /Your server: (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.output())?.[1] as string;
+      assert.equal((await fetch(`${url}/__lab/health`)).status, 200);
+      cli.child.kill('SIGKILL');
+      await cli.exited;
+      await stopsAnswering(`${url}/__lab/health`);
+    } finally {
+      sandbox.remove();
+    }
+  });
+
+  test('a working copy removed while it runs (a reset elsewhere) is reported, and the runner stops', async () => {
+    const sandbox = labSandbox();
+    try {
+      const cli = startLabCli(['start', '08'], sandbox.env);
+      await cli.waitFor(/\[r\] re-run/);
+      rmSync(join(sandbox.workspace, '08-refresh-rotation'), { recursive: true });
+      cli.child.stdin.write('r\n'); // in case the file event for the removal is not delivered
+      await cli.waitFor(
+        /server\.ts is gone \(a `pnpm lab reset`\?\)\. For a fresh copy of the starter: pnpm lab start 08/,
+      );
+      assert.equal(await cli.exited, 1);
     } finally {
       sandbox.remove();
     }
@@ -178,7 +235,7 @@ describe('pnpm lab doctor', () => {
       assert.equal(code, 1);
       assert.match(stdout, new RegExp(`✓ Node\\.js\\s+${process.versions.node.replaceAll('.', '\\.')}`));
       assert.match(stdout, /Loopback port\s+127\.0\.0\.1:\d+ can be opened/);
-      assert.match(stdout, /Chromium/);
+      assert.match(stdout, /(✓ Chromium\s+.* at \/|✗ Chromium\s+not found; .* need it\n.*→ apt-get install chromium)/);
       assert.match(stdout, /✗ Labs.*\n.*→ restore the lab folder/);
     } finally {
       sandbox.remove();

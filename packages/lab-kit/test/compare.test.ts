@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,29 +9,10 @@ import { toJson } from '../src/compare/report.ts';
 import { ROWS } from '../src/compare/run.ts';
 import { type Cell, type CompareResult, MODES, type Mode, QUICK, type ScenarioId } from '../src/compare/types.ts';
 import { UsageError } from '../src/labs.ts';
+import { type CliResult, runLabCli } from './support/cli.ts';
 
-const CLI = join(import.meta.dirname, '../src/cli.ts');
 const chromiumFound = findChromium() !== null;
 const needsChromium = (t: TestContext) => requireComponent(t, chromiumFound, 'Chromium', 'apt-get install chromium');
-
-/** `pnpm lab compare --quick --out <dir>`, as a person runs it. */
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('pnpm lab compare: options and the JSON file', () => {
   it('takes --quick and --out (both spellings), and refuses what it does not know', () => {
@@ -66,14 +46,15 @@ describe('pnpm lab compare: options and the JSON file', () => {
 
 describe('pnpm lab compare --quick against the real server', () => {
   let outDir: string;
-  let run: { code: number | null; stdout: string; stderr: string };
+  let run: CliResult;
   let result: CompareResult;
 
   before(
     async () => {
       if (!chromiumFound) return;
       outDir = mkdtempSync(join(tmpdir(), 'authlab-compare-test-'));
-      run = await runCli(['compare', '--quick', '--out', outDir]);
+      // `pnpm lab compare --quick --out <dir>`, as a person runs it.
+      run = await runLabCli(['compare', '--quick', '--out', outDir], process.env);
       result = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as CompareResult;
     },
     { timeout: 30 * 60_000 },

@@ -3,7 +3,7 @@
  * fails against solution/, and the functional checks hold; and verify itself can fail.
  */
 import assert from 'node:assert/strict';
-import { cpSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { findChromium, requireComponent } from '@authlab/testkit';
@@ -54,6 +54,19 @@ export default defineChecks([{ name: 'waits for ever', run: () => new Promise(()
       assert.equal(code, 1);
       assert.match(stdout, /starter: check "waits for ever" failed: it did not finish within 1\.5 s \(stopped\)/);
       assert.match(stdout, /solution: check "waits for ever" failed: it did not finish within 1\.5 s/);
+    } finally {
+      sandbox.remove();
+    }
+  });
+
+  test('refuses a lab whose lab.json names another folder, saying which', async () => {
+    const sandbox = labSandbox();
+    const labsDir = join(sandbox.workspace, '..', 'labs');
+    try {
+      renameSync(copyOfLab01(labsDir), join(labsDir, '01-renamed'));
+      const { code, stdout } = await runLabCli(['verify'], { ...sandbox.env, AUTHLAB_LABS_DIR: labsDir });
+      assert.equal(code, 1);
+      assert.match(stdout, /✗ 01-renamed\n.*lab\.json: "id" is "01-password-storage" but the folder is 01-renamed/);
     } finally {
       sandbox.remove();
     }

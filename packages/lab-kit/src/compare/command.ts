@@ -6,10 +6,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { UsageError } from '../labs.ts';
+import { REPO_ROOT, UsageError } from '../labs.ts';
 import { formatDetails, formatMatrix, renderHtml, toJson } from './report.ts';
 import { runCompare, unmeasured } from './run.ts';
-import { REPO_ROOT } from './server-process.ts';
 import { FULL, QUICK } from './types.ts';
 
 export const DEFAULT_OUT_DIR = join(REPO_ROOT, 'labs', 'compare');
@@ -49,9 +48,11 @@ export async function compareCommand(args: string[]): Promise<number> {
   }
   const { quick, outDir } = parseCompareArgs(args);
   const out = (text = '') => process.stdout.write(`${text}\n`);
-  // Ctrl-C: leave no server behind (the servers are killed on exit).
-  const interrupt = () => process.exit(130);
+  // Ctrl-C or SIGTERM: exit, and the exit hook of server-process.ts kills the servers and
+  // removes their folders.
+  const interrupt = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
   process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
   try {
     const result = await runCompare({ params: quick ? QUICK : FULL, progress: out });
     mkdirSync(outDir, { recursive: true });
@@ -75,5 +76,6 @@ export async function compareCommand(args: string[]): Promise<number> {
     return 0;
   } finally {
     process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
   }
 }

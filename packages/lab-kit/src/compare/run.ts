@@ -4,28 +4,24 @@
  */
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, platform, release } from 'node:os';
-import { CHROMIUM_ARGS, findChromium } from '@authlab/testkit';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchLabBrowser } from '../browser.ts';
+import { REPO_ROOT } from '../labs.ts';
 import { browserRows } from './browser-scenarios.ts';
+import { credentialSizeRow } from './credential-size.ts';
 import { apiMe, signIn } from './http.ts';
-import {
-  type Account,
-  credentialSizeRow,
-  revocationRow,
-  type ScenarioContext,
-  serverStateRow,
-  twoInstancesRow,
-  verificationCostRow,
-} from './scenarios.ts';
+import { revocationRow } from './revocation.ts';
+import type { Account, ScenarioContext } from './scenario.ts';
 import {
   addUser,
   DEMO_PASSWORD,
-  REPO_ROOT,
   removeDir,
   SERVER_LOG_LEVEL,
   SERVER_MAIN,
   startServerProcess,
 } from './server-process.ts';
+import { serverStateRow } from './server-state.ts';
+import { twoInstancesRow } from './two-instances.ts';
 import {
   type Cell,
   type CompareParams,
@@ -36,6 +32,7 @@ import {
   type Row,
   type ScenarioId,
 } from './types.ts';
+import { verificationCostRow } from './verification-cost.ts';
 
 export const ROWS: Array<Omit<Row, 'cells'>> = [
   {
@@ -153,21 +150,14 @@ export async function runCompare(options: RunOptions): Promise<CompareResult> {
     }
 
     progress('rows 2 and 3: the browser (system Chromium)');
-    const executablePath = findChromium();
-    if (!executablePath) {
-      const why = new Error('Chromium not found: apt-get install chromium, or set CHROMIUM_PATH (see pnpm lab doctor)');
-      cells.set('script-read', allFailed(why, 'Chromium'));
-      cells.set('cross-site-form', allFailed(why, 'Chromium'));
-    } else {
-      try {
-        browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
-        const rows = await browserRows(ctx, browser);
-        cells.set('script-read', rows.scriptRead);
-        cells.set('cross-site-form', rows.crossSiteForm);
-      } catch (error) {
-        cells.set('script-read', allFailed(error, 'Chromium'));
-        cells.set('cross-site-form', allFailed(error, 'Chromium'));
-      }
+    try {
+      browser = await launchLabBrowser();
+      const rows = await browserRows(ctx, browser);
+      cells.set('script-read', rows.scriptRead);
+      cells.set('cross-site-form', rows.crossSiteForm);
+    } catch (error) {
+      cells.set('script-read', allFailed(error, 'Chromium'));
+      cells.set('cross-site-form', allFailed(error, 'Chromium'));
     }
 
     progress(
@@ -175,7 +165,7 @@ export async function runCompare(options: RunOptions): Promise<CompareResult> {
     );
     cells.set('revocation', await revocationRow(ctx));
   } finally {
-    await browser?.close();
+    await browser?.close().catch(() => undefined);
     progress('stopping the server');
     await main.stop();
     removeDir(main.dataDir);

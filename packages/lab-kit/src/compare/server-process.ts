@@ -5,10 +5,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { freePort } from '@authlab/testkit';
+import { REPO_ROOT } from '../labs.ts';
 
-export const REPO_ROOT = resolve(import.meta.dirname, '../../../..');
 export const SERVER_MAIN = join(REPO_ROOT, 'apps/server/src/main.ts');
 export const USERS_CLI = join(REPO_ROOT, 'apps/server/src/cli/users.ts');
 export const DEMO_PASSWORD = 'correct-horse-battery-staple';
@@ -61,15 +61,28 @@ export interface ServerProcess {
 }
 
 const running = new Set<ChildProcess>();
+const temporaryDirs = new Set<string>();
 let exitHookInstalled = false;
 
-/** A comparison interrupted half-way leaves no server behind. */
+/**
+ * A comparison interrupted half-way (Ctrl-C, SIGTERM: see command.ts) leaves no server and no data
+ * folder behind. A runner killed outright cannot do this: its servers live on until stopped.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once('exit', () => {
     for (const child of running) child.kill('SIGKILL');
+    for (const dir of temporaryDirs) rmSync(dir, { recursive: true, force: true });
   });
+}
+
+/** A new folder in the system's temporary folder, removed with `removeDir` or when the process exits. */
+export function temporaryDir(prefix: string): string {
+  installExitHook();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temporaryDirs.add(dir);
+  return dir;
 }
 
 const START_TIMEOUT_MS = 120_000;
@@ -87,7 +100,7 @@ export async function startServerProcess(options: StartOptions = {}): Promise<Se
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const publicUrl = options.publicUrl ?? url;
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'authlab-compare-'));
+  const dataDir = options.dataDir ?? temporaryDir('authlab-compare-');
   try {
     return await launch(port, url, publicUrl, dataDir, options.env ?? {});
   } catch (error) {
@@ -182,4 +195,5 @@ export async function addUser(dataDir: string, email: string, password: string):
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+  temporaryDirs.delete(dir);
 }
