@@ -1,0 +1,185 @@
+/**
+ * The commands of `pnpm lab` other than `start` (start.ts), and the helpers they share with it.
+ */
+import { cpSync, existsSync, rmSync } from 'node:fs';
+import { basename, relative } from 'node:path';
+import { doctor, formatDoctor } from './doctor.ts';
+import { findLab, type Lab, labFolders, loadLab, UsageError, variantDir, workDir } from './labs.ts';
+import { describeRun, runLab } from './run.ts';
+import { folderDiff } from './solution-diff.ts';
+import { clearProgress, readProgress, updateProgress } from './state.ts';
+import { verifyLab } from './verify.ts';
+
+export const out = (text = '') => process.stdout.write(`${text}\n`);
+export const shown = (path: string) => relative(process.cwd(), path) || '.';
+
+/** `08` for `08-refresh-rotation`: what the learner types. */
+export const labNumber = (lab: Lab) => lab.id.slice(0, 2);
+
+/** The learner's copy: created from the starter the first time. */
+export function ensureWorkCopy(lab: Lab): string {
+  const dir = workDir(lab);
+  if (!existsSync(dir)) cpSync(variantDir(lab, 'starter'), dir, { recursive: true });
+  return dir;
+}
+
+export function list(): number {
+  const labs: Lab[] = [];
+  const broken: string[] = [];
+  for (const dir of labFolders()) {
+    try {
+      labs.push(loadLab(dir));
+    } catch (error) {
+      broken.push(`! ${basename(dir)} cannot be loaded: ${(error as Error).message}`);
+    }
+  }
+  const progress = readProgress();
+  const rows = labs.map((lab) => {
+    const state = progress[lab.id];
+    const status = state?.solvedAt ? '✓ solved' : state?.startedAt ? '… started' : '';
+    const hints = state?.hintsSeen ? `${state.hintsSeen}/${lab.hints.length} hints` : '';
+    return [lab.id, lab.title, lab.mode, `${lab.timeBoxMinutes} min`, status, hints];
+  });
+  const header = ['lab', 'title', 'mode', 'time', 'progress', ''];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
+  out(line(header));
+  for (const row of rows) out(line(row));
+  for (const problem of broken) out(problem);
+  const unsolved = labs.filter((lab) => !progress[lab.id]?.solvedAt);
+  out();
+  out(
+    unsolved[0]
+      ? `${labs.length - unsolved.length} of ${labs.length} solved. Start one with: pnpm lab start ${labNumber(unsolved[0])}`
+      : `All ${labs.length} labs solved.`,
+  );
+  return 0;
+}
+
+export async function check(lab: Lab, options: { solution: boolean; instructor: boolean }): Promise<number> {
+  const useSolution = options.solution;
+  if (useSolution && !options.instructor) throw new UsageError('--solution is for instructors: add --instructor.');
+  const dir = useSolution ? variantDir(lab, 'solution') : ensureWorkCopy(lab);
+  out(`Checking ${lab.id} against ${shown(dir)}/ …`);
+  const run = await runLab(lab, dir);
+  out(describeRun(run));
+  if (useSolution) return run.solved ? 0 : 1;
+  recordRun(lab, run.solved);
+  out(
+    run.solved
+      ? `\nSolved. pnpm lab solution ${labNumber(lab)} shows the reference fix and the debrief.`
+      : `\nNot yet. Stuck? pnpm lab hint ${labNumber(lab)}`,
+  );
+  return run.solved ? 0 : 1;
+}
+
+export function recordRun(lab: Lab, solved: boolean): void {
+  updateProgress(lab.id, (progress) => ({
+    ...progress,
+    startedAt: progress.startedAt ?? new Date().toISOString(),
+    ...(solved && !progress.solvedAt ? { solvedAt: new Date().toISOString() } : {}),
+  }));
+}
+
+export function hint(lab: Lab, options: { instructor: boolean }): number {
+  if (lab.hints.length === 0) {
+    out(`${lab.id} has no hints.`);
+    return 0;
+  }
+  if (options.instructor) {
+    for (const [index, tier] of lab.hints.entries()) out(`${index + 1}. ${tier.label}\n${tier.text}\n`);
+    return 0;
+  }
+  const progress = updateProgress(lab.id, (state) => ({
+    ...state,
+    hintsSeen: Math.min(state.hintsSeen + 1, lab.hints.length),
+  }));
+  const seen = progress?.hintsSeen ?? 1;
+  for (const [index, tier] of lab.hints.slice(0, seen).entries()) {
+    out(`${index + 1}/${lab.hints.length} ${tier.label}\n${tier.text}\n`);
+  }
+  let next = `Run \`pnpm lab hint ${labNumber(lab)}\` again for the next hint.`;
+  if (seen >= lab.hints.length) {
+    next = progress?.solvedAt
+      ? `That was the last hint. pnpm lab solution ${labNumber(lab)} shows the reference fix.`
+      : 'That was the last hint. The reference fix unlocks once the lab is solved.';
+  }
+  out(next);
+  return 0;
+}
+
+export function solution(lab: Lab, options: { instructor: boolean }): number {
+  const solved = Boolean(readProgress()[lab.id]?.solvedAt);
+  if (!solved && !options.instructor) {
+    out(`The reference fix for ${lab.id} unlocks once you have solved it: pnpm lab check ${labNumber(lab)}.`);
+    out(`Stuck? pnpm lab hint ${labNumber(lab)} gives the next hint.`);
+    return 1;
+  }
+  out(folderDiff(variantDir(lab, 'starter'), variantDir(lab, 'solution'), { from: 'starter', to: 'solution' }));
+  const debrief = lab.sections.get('Debrief');
+  if (debrief) out(`\n## Debrief\n\n${debrief}`);
+  return 0;
+}
+
+export function resetAll(): number {
+  // By folder, so that one lab that no longer loads does not keep the others from a reset.
+  const folders = labFolders();
+  for (const dir of folders) rmSync(workDir({ id: basename(dir), dir }), { recursive: true, force: true });
+  clearProgress();
+  out(`All ${folders.length} labs are back to their starters and all progress is cleared.`);
+  return 0;
+}
+
+export function resetLab(lab: Lab): number {
+  rmSync(workDir(lab), { recursive: true, force: true });
+  updateProgress(lab.id, () => null);
+  out(`${lab.id}: your copy is back to the starter and its progress is cleared.`);
+  return 0;
+}
+
+/** The labs named by `ids`, or all of them. */
+export async function verify(ids: string[]): Promise<number> {
+  const folders = ids.length > 0 ? ids.map((id) => findLab(id).dir) : labFolders();
+  let failed = 0;
+  for (const dir of folders) {
+    const started = performance.now();
+    let lab: Lab;
+    try {
+      lab = loadLab(dir);
+    } catch (error) {
+      failed += 1;
+      out(`✗ ${basename(dir)}\n    ${(error as Error).message}`);
+      continue;
+    }
+    const verdict = await verifyLab(lab);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    if (verdict.problems.length === 0) {
+      const checks = verdict.solution?.checks ?? [];
+      const fix = checks.filter((check) => check.partOfTheFix).length;
+      out(
+        `✓ ${lab.id}  attack works on starter/ and fails on solution/; ${checks.length} checks pass on solution/` +
+          `${fix > 0 ? ` (${fix} of them, part of the fix, fail on starter/)` : ''} (${seconds} s)`,
+      );
+    } else {
+      failed += 1;
+      out(`✗ ${lab.id}`);
+      for (const problem of verdict.problems) out(`    ${problem}`);
+    }
+  }
+  out(`\n${folders.length - failed} of ${folders.length} labs verified.`);
+  return failed === 0 ? 0 : 1;
+}
+
+export async function doctorCommand(): Promise<number> {
+  const items = await doctor();
+  out(formatDoctor(items));
+  const failing = items.filter((item) => !item.ok && !item.optional);
+  out(failing.length === 0 ? '\nReady for the labs.' : `\n${failing.length} thing(s) to fix before the workshop.`);
+  return failing.length === 0 ? 0 : 1;
+}
