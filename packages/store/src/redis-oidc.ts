@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { LUA_EXTEND, LUA_IS_NULL } from './redis-lua.ts';
 import type { Clock, ConsumeOutcome, OidcIndex, OidcRecord, OidcRepository } from './types.ts';
 
 // Keys, under the store's prefix:
@@ -13,12 +14,8 @@ import type { Clock, ConsumeOutcome, OidcIndex, OidcRecord, OidcRepository } fro
 // the record with cjson, which would rewrite `[]` as `{}` and round numbers past 14 digits if it
 // ever re-encoded the payload itself.
 
-/** cjson decodes JSON null as `cjson.null`; unindex removes every index entry of one record. */
-const HELPERS = `
-local function isnull(v) return v == nil or v == cjson.null end
-local function extend(key, ttl)
-  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
-end
+/** `isnull`, `extend`; `unindex` removes every index entry of one record, `destroy` the record too. */
+const HELPERS = `${LUA_IS_NULL}${LUA_EXTEND}
 local function unindex(prefix, model, id, ix)
   if type(ix) ~= 'table' then return end
   if type(ix.grantId) == 'string' then

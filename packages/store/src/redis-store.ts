@@ -1,15 +1,14 @@
 import { Redis } from 'ioredis';
 import { orderedId } from './ids.ts';
 import { createRedisIdentities } from './redis-identities.ts';
+import { LUA_EXTEND } from './redis-lua.ts';
 import { createRedisOidc } from './redis-oidc.ts';
+import { createRedisRefreshTokens } from './redis-refresh.ts';
 import {
   type Clock,
-  type NewRefreshFamily,
   type Note,
   normalizeEmail,
-  type RefreshFamily,
   type Role,
-  type RotateOutcome,
   type SessionRecord,
   type Store,
   StoreConflictError,
@@ -51,14 +50,8 @@ o[ARGV[1]] = cjson.decode(ARGV[2])
 redis.call('SET', KEYS[1], cjson.encode(o))
 return 1`;
 
-/** Keeps a user's session index alive as long as its longest-lived session. */
-const EXTEND_INDEX = `
-local function extend(index, ttl)
-  if redis.call('PTTL', index) < ttl then redis.call('PEXPIRE', index, ttl) end
-end`;
-
 /** KEYS: session, user index. ARGV: record JSON, ttl ms (<= 0: expired), createdAt, session key. */
-const SAVE_SESSION = `${EXTEND_INDEX}
+const SAVE_SESSION = `${LUA_EXTEND}
 local ttl = tonumber(ARGV[2])
 if ttl <= 0 then
   redis.call('DEL', KEYS[1])
@@ -80,7 +73,7 @@ if not s then return nil end
 return {s, redis.call('GET', ARGV[1] .. cjson.decode(s).userId)}`;
 
 /** KEYS: session. ARGV: lastSeenAt, expiresAt, ttl ms, user index prefix. */
-const TOUCH_SESSION = `${EXTEND_INDEX}
+const TOUCH_SESSION = `${LUA_EXTEND}
 local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
 local ttl = tonumber(ARGV[3])
@@ -125,111 +118,6 @@ end
 redis.call('DEL', KEYS[1])
 return n`;
 
-// A refresh family and all its tokens, spent ones included, live until the family's absolute end:
-// a replayed spent token must still find its family to revoke it. Their PX TTLs are that end.
-
-/** cjson decodes JSON null as `cjson.null`, a value distinct from nil. */
-const IS_NULL = `
-local function isnull(v) return v == nil or v == cjson.null end`;
-
-/** KEYS: family, first token, user's family index. ARGV: family JSON, token JSON, ttl ms, createdAt, id. */
-const CREATE_FAMILY = `${EXTEND_INDEX}
-if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
-local ttl = tonumber(ARGV[3])
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ttl)
-redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
-extend(KEYS[3], ttl)
-return 1`;
-
-/**
- * KEYS: presented token, next token. ARGV: now, idle TTL ms, family key prefix.
- * Returns {outcome, family JSON}. One script, so concurrent rotations of one token are serialized
- * and only the first sees it unspent; the same decision table as the SQLite transaction.
- */
-const ROTATE = `${IS_NULL}
-local v = redis.call('GET', KEYS[1])
-if not v then return {'invalid'} end
-local t = cjson.decode(v)
-local fkey = ARGV[3] .. t.familyId
-local fv = redis.call('GET', fkey)
-if not fv then return {'invalid'} end
-local f = cjson.decode(fv)
-local now = tonumber(ARGV[1])
-if now >= f.idleExpiresAt or now >= f.absoluteExpiresAt then return {'invalid'} end
-local ttl = math.max(1, math.ceil(f.absoluteExpiresAt - now))
-if not isnull(t.rotatedAt) then
-  if isnull(f.revokedAt) then
-    f.revokedAt = now
-    f.revokedReason = 'reuse_detected'
-    fv = cjson.encode(f)
-    redis.call('SET', fkey, fv, 'PX', ttl)
-  end
-  return {'reused', fv}
-end
-if not isnull(f.revokedAt) then return {'invalid'} end
-if redis.call('EXISTS', KEYS[2]) == 1 then return {'conflict'} end
-t.rotatedAt = now
-redis.call('SET', KEYS[1], cjson.encode(t), 'PX', ttl)
-redis.call('SET', KEYS[2], cjson.encode({familyId = t.familyId, createdAt = now, rotatedAt = cjson.null}), 'PX', ttl)
-f.lastUsedAt = now
-f.idleExpiresAt = math.min(now + tonumber(ARGV[2]), f.absoluteExpiresAt)
-fv = cjson.encode(f)
-redis.call('SET', fkey, fv, 'PX', ttl)
-return {'rotated', fv}`;
-
-/** KEYS: family. ARGV: now, reason. Revokes only a family not yet revoked; returns 1 if it did. */
-const REVOKE_FAMILY = `${IS_NULL}
-local v = redis.call('GET', KEYS[1])
-if not v then return 0 end
-local f = cjson.decode(v)
-if not isnull(f.revokedAt) then return 0 end
-f.revokedAt = tonumber(ARGV[1])
-f.revokedReason = ARGV[2]
-redis.call('SET', KEYS[1], cjson.encode(f), 'KEEPTTL')
-return 1`;
-
-/**
- * KEYS: user's family index. ARGV: now, reason, family key prefix. Revokes every family of the
- * user not yet revoked in one step, so none stays usable; prunes index entries whose record is gone.
- */
-const REVOKE_USER_FAMILIES = `${IS_NULL}
-local n = 0
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local k = ARGV[3] .. id
-  local v = redis.call('GET', k)
-  if not v then
-    redis.call('ZREM', KEYS[1], id)
-  else
-    local f = cjson.decode(v)
-    if isnull(f.revokedAt) then
-      f.revokedAt = tonumber(ARGV[1])
-      f.revokedReason = ARGV[2]
-      redis.call('SET', k, cjson.encode(f), 'KEEPTTL')
-      n = n + 1
-    end
-  end
-end
-return n`;
-
-/**
- * KEYS: user's family index. ARGV: now, family key prefix. Returns the JSON of each live family,
- * oldest first (the index scores are createdAt, ties by id), and prunes entries whose record is gone.
- */
-const LIST_FAMILIES = `${IS_NULL}
-local out = {}
-local now = tonumber(ARGV[1])
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local v = redis.call('GET', ARGV[2] .. id)
-  if not v then
-    redis.call('ZREM', KEYS[1], id)
-  else
-    local f = cjson.decode(v)
-    if isnull(f.revokedAt) and now < f.idleExpiresAt and now < f.absoluteExpiresAt then out[#out + 1] = v end
-  end
-end
-return out`;
-
 const toUser = (json: string): User => {
   const u = JSON.parse(json) as User;
   return {
@@ -257,23 +145,6 @@ const toSession = (json: string): SessionRecord => {
     expiresAt: s.expiresAt,
     userAgent: s.userAgent,
     ip: s.ip,
-  };
-};
-
-const toFamily = (json: string): RefreshFamily => {
-  const f = JSON.parse(json) as RefreshFamily;
-  return {
-    id: f.id,
-    userId: f.userId,
-    name: f.name,
-    userAgent: f.userAgent,
-    ip: f.ip,
-    createdAt: f.createdAt,
-    lastUsedAt: f.lastUsedAt,
-    idleExpiresAt: f.idleExpiresAt,
-    absoluteExpiresAt: f.absoluteExpiresAt,
-    revokedAt: f.revokedAt ?? null,
-    revokedReason: f.revokedReason ?? null,
   };
 };
 
@@ -330,11 +201,6 @@ export function openRedisStore(options: RedisStoreOptions): Store {
     session: (key: string) => `${prefix}session:${key}`,
     sessionsOfPrefix: `${prefix}sessions:user:`,
     sessionsOf: (userId: string) => `${prefix}sessions:user:${userId}`,
-    familyPrefix: `${prefix}refresh:family:`,
-    family: (id: string) => `${prefix}refresh:family:${id}`,
-    token: (hash: string) => `${prefix}refresh:token:${hash}`,
-    familiesOf: (userId: string) => `${prefix}refresh:families:user:${userId}`,
-    revokedBefore: (userId: string) => `${prefix}revoked_before:${userId}`,
   };
 
   const client = options.client ?? connectRedis(options.url);
@@ -402,9 +268,6 @@ export function openRedisStore(options: RedisStoreOptions): Store {
     const remaining = expiresAt - clock();
     return remaining > 0 ? Math.max(1, Math.ceil(remaining)) : 0;
   };
-
-  /** The Redis TTL for a refresh family and its tokens: at least 1 ms, so a key never lives forever. */
-  const familyTtl = (absoluteExpiresAt: number, now: number) => Math.max(1, Math.ceil(absoluteExpiresAt - now));
 
   const updateUser = (id: string, field: keyof User, value: unknown) =>
     run(async () => {
@@ -572,75 +435,7 @@ export function openRedisStore(options: RedisStoreOptions): Store {
           Number(await client.eval(DELETE_USER_SESSIONS, 1, k.sessionsOf(userId), userId, k.sessionPrefix)),
         ),
     },
-    refreshTokens: {
-      createFamily: (f: NewRefreshFamily, tokenHash) =>
-        run(async () => {
-          const family = toFamily(JSON.stringify({ ...f, revokedAt: null, revokedReason: null }));
-          const created = await client.eval(
-            CREATE_FAMILY,
-            3,
-            k.family(family.id),
-            k.token(tokenHash),
-            k.familiesOf(family.userId),
-            JSON.stringify(family),
-            JSON.stringify({ familyId: family.id, createdAt: family.createdAt, rotatedAt: null }),
-            familyTtl(family.absoluteExpiresAt, clock()),
-            family.createdAt,
-            family.id,
-          );
-          if (created !== 1) throw new StoreConflictError('refresh token or family already stored');
-        }),
-      rotate: (tokenHash, nextHash, now, idleTtlMs) =>
-        run(async (): Promise<RotateOutcome> => {
-          const [outcome, json] = (await client.eval(
-            ROTATE,
-            2,
-            k.token(tokenHash),
-            k.token(nextHash),
-            now,
-            idleTtlMs,
-            k.familyPrefix,
-          )) as [string, string?];
-          if (outcome === 'conflict') throw new StoreConflictError('refresh token already stored');
-          if ((outcome === 'rotated' || outcome === 'reused') && json !== undefined) {
-            return { outcome, family: toFamily(json) };
-          }
-          return { outcome: 'invalid' };
-        }),
-      findFamilyByToken: (tokenHash) =>
-        run(async () => {
-          const token = await client.get(k.token(tokenHash));
-          if (token === null) return null;
-          const json = await client.get(k.family((JSON.parse(token) as { familyId: string }).familyId));
-          return json === null ? null : toFamily(json);
-        }),
-      getFamily: (id) =>
-        run(async () => {
-          const json = await client.get(k.family(id));
-          return json === null ? null : toFamily(json);
-        }),
-      listFamilies: (userId, now) =>
-        run(async () => {
-          const rows = (await client.eval(LIST_FAMILIES, 1, k.familiesOf(userId), now, k.familyPrefix)) as string[];
-          return rows.map(toFamily);
-        }),
-      revokeFamily: (id, now, reason) =>
-        run(async () => (await client.eval(REVOKE_FAMILY, 1, k.family(id), now, reason)) === 1),
-      revokeAllFamilies: (userId, now, reason) =>
-        run(async () =>
-          Number(await client.eval(REVOKE_USER_FAMILIES, 1, k.familiesOf(userId), now, reason, k.familyPrefix)),
-        ),
-      setRevokedBefore: (userId, at) =>
-        run(async () => {
-          // No TTL: it must outlive every access token issued before it, whatever their lifetime.
-          await client.set(k.revokedBefore(userId), String(at));
-        }),
-      getRevokedBefore: (userId) =>
-        run(async () => {
-          const value = await client.get(k.revokedBefore(userId));
-          return value === null ? 0 : Number(value);
-        }),
-    },
+    refreshTokens: createRedisRefreshTokens({ client, keyPrefix: prefix, clock, run }),
     oidc: createRedisOidc({ client, keyPrefix: prefix, clock, run }),
     identities: createRedisIdentities({ client, keyPrefix: prefix, run }),
     ping: () =>

@@ -2,14 +2,12 @@ import { DatabaseSync } from 'node:sqlite';
 import { orderedId } from './ids.ts';
 import { createSqliteIdentities, IDENTITIES_SCHEMA } from './sqlite-identities.ts';
 import { createSqliteOidc, OIDC_SCHEMA, OIDC_SWEEP_SQL } from './sqlite-oidc.ts';
+import { createSqliteRefreshTokens, REFRESH_SCHEMA, REFRESH_SWEEP_SQL } from './sqlite-refresh.ts';
 import {
   type Clock,
   type Note,
   normalizeEmail,
-  type RefreshFamily,
-  type RevokeReason,
   type Role,
-  type RotateOutcome,
   type SessionRecord,
   type Store,
   StoreConflictError,
@@ -54,32 +52,6 @@ CREATE TABLE IF NOT EXISTS sessions (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id, created_at);
 CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions(expires_at);
-CREATE TABLE IF NOT EXISTS refresh_families (
-  id TEXT PRIMARY KEY,
-  user_id TEXT NOT NULL,
-  name TEXT NOT NULL,
-  user_agent TEXT NOT NULL,
-  ip TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  last_used_at INTEGER NOT NULL,
-  idle_expires_at INTEGER NOT NULL,
-  absolute_expires_at INTEGER NOT NULL,
-  revoked_at INTEGER,
-  revoked_reason TEXT
-) STRICT;
-CREATE INDEX IF NOT EXISTS refresh_families_user ON refresh_families(user_id, created_at);
-CREATE INDEX IF NOT EXISTS refresh_families_expiry ON refresh_families(absolute_expires_at);
-CREATE TABLE IF NOT EXISTS refresh_tokens (
-  hash TEXT PRIMARY KEY,
-  family_id TEXT NOT NULL REFERENCES refresh_families(id) ON DELETE CASCADE,
-  created_at INTEGER NOT NULL,
-  rotated_at INTEGER
-) STRICT;
-CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens(family_id);
-CREATE TABLE IF NOT EXISTS user_revocations (
-  user_id TEXT PRIMARY KEY,
-  revoked_before INTEGER NOT NULL
-) STRICT;
 `;
 
 interface UserRow {
@@ -109,27 +81,6 @@ interface SessionRow {
   ip: string;
 }
 
-interface RefreshFamilyRow {
-  id: string;
-  user_id: string;
-  name: string;
-  user_agent: string;
-  ip: string;
-  created_at: number;
-  last_used_at: number;
-  idle_expires_at: number;
-  absolute_expires_at: number;
-  revoked_at: number | null;
-  revoked_reason: RevokeReason | null;
-}
-
-interface RefreshTokenRow {
-  hash: string;
-  family_id: string;
-  created_at: number;
-  rotated_at: number | null;
-}
-
 const toUser = (row: UserRow): User => ({
   id: row.id,
   email: row.email,
@@ -156,22 +107,6 @@ const toSession = (row: SessionRow): SessionRecord => ({
   ip: row.ip,
 });
 
-const toFamily = (row: RefreshFamilyRow): RefreshFamily => ({
-  id: row.id,
-  userId: row.user_id,
-  name: row.name,
-  userAgent: row.user_agent,
-  ip: row.ip,
-  createdAt: row.created_at,
-  lastUsedAt: row.last_used_at,
-  idleExpiresAt: row.idle_expires_at,
-  absoluteExpiresAt: row.absolute_expires_at,
-  revokedAt: row.revoked_at,
-  revokedReason: row.revoked_reason,
-});
-
-const isExpired = (row: RefreshFamilyRow, now: number) => now >= row.idle_expires_at || now >= row.absolute_expires_at;
-
 /**
  * The embedded default store: one SQLite file in WAL mode (`node:sqlite`, no native build).
  *
@@ -188,6 +123,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
     );
     db.exec(SCHEMA);
+    db.exec(REFRESH_SCHEMA);
     db.exec(OIDC_SCHEMA);
     db.exec(IDENTITIES_SCHEMA);
   } catch (error) {
@@ -223,36 +159,9 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     sessionDelete: db.prepare('DELETE FROM sessions WHERE key = ?'),
     sessionList: db.prepare('SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at, key'),
     sessionDeleteByUser: db.prepare('DELETE FROM sessions WHERE user_id = ?'),
-    familyInsert: db.prepare(
-      `INSERT INTO refresh_families (id, user_id, name, user_agent, ip, created_at, last_used_at,
-         idle_expires_at, absolute_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    familyGet: db.prepare('SELECT * FROM refresh_families WHERE id = ?'),
-    familyByToken: db.prepare(
-      'SELECT f.* FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.hash = ?',
-    ),
-    familyList: db.prepare(
-      `SELECT * FROM refresh_families WHERE user_id = ? AND revoked_at IS NULL
-         AND idle_expires_at > ? AND absolute_expires_at > ? ORDER BY created_at, id`,
-    ),
-    familyUse: db.prepare('UPDATE refresh_families SET last_used_at = ?, idle_expires_at = ? WHERE id = ?'),
-    familyRevoke: db.prepare(
-      'UPDATE refresh_families SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL',
-    ),
-    familyRevokeByUser: db.prepare(
-      'UPDATE refresh_families SET revoked_at = ?, revoked_reason = ? WHERE user_id = ? AND revoked_at IS NULL',
-    ),
-    tokenInsert: db.prepare('INSERT INTO refresh_tokens (hash, family_id, created_at) VALUES (?, ?, ?)'),
-    tokenGet: db.prepare('SELECT * FROM refresh_tokens WHERE hash = ?'),
-    tokenSpend: db.prepare('UPDATE refresh_tokens SET rotated_at = ? WHERE hash = ? AND rotated_at IS NULL'),
-    revokedBeforeSet: db.prepare(
-      `INSERT INTO user_revocations (user_id, revoked_before) VALUES (?, ?)
-       ON CONFLICT(user_id) DO UPDATE SET revoked_before = excluded.revoked_before`,
-    ),
-    revokedBeforeGet: db.prepare('SELECT revoked_before FROM user_revocations WHERE user_id = ?'),
     sweepSessions: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
     // Their tokens go with them (ON DELETE CASCADE); until then a replayed token is still detected.
-    sweepFamilies: db.prepare('DELETE FROM refresh_families WHERE absolute_expires_at <= ?'),
+    sweepFamilies: db.prepare(REFRESH_SWEEP_SQL),
     sweepOidc: db.prepare(OIDC_SWEEP_SQL),
   };
 
@@ -270,11 +179,6 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       if (db.isTransaction) db.exec('ROLLBACK');
       throw error;
     }
-  };
-
-  const familyById = (id: string): RefreshFamily | null => {
-    const row = q.familyGet.get(id) as RefreshFamilyRow | undefined;
-    return row ? toFamily(row) : null;
   };
 
   const sweepTimer = setInterval(() => {
@@ -394,62 +298,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         ),
       deleteByUser: (userId) => run(() => Number(q.sessionDeleteByUser.run(userId).changes)),
     },
-    refreshTokens: {
-      createFamily: (f, tokenHash) =>
-        run(() =>
-          transaction(() => {
-            q.familyInsert.run(
-              f.id,
-              f.userId,
-              f.name,
-              f.userAgent,
-              f.ip,
-              f.createdAt,
-              f.lastUsedAt,
-              f.idleExpiresAt,
-              f.absoluteExpiresAt,
-            );
-            q.tokenInsert.run(tokenHash, f.id, f.createdAt);
-          }),
-        ),
-      rotate: (tokenHash, nextHash, now, idleTtlMs) =>
-        run(() =>
-          transaction((): RotateOutcome => {
-            const token = q.tokenGet.get(tokenHash) as RefreshTokenRow | undefined;
-            const row = token && (q.familyGet.get(token.family_id) as RefreshFamilyRow | undefined);
-            if (!token || !row || isExpired(row, now)) return { outcome: 'invalid' };
-            if (token.rotated_at !== null) {
-              // A spent token came back, so someone else holds a copy (RFC 9700 §4.14.2). The losers
-              // of a concurrent rotation land here too, even once the first of them has revoked the
-              // family; a family already revoked keeps its original reason.
-              q.familyRevoke.run(now, 'reuse_detected', row.id);
-              return { outcome: 'reused', family: familyById(row.id) as RefreshFamily };
-            }
-            if (row.revoked_at !== null) return { outcome: 'invalid' };
-            q.tokenSpend.run(now, tokenHash);
-            q.tokenInsert.run(nextHash, row.id, now);
-            q.familyUse.run(now, Math.min(now + idleTtlMs, row.absolute_expires_at), row.id);
-            return { outcome: 'rotated', family: familyById(row.id) as RefreshFamily };
-          }),
-        ),
-      findFamilyByToken: (tokenHash) =>
-        run(() => {
-          const row = q.familyByToken.get(tokenHash) as RefreshFamilyRow | undefined;
-          return row ? toFamily(row) : null;
-        }),
-      getFamily: (id) => run(() => familyById(id)),
-      listFamilies: (userId, now) =>
-        run(() => (q.familyList.all(userId, now, now) as unknown as RefreshFamilyRow[]).map(toFamily)),
-      revokeFamily: (id, now, reason) => run(() => Number(q.familyRevoke.run(now, reason, id).changes) > 0),
-      revokeAllFamilies: (userId, now, reason) =>
-        run(() => Number(q.familyRevokeByUser.run(now, reason, userId).changes)),
-      setRevokedBefore: (userId, at) => run(() => void q.revokedBeforeSet.run(userId, at)),
-      getRevokedBefore: (userId) =>
-        run(() => {
-          const row = q.revokedBeforeGet.get(userId) as { revoked_before: number } | undefined;
-          return row ? row.revoked_before : 0;
-        }),
-    },
+    refreshTokens: createSqliteRefreshTokens({ db, run, transaction }),
     oidc: createSqliteOidc({ db, clock, run, transaction }),
     identities: createSqliteIdentities({ db, clock, run }),
     ping: () => run(() => void db.prepare('SELECT 1').get()),
