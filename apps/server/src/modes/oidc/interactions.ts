@@ -44,6 +44,13 @@ export function interactionRouter(deps: AppDeps, host: ProviderHost): Router {
 
   const details = (ctx: Context) => host.current().interactionDetails(ctx.req, ctx.res);
 
+  /** The interaction's client, and the name to show for it (its id when it has none). */
+  const clientOf = async ({ params }: { params: Record<string, unknown> }) => {
+    const clientId = String(params.client_id);
+    const client = await host.current().Client.find(clientId);
+    return { client, clientName: client?.clientName ?? clientId };
+  };
+
   const finish = async (ctx: Context, result: InteractionResults, merge: boolean) => {
     const redirectTo = await host.current().interactionResult(ctx.req, ctx.res, result, {
       mergeWithLastSubmission: merge,
@@ -55,8 +62,7 @@ export function interactionRouter(deps: AppDeps, host: ProviderHost): Router {
   router.get('/:uid', async (ctx) => {
     const interaction = await details(ctx);
     if (interaction.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction mismatch');
-    const client = await host.current().Client.find(String(interaction.params.client_id));
-    const clientName = client?.clientName ?? String(interaction.params.client_id);
+    const { client, clientName } = await clientOf(interaction);
     ctx.type = 'html';
     if (interaction.prompt.name === 'login') {
       ctx.body = loginPage({ uid: interaction.uid, clientName });
@@ -87,13 +93,13 @@ export function interactionRouter(deps: AppDeps, host: ProviderHost): Router {
     } catch (error) {
       const code = error instanceof AuthError || error instanceof HttpError ? error.code : undefined;
       if (!code || !(code in LOGIN_MESSAGES)) throw error;
-      const client = await host.current().Client.find(String(interaction.params.client_id));
+      const { clientName } = await clientOf(interaction);
       ctx.status = error instanceof AuthError ? error.status : 400;
       if (error instanceof AuthError && error.retryAfterSec) ctx.set('Retry-After', String(error.retryAfterSec));
       ctx.type = 'html';
       ctx.body = loginPage({
         uid: interaction.uid,
-        clientName: client?.clientName ?? String(interaction.params.client_id),
+        clientName,
         error: LOGIN_MESSAGES[code],
       });
     }
