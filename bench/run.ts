@@ -6,6 +6,7 @@
  *   pnpm bench --quick          shorter runs (about 2 minutes), the same rows
  *   pnpm bench --only jwt,oidc  some rows only (nothing is written to results/)
  *   pnpm bench --profile        also write a V8 CPU profile of every server to bench/profiles/
+ *   pnpm bench --help           the flags and row names
  *
  * Each target is its own Node process (so autocannon, here, never shares its event loop), on
  * loopback, warmed up, then loaded with the same connections for the same total time, in rounds
@@ -14,6 +15,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
 import { type RedisServer, redisServerBinary, startRedisServer } from '../packages/testkit/src/index.ts';
 import { argon2VerifiesPerSec } from './lib/argon2-rate.ts';
 import { assertAuthenticated, type Credential, credentialHeaders } from './lib/credentials.ts';
@@ -107,19 +109,46 @@ const PROFILES = {
   full: { connections: 50, warmupSec: 5, rounds: 4, roundSec: 5, loginConnections: 8, loginSec: 15, argon2Sec: 10 },
 } as const;
 
-function parseArgs(argv: string[]) {
-  const quick = argv.includes('--quick');
-  const profile = argv.includes('--profile');
-  const onlyIndex = argv.indexOf('--only');
-  const only = onlyIndex >= 0 ? (argv[onlyIndex + 1] ?? '').split(',').filter(Boolean) : null;
-  const known = new Set([...TARGETS.map((t) => t.name), 'login']);
-  for (const name of only ?? []) {
-    if (!known.has(name)) throw new Error(`--only: unknown row "${name}" (rows: ${[...known].join(', ')})`);
-  }
-  return { quick, profile, only };
+const ROWS = [...TARGETS.map((t) => t.name), 'login'];
+const USAGE = `usage: pnpm bench [--quick] [--only <row>,<row>…] [--profile]
+  rows: ${ROWS.join(', ')}
+`;
+
+/** A mistyped flag or row is a usage error (exit 2), never a silent full run over results/. */
+function usageError(message: string): never {
+  process.stderr.write(`bench: ${message}\n${USAGE}`);
+  process.exit(2);
 }
 
-const args = parseArgs(process.argv.slice(2));
+function parseOptions(argv: string[]) {
+  let values: { quick?: boolean; profile?: boolean; only?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        quick: { type: 'boolean' },
+        profile: { type: 'boolean' },
+        only: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    usageError((error as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const only = values.only === undefined ? null : values.only.split(',').filter(Boolean);
+  if (only?.length === 0) usageError('--only needs at least one row');
+  for (const name of only ?? []) {
+    if (!ROWS.includes(name)) usageError(`--only: unknown row "${name}"`);
+  }
+  return { quick: values.quick ?? false, profile: values.profile ?? false, only };
+}
+
+const args = parseOptions(process.argv.slice(2));
 const settings = PROFILES[args.quick ? 'quick' : 'full'];
 const targets = TARGETS.filter((t) => !args.only || args.only.includes(t.name));
 const runLogin = !args.only || args.only.includes('login');
