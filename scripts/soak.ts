@@ -33,6 +33,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { serverEnv } from '../packages/lab-kit/src/compare/server-process.ts';
 import { JwtSource, MemoryVault, TokenManager } from '../packages/native-client/src/index.ts';
 import { freePort, type RedisServer, startRedisServer } from '../packages/testkit/src/index.ts';
 
@@ -381,17 +382,13 @@ interface ServerProcess {
 
 async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const port = Number(env.PORT);
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) =>
-        !/^(NODE_ENV|PORT|PUBLIC_URL|DATA_DIR|REDIS_URL|SESSION_|ACCESS_TOKEN_|REFRESH_|DEMO_PASSWORD|SEED_DEMO|OIDC_|LOG_LEVEL|NODE_OPTIONS)/.test(
-          name,
-        ),
-    ),
-  );
+  // Every server variable of the shell is dropped (an ARGON2_* or TRUST_PROXY would change what
+  // is measured), and NODE_OPTIONS (an --inspect would too), then the soak's own are set.
+  const childEnv = serverEnv(env);
+  delete childEnv.NODE_OPTIONS;
   const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', mainTs], {
     cwd: repoRoot,
-    env: { ...clean, ...env },
+    env: childEnv,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
