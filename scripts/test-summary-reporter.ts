@@ -2,7 +2,9 @@
  * A node:test reporter that writes nothing but one plain line at the end:
  * `N passed, N failed, N skipped` (the line CI reads). Counts leaf tests only.
  */
-export default async function* summaryReporter(source: AsyncIterable<{ type: string; data: any }>) {
+import type { TestEvent } from 'node:test/reporters';
+
+export default async function* summaryReporter(source: AsyncIterable<TestEvent>) {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
