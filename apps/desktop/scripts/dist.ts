@@ -5,21 +5,12 @@
  * sentence as `pnpm desktop`.
  */
 import { APP_DIR, buildDesktop } from './build.ts';
-import { electronPackageDir, electronVersion, locateElectron, MISSING_ELECTRON } from './electron-binary.ts';
+import { electronForScript } from './electron-binary.ts';
 import { builderConfig } from './packaging.ts';
 
 async function main(): Promise<number> {
-  const packageDir = electronPackageDir();
-  const electron = await locateElectron({
-    env: process.env,
-    packageDir,
-    onDownload: () =>
-      process.stdout.write(`Electron's binary is missing: downloading Electron ${electronVersion(packageDir)} once…\n`),
-  });
-  if (!electron) {
-    process.stderr.write(`${MISSING_ELECTRON}\n`);
-    return 1;
-  }
+  const electron = await electronForScript();
+  if (!electron) return 1;
   await buildDesktop({ minify: true });
   const { build } = await import('electron-builder');
   const artifacts = await build({

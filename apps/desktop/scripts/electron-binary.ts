@@ -100,3 +100,19 @@ export async function locateElectron(options: LocateOptions): Promise<{ distDir:
   const downloaded = await download().catch(() => false);
   return downloaded ? findElectron(options) : null;
 }
+
+/**
+ * What `pnpm desktop` and `pnpm dist` do first: locate Electron for this app (saying so before a
+ * download), or print `MISSING_ELECTRON` and give null.
+ */
+export async function electronForScript(): Promise<{ distDir: string; executable: string } | null> {
+  const packageDir = electronPackageDir();
+  const electron = await locateElectron({
+    env: process.env,
+    packageDir,
+    onDownload: () =>
+      process.stdout.write(`Electron's binary is missing: downloading Electron ${electronVersion(packageDir)} once…\n`),
+  });
+  if (!electron) process.stderr.write(`${MISSING_ELECTRON}\n`);
+  return electron;
+}

@@ -9,20 +9,11 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { buildDesktop } from './build.ts';
-import { electronPackageDir, electronVersion, locateElectron, MISSING_ELECTRON } from './electron-binary.ts';
+import { electronForScript } from './electron-binary.ts';
 
 async function main(): Promise<number> {
-  const packageDir = electronPackageDir();
-  const electron = await locateElectron({
-    env: process.env,
-    packageDir,
-    onDownload: () =>
-      process.stdout.write(`Electron's binary is missing: downloading Electron ${electronVersion(packageDir)} once…\n`),
-  });
-  if (!electron) {
-    process.stderr.write(`${MISSING_ELECTRON}\n`);
-    return 1;
-  }
+  const electron = await electronForScript();
+  if (!electron) return 1;
   const outDir = await buildDesktop();
   const env = { ...process.env };
   // Set by some terminals (VS Code's): it would make Electron run as plain Node.
