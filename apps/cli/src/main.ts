@@ -4,6 +4,7 @@
  * Run `pnpm authlab --help` for the commands; exit codes are listed in USAGE.
  */
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   chooseVault,
@@ -60,7 +61,19 @@ class CliExit extends Error {
   }
 }
 
-const COMMANDS = new Set(['login', 'whoami', 'call', 'refresh', 'status', 'logout']);
+/** The options (besides `--server` and `--help`) and the most arguments each command takes. */
+const COMMANDS: Record<string, { options: string[]; maxArgs: number }> = {
+  login: { options: ['mode', 'browser', 'no-browser', 'device'], maxArgs: 0 },
+  whoami: { options: [], maxArgs: 0 },
+  call: { options: ['data'], maxArgs: 2 },
+  refresh: { options: [], maxArgs: 0 },
+  status: { options: [], maxArgs: 0 },
+  logout: { options: ['everywhere'], maxArgs: 0 },
+};
+
+/** What `call` can send: fetch refuses other methods (or CONNECT, TRACE) with a TypeError. */
+const CALL_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const CALL_USAGE = 'call takes [METHOD] PATH, e.g. `call POST /api/notes --data \'{"text":"hi"}\'`';
 
 function parse(argv: string[]) {
   try {
@@ -83,17 +96,54 @@ function parse(argv: string[]) {
   }
 }
 
-function serverUrl(raw: string): string {
+/** `from` says where `raw` came from: `--server`, or the settings the last login stored. */
+function serverUrl(raw: string, from: string): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new CliExit(EXIT.usage, `--server ${raw} is not a URL (example: http://localhost:4000)`);
+    throw new CliExit(EXIT.usage, `${from} ${raw} is not a URL (example: --server http://localhost:4000)`);
   }
-  if (url.protocol !== 'https:' && !isLoopbackHttp(url)) {
+  if (url.protocol === 'http:' && !isLoopbackHttp(url)) {
     throw new CliExit(EXIT.usage, `refusing ${raw}: plain http is accepted only on a loopback host; use https`);
   }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new CliExit(EXIT.usage, `refusing ${raw}: use https (or plain http on a loopback host)`);
+  }
   return url.origin;
+}
+
+/** The server of `--server`, else the one `login` stored in `settings.json` (checked the same way). */
+function chooseServer(values: ReturnType<typeof parse>['values'], stored: Settings, home: string): string {
+  return values.server !== undefined
+    ? serverUrl(values.server, '--server')
+    : serverUrl(stored.server, `the server stored in ${join(home, 'settings.json')}:`);
+}
+
+interface CallRequest {
+  method: string;
+  path: string;
+  data: string | undefined;
+}
+
+/** `call`'s arguments, checked before anything is read or sent: a bad one is a usage error. */
+function callRequest(args: string[], data: string | undefined): CallRequest {
+  const [first, second] = args;
+  const method = second === undefined ? (data !== undefined ? 'POST' : 'GET') : (first ?? 'GET').toUpperCase();
+  const path = second ?? first;
+  if (!path?.startsWith('/')) throw new CliExit(EXIT.usage, CALL_USAGE);
+  if (!CALL_METHODS.has(method)) {
+    throw new CliExit(EXIT.usage, `unknown method "${first}": ${[...CALL_METHODS].join(', ')}\n${CALL_USAGE}`);
+  }
+  if (data !== undefined) {
+    if (method === 'GET' || method === 'HEAD') throw new CliExit(EXIT.usage, `--data cannot go with ${method}`);
+    try {
+      JSON.parse(data);
+    } catch {
+      throw new CliExit(EXIT.usage, '--data must be JSON');
+    }
+  }
+  return { method, path, data };
 }
 
 function sourceFor(settings: Settings): TokenSource {
@@ -138,7 +188,7 @@ async function login(values: ReturnType<typeof parse>['values'], home: string, v
   const previous = readSettings(home);
   const mode = values.mode ?? 'oidc';
   if (mode !== 'oidc' && mode !== 'jwt') throw new CliExit(EXIT.usage, `--mode takes oidc or jwt (got "${mode}")`);
-  const settings: Settings = { server: serverUrl(values.server ?? previous.server), mode };
+  const settings: Settings = { server: chooseServer(values, previous, home), mode };
   const manager = managerFor(settings, vault);
   if ('warning' in vault && typeof vault.warning === 'string') process.stderr.write(`warning: ${vault.warning}\n`);
 
@@ -186,19 +236,7 @@ async function requireSignedIn(manager: TokenManager): Promise<void> {
   }
 }
 
-async function call(manager: TokenManager, settings: Settings, args: string[], data: string | undefined) {
-  const [first, second] = args;
-  const method = second === undefined ? (data ? 'POST' : 'GET') : (first ?? 'GET').toUpperCase();
-  const path = second ?? first;
-  if (!path?.startsWith('/'))
-    throw new CliExit(EXIT.usage, 'call takes [METHOD] PATH, e.g. `call POST /api/notes --data \'{"text":"hi"}\'`');
-  if (data !== undefined) {
-    try {
-      JSON.parse(data);
-    } catch {
-      throw new CliExit(EXIT.usage, '--data must be JSON');
-    }
-  }
+async function call(manager: TokenManager, settings: Settings, { method, path, data }: CallRequest) {
   const response = await manager.fetch(`${settings.server}${path}`, {
     method,
     ...(data !== undefined ? { body: data, headers: { 'content-type': 'application/json' } } : {}),
@@ -222,14 +260,21 @@ async function run(argv: string[]): Promise<void> {
   }
   const [command, ...args] = positionals;
   if (!command) throw new CliExit(EXIT.usage, `missing command\n\n${USAGE}`);
-  if (!COMMANDS.has(command)) throw new CliExit(EXIT.usage, `unknown command "${command}"\n\n${USAGE}`);
+  const accepts = COMMANDS[command];
+  if (!accepts) throw new CliExit(EXIT.usage, `unknown command "${command}"\n\n${USAGE}`);
+  const misplaced = Object.keys(values).find((name) => name !== 'server' && !accepts.options.includes(name));
+  if (misplaced) throw new CliExit(EXIT.usage, `${command} does not take --${misplaced}\n\n${USAGE}`);
+  if (args.length > accepts.maxArgs) {
+    throw new CliExit(EXIT.usage, `unexpected argument "${args[accepts.maxArgs]}" for ${command}\n\n${USAGE}`);
+  }
+  const request = command === 'call' ? callRequest(args, values.data) : undefined;
 
   const home = defaultAuthlabHome(process.env);
   const vault = await openVault(home);
   if (command === 'login') return login(values, home, vault);
 
   const stored = readSettings(home);
-  const settings: Settings = { ...stored, server: serverUrl(values.server ?? stored.server) };
+  const settings: Settings = { ...stored, server: chooseServer(values, stored, home) };
   const manager = managerFor(settings, vault);
   await requireSignedIn(manager);
   switch (command) {
@@ -241,7 +286,7 @@ async function run(argv: string[]): Promise<void> {
       return;
     }
     case 'call':
-      return call(manager, settings, args, values.data);
+      return call(manager, settings, request as CallRequest);
     case 'refresh': {
       await manager.refresh();
       const left = (manager.status().accessTokenExpiresAt ?? Date.now()) - Date.now();

@@ -290,6 +290,37 @@ describe('pnpm authlab against a real server', () => {
       assert.equal(machine.vaultEntries(), null);
     });
 
+    it('an option or argument the command does not take, or a call fetch cannot send, exits 1 before the sign-in check', async () => {
+      const machine = newMachine();
+      const cases: Array<[string[], RegExp]> = [
+        [['whoami', '--mode', 'jwt'], /whoami does not take --mode/],
+        [['login', '--everywhere'], /login does not take --everywhere/],
+        [['status', 'now'], /unexpected argument "now" for status/],
+        [['call', 'GET', '/api/me', '/api/notes'], /unexpected argument "\/api\/notes" for call/],
+        [['call', 'G ET', '/api/me'], /unknown method "G ET"/],
+        [['call', 'TRACE', '/api/me'], /unknown method "TRACE"/],
+        [['call', '/api/me', '/api/notes'], /unknown method "\/api\/me"/],
+        [['call', 'GET', '/api/notes', '--data', '{}'], /--data cannot go with GET/],
+        [['whoami', '--server', 'ftp://localhost'], /refusing ftp:\/\/localhost: use https/],
+      ];
+      for (const [args, message] of cases) {
+        const result = await authlab(args, { env: machine.env() });
+        assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
+        assert.match(result.stderr, message);
+        assert.doesNotMatch(result.stderr, NOT_SIGNED_IN, 'a usage error, found before the sign-in check');
+        assert.doesNotMatch(result.stderr, STACK_TRACE);
+      }
+    });
+
+    it('a server in settings.json that is not a URL is named as coming from there, not from --server', async () => {
+      const machine = newMachine();
+      mkdirSync(machine.authlabHome, { recursive: true, mode: 0o700 });
+      writeFileSync(join(machine.authlabHome, 'settings.json'), '{"server":"not a url","mode":"jwt"}\n');
+      const result = await authlab(['whoami'], { env: machine.env() });
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /the server stored in .*settings\.json: not a url is not a URL/);
+    });
+
     it('whoami before any login exits 2 and says to log in', async () => {
       const machine = newMachine();
       const result = await authlab(['whoami'], { env: machine.env() });
