@@ -93,8 +93,19 @@ function isStoredKey(value: unknown): value is StoredKey {
   );
 }
 
+interface LoadedKey {
+  stored: StoredKey;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+}
+
 /** Reads and validates the key-ring file; a missing or corrupt file is a DataDirError naming it. */
 export function readKeyRingFile(file: string): KeyRingFile {
+  return loadKeyRingFile(file).ring;
+}
+
+/** `readKeyRingFile`, with the keys it imported to check them (so `KeyRing` imports each once). */
+function loadKeyRingFile(file: string): { ring: KeyRingFile; keys: LoadedKey[] } {
   if (!existsSync(file)) {
     throw new DataDirError(
       `${file} is missing: restore it (every instance must share it), or run \`pnpm keys init\` to start a new ring (this signs everyone out of the JWT mode)`,
@@ -119,20 +130,23 @@ export function readKeyRingFile(file: string): KeyRingFile {
       `${file} is corrupt: expected version 1, distinct kids, exactly one current and at most one next Ed25519 key`,
     );
   }
-  for (const key of keys) {
-    let derivedX: string | undefined;
+  const loaded = keys.map((stored) => {
+    let privateKey: KeyObject;
+    let publicKey: KeyObject;
     try {
-      derivedX = createPublicKey(createPrivateKey({ key: key.jwk, format: 'jwk' })).export({ format: 'jwk' }).x;
+      privateKey = createPrivateKey({ key: stored.jwk, format: 'jwk' });
+      publicKey = createPublicKey(privateKey);
     } catch (error) {
       throw new DataDirError(`${file} is corrupt: a key does not import (${(error as Error).message})`);
     }
     // Node imports an OKP private JWK from `d` alone and ignores `x`: without this check a file
     // whose `x` (and kid) were replaced would sign with one key and publish another in the JWKS.
-    if (derivedX !== key.jwk.x) {
-      throw new DataDirError(`${file} is corrupt: the public key x of ${key.kid} does not match its private key`);
+    if (publicKey.export({ format: 'jwk' }).x !== stored.jwk.x) {
+      throw new DataDirError(`${file} is corrupt: the public key x of ${stored.kid} does not match its private key`);
     }
-  }
-  return parsed;
+    return { stored, privateKey, publicKey };
+  });
+  return { ring: parsed, keys: loaded };
 }
 
 /** previous ← current, current ← next, next ← new; retired keys past their use are dropped. */
@@ -147,11 +161,8 @@ export function rotateKeyRingFile(ring: KeyRingFile, now: number, retireAfterMs:
   return { version: 1, keys: rotated };
 }
 
-interface LoadedKey {
-  stored: StoredKey;
-  privateKey: KeyObject;
-  publicKey: KeyObject;
-}
+/** The order of `jwks()` and `privateJwks()`: a whole-set signer uses the first matching key. */
+const PUBLISH_ORDER: Record<KeyState, number> = { current: 0, next: 1, previous: 2 };
 
 /**
  * The JWT mode's signing keys, shared by every instance through one file in `DATA_DIR`. Keys
@@ -195,13 +206,9 @@ export class KeyRing {
     } catch {
       // Missing: readKeyRingFile throws the DataDirError that names the file.
     }
-    const file = readKeyRingFile(this.#options.file);
+    const loaded = loadKeyRingFile(this.#options.file).keys;
     this.#fileVersion = version;
-    const keys = new Map<string, LoadedKey>();
-    for (const stored of file.keys) {
-      const privateKey = createPrivateKey({ key: stored.jwk, format: 'jwk' });
-      keys.set(stored.kid, { stored, privateKey, publicKey: createPublicKey(privateKey) });
-    }
+    const keys = new Map(loaded.map((key) => [key.stored.kid, key]));
     this.#keys = keys;
     this.#current = [...keys.values()].find((k) => k.stored.state === 'current') as LoadedKey;
     this.#revision++;
@@ -218,11 +225,15 @@ export class KeyRing {
    * Never serve this: it holds private members.
    */
   privateJwks(): Array<StoredKey['jwk'] & { kid: string; alg: 'EdDSA'; use: 'sig' }> {
-    const order: Record<KeyState, number> = { current: 0, next: 1, previous: 2 };
+    return this.#published().map((stored) => ({ ...stored.jwk, kid: stored.kid, alg: 'EdDSA', use: 'sig' }));
+  }
+
+  /** The keys that verify (current, next, previous ones still needed), in `PUBLISH_ORDER`. */
+  #published(): StoredKey[] {
     return [...this.#keys.values()]
-      .filter((k) => this.#usable(k.stored))
-      .sort((a, b) => order[a.stored.state] - order[b.stored.state])
-      .map(({ stored }) => ({ ...stored.jwk, kid: stored.kid, alg: 'EdDSA', use: 'sig' }));
+      .map((k) => k.stored)
+      .filter((stored) => this.#usable(stored))
+      .sort((a, b) => PUBLISH_ORDER[a.state] - PUBLISH_ORDER[b.state]);
   }
 
   /**
@@ -286,19 +297,15 @@ export class KeyRing {
   /** The public keys for `/.well-known/jwks.json`: next, current and still-needed previous ones. */
   jwks(): { keys: PublicJwk[] } {
     this.refresh();
-    const order: Record<KeyState, number> = { current: 0, next: 1, previous: 2 };
     return {
-      keys: [...this.#keys.values()]
-        .filter((k) => this.#usable(k.stored))
-        .sort((a, b) => order[a.stored.state] - order[b.stored.state])
-        .map(({ stored }) => ({
-          kty: 'OKP',
-          crv: 'Ed25519',
-          x: stored.jwk.x,
-          kid: stored.kid,
-          alg: 'EdDSA',
-          use: 'sig',
-        })),
+      keys: this.#published().map((stored) => ({
+        kty: 'OKP',
+        crv: 'Ed25519',
+        x: stored.jwk.x,
+        kid: stored.kid,
+        alg: 'EdDSA',
+        use: 'sig',
+      })),
     };
   }
 
