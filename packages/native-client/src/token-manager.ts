@@ -93,15 +93,16 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
 
   constructor(options: TokenManagerOptions) {
     super();
+    // `??`, not a spread under the defaults: an option passed as `undefined` takes its default.
     this.#o = {
-      clock: Date.now,
-      marginMs: defaultMargin,
-      retries: 3,
-      backoffMs: 500,
-      sleep: abortableSleep,
-      autoRefresh: false,
-      fetch: globalThis.fetch.bind(globalThis),
       ...options,
+      clock: options.clock ?? Date.now,
+      marginMs: options.marginMs ?? defaultMargin,
+      retries: options.retries ?? 3,
+      backoffMs: options.backoffMs ?? 500,
+      sleep: options.sleep ?? abortableSleep,
+      autoRefresh: options.autoRefresh ?? false,
+      fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
     };
   }
 

@@ -11,6 +11,7 @@ import {
 import {
   InvalidGrantError,
   JwtSource,
+  MemoryVault,
   type NativeAuthError,
   OidcSource,
   TokenManager,
@@ -246,5 +247,35 @@ describe('TokenManager in the OIDC mode', () => {
     assert.match(out.endSessionUrl ?? '', /\/oidc\/session\/end\?.*id_token_hint=/);
     const replay = await tokenRequest(new Client(server.url), { grant_type: 'refresh_token', refresh_token: rotated });
     assert.equal(replay.body.error, 'invalid_grant', 'revoked at the provider (RFC 7009)');
+  });
+});
+
+describe('TokenManager options', () => {
+  it('an option passed as undefined takes its default instead of replacing it', async () => {
+    const refreshedWith: string[] = [];
+    const manager = new TokenManager({
+      source: {
+        mode: 'jwt',
+        refresh: async (refreshToken) => {
+          refreshedWith.push(refreshToken);
+          return { accessToken: 'access-2', expiresIn: 900, refreshToken: 'refresh-2' };
+        },
+        revoke: async () => {},
+      },
+      vault: new MemoryVault(),
+      account: 'jwt:http://localhost:4000',
+      clock: undefined,
+      marginMs: undefined,
+      retries: undefined,
+      backoffMs: undefined,
+      sleep: undefined,
+      fetch: undefined,
+      autoRefresh: undefined,
+    });
+    await manager.signIn({ accessToken: 'access-1', expiresIn: 900, refreshToken: 'refresh-1' });
+    assert.equal(await manager.getAccessToken(), 'access-1', 'fresh for 900 s on the default clock and margin');
+    assert.equal(await manager.refresh(), 'access-2');
+    assert.deepEqual(refreshedWith, ['refresh-1']);
+    assert.ok((manager.status().accessTokenExpiresAt ?? 0) > Date.now());
   });
 });
