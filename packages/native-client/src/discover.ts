@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import { NativeAuthError } from './types.ts';
+import { NativeAuthError, type TokenSet } from './types.ts';
 
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
@@ -9,19 +9,22 @@ export const isLoopbackHttp = (url: URL) => url.protocol === 'http:' && LOOPBACK
 /**
  * Discovers a provider for a public native client (no secret: RFC 8252 §8.4). Plain-http
  * issuers are accepted only on loopback hosts (a workshop laptop), never across a network.
+ * The configuration keeps `fetch` for every later request (token, revocation); `clockSkewSec`
+ * shifts the `iat`/`exp` checks of ID tokens to a clock that differs from `Date.now()`.
  */
 export async function discoverPublicClient(
-  issuer: string,
+  issuer: string | URL,
   clientId: string,
-  options: { fetch?: typeof fetch } = {},
+  options: { fetch?: typeof fetch; clockSkewSec?: number } = {},
 ): Promise<oidc.Configuration> {
   const url = new URL(issuer);
   if (url.protocol !== 'https:' && !isLoopbackHttp(url)) {
     throw new NativeAuthError('insecure_issuer', `refusing ${issuer}: plain http is accepted only on a loopback host`);
   }
   const custom = options.fetch ? { [oidc.customFetch]: options.fetch as unknown as oidc.CustomFetch } : {};
+  const metadata = options.clockSkewSec ? { [oidc.clockSkew]: options.clockSkewSec } : undefined;
   try {
-    return await oidc.discovery(url, clientId, undefined, oidc.None(), {
+    return await oidc.discovery(url, clientId, metadata, oidc.None(), {
       ...(isLoopbackHttp(url) ? { execute: [oidc.allowInsecureRequests] } : {}),
       ...custom,
     });
@@ -34,4 +37,15 @@ export async function discoverPublicClient(
       },
     );
   }
+}
+
+/** A token endpoint response (code or refresh grant) as the token manager takes it. */
+export function tokenSetOf(response: oidc.TokenEndpointResponse): TokenSet {
+  return {
+    accessToken: response.access_token,
+    // No lifetime given: treat the token as stale at once rather than guess one.
+    expiresIn: response.expires_in ?? 0,
+    refreshToken: response.refresh_token,
+    idToken: response.id_token,
+  };
 }

@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import { discoverPublicClient } from './discover.ts';
+import { discoverPublicClient, tokenSetOf } from './discover.ts';
 import { ServerUnavailableError } from './http-errors.ts';
 import { InvalidGrantError, NativeAuthError, type TokenSet, type TokenSource } from './types.ts';
 
@@ -56,13 +56,7 @@ export class OidcSource implements TokenSource {
   async refresh(refreshToken: string): Promise<TokenSet> {
     const config = await this.#configuration();
     try {
-      const response = await oidc.refreshTokenGrant(config, refreshToken);
-      return {
-        accessToken: response.access_token,
-        expiresIn: response.expires_in ?? 0,
-        refreshToken: response.refresh_token,
-        idToken: response.id_token,
-      };
+      return tokenSetOf(await oidc.refreshTokenGrant(config, refreshToken));
     } catch (error) {
       classify(error);
     }

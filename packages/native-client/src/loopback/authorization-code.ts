@@ -1,4 +1,5 @@
 import * as client from 'openid-client';
+import { discoverPublicClient, tokenSetOf } from '../discover.ts';
 import { NativeAuthError, type TokenSet } from '../types.ts';
 import type { Settings } from './settings.ts';
 
@@ -22,29 +23,16 @@ export interface PendingRequest {
 /**
  * The provider's configuration (OpenID Connect Discovery), or `discovery_failed`. Aborting `stop`
  * cancels discovery and, since the configuration keeps the same fetch, the later token request.
+ * Plain http only to a loopback issuer (checked in the constructor, and by `discoverPublicClient`).
  */
-export async function discover(settings: Settings, stop: AbortSignal): Promise<client.Configuration> {
+export function discover(settings: Settings, stop: AbortSignal): Promise<client.Configuration> {
   const { issuer, clientId, clock } = settings;
-  try {
-    return await client.discovery(
-      issuer,
-      clientId,
-      // openid-client validates `iat`/`exp` against Date.now() shifted by this many seconds.
-      { [client.clockSkew]: Math.round((clock() - Date.now()) / 1000) },
-      client.None(),
-      {
-        // Plain http only to a loopback issuer (checked in the constructor).
-        execute: issuer.protocol === 'http:' ? [client.allowInsecureRequests] : [],
-        // Kept by the configuration for the token request too: settling cancels both.
-        [client.customFetch]: (url, init) =>
-          fetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, stop]) : stop } as RequestInit),
-      },
-    );
-  } catch (error) {
-    throw new NativeAuthError('discovery_failed', `could not reach the sign-in server at ${issuer.href}`, {
-      cause: error,
-    });
-  }
+  return discoverPublicClient(issuer, clientId, {
+    clockSkewSec: Math.round((clock() - Date.now()) / 1000),
+    // Kept by the configuration for the token request too: settling cancels both.
+    fetch: (input, init) =>
+      fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, stop]) : stop }),
+  });
 }
 
 /** A fresh `state`, `nonce` and PKCE S256 verifier, and the authorization URL that carries them. */
@@ -109,13 +97,7 @@ export async function redeemCode(
   const claims = tokens.claims();
   if (!claims) throw new NativeAuthError('exchange_failed', 'the token response carries no ID token');
   return {
-    tokens: {
-      accessToken: tokens.access_token,
-      // No lifetime given: treat the token as stale at once rather than guess one.
-      expiresIn: tokens.expires_in ?? 0,
-      refreshToken: tokens.refresh_token,
-      idToken: tokens.id_token,
-    },
+    tokens: tokenSetOf(tokens),
     claims,
     redirectUri,
   };
