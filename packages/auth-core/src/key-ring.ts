@@ -179,6 +179,8 @@ export class KeyRing {
   #keys = new Map<string, LoadedKey>();
   #current!: LoadedKey;
   #revision = 0;
+  /** The kids `#published()` gave at the last revision: a retired key running out changes it too. */
+  #publishedKids = '';
   /** inode, size and mtime of the file last loaded: mtime alone repeats for writes in the same tick. */
   #fileVersion = '';
   #checkedAt = 0;
@@ -211,10 +213,21 @@ export class KeyRing {
     const keys = new Map(loaded.map((key) => [key.stored.kid, key]));
     this.#keys = keys;
     this.#current = [...keys.values()].find((k) => k.stored.state === 'current') as LoadedKey;
+    this.#publishedKids = this.#kidsInUse();
     this.#revision++;
   }
 
-  /** Changes whenever the keys in memory change (a reload or a rotation). */
+  #kidsInUse(): string {
+    return this.#published()
+      .map((stored) => stored.kid)
+      .join(',');
+  }
+
+  /**
+   * Changes whenever the keys in use change: a reload, a rotation, or (seen by `refresh()`) a
+   * previous key whose verification window has ended, so a holder of `privateJwks()` (the
+   * OpenID Provider) drops it then rather than at the next rotation.
+   */
   get revision(): number {
     return this.#revision;
   }
@@ -245,6 +258,11 @@ export class KeyRing {
     if (now - this.#checkedAt < 5_000 && now >= this.#checkedAt) return;
     this.#checkedAt = now;
     this.#reloadIfChanged();
+    const kids = this.#kidsInUse();
+    if (kids !== this.#publishedKids) {
+      this.#publishedKids = kids;
+      this.#revision++;
+    }
     const interval = this.#options.rotationIntervalMs ?? NINETY_DAYS;
     const activatedAt = this.#current.stored.activatedAt ?? this.#current.stored.createdAt;
     if (now - activatedAt >= interval) {

@@ -184,6 +184,25 @@ describe('KeyRing', () => {
     assert.equal(ring.jwks().keys.length, 2);
   });
 
+  it('changes its revision when a previous key runs out, so privateJwks() holders rebuild without it', () => {
+    fresh();
+    const ring = openNew();
+    const { kid } = ring.signingKey();
+    ring.rotate();
+    const afterRotation = ring.revision;
+    assert.ok(ring.privateJwks().some((k) => k.kid === kid));
+
+    clock.advance(RETIRE_AFTER_MS + 5_000);
+    ring.refresh();
+    assert.notEqual(ring.revision, afterRotation, 'the set of keys in use changed');
+    assert.ok(!ring.privateJwks().some((k) => k.kid === kid));
+
+    const settled = ring.revision;
+    clock.advance(10_000);
+    ring.refresh();
+    assert.equal(ring.revision, settled, 'no change, no new revision');
+  });
+
   it('a second instance on the same file picks up a rotation by the first after its 5 s refresh window', () => {
     fresh();
     const first = openNew();
