@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { blocked, defineAttack, worked } from '@authlab/lab-kit';
+import { blocked, defineAttack, postJson, worked } from '@authlab/lab-kit';
 import argon2 from 'argon2';
 import bcrypt from 'bcryptjs';
 
@@ -46,11 +46,7 @@ export default defineAttack({
       if (performance.now() > deadline) break;
       tried += 1;
       if (!(await matches(hash, guess))) continue;
-      const login = await fetch(`${lab.url}/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'alice', password: guess }),
-      });
+      const login = await postJson(lab, '/login', { username: 'alice', password: guess });
       return login.ok
         ? worked(`"${guess}" after ${tried} guesses; POST /login as alice answered ${login.status}`)
         : blocked(`cracked "${guess}", but the login was refused (${login.status})`);

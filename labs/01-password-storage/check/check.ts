@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defineChecks, type LabTarget } from '@authlab/lab-kit';
-
-const post = (lab: LabTarget, path: string, body: unknown) =>
-  fetch(`${lab.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+import { defineChecks, type LabTarget, postJson } from '@authlab/lab-kit';
 
 const storedHash = (lab: LabTarget, username: string): string =>
   JSON.parse(readFileSync(join(lab.dataDir, 'users.json'), 'utf8'))[username].hash;
@@ -31,8 +24,8 @@ export default defineChecks([
   {
     name: 'alice signs in with her password, and a wrong one gets 401 invalid_credentials',
     async run(lab) {
-      assert.equal((await post(lab, '/login', { username: 'alice', password: 'dragonfly-7' })).status, 200);
-      const wrong = await post(lab, '/login', { username: 'alice', password: 'dragonfly-8' });
+      assert.equal((await postJson(lab, '/login', { username: 'alice', password: 'dragonfly-7' })).status, 200);
+      const wrong = await postJson(lab, '/login', { username: 'alice', password: 'dragonfly-8' });
       assert.equal(wrong.status, 401);
       assert.deepEqual(await wrong.json(), { error: 'invalid_credentials' });
     },
@@ -41,19 +34,19 @@ export default defineChecks([
     name: 'a new user registers and signs in',
     async run(lab) {
       const password = 'a brand new passphrase';
-      assert.equal((await post(lab, '/register', { username: 'carol', password })).status, 201);
-      assert.equal((await post(lab, '/login', { username: 'carol', password })).status, 200);
+      assert.equal((await postJson(lab, '/register', { username: 'carol', password })).status, 201);
+      assert.equal((await postJson(lab, '/login', { username: 'carol', password })).status, 200);
     },
   },
   {
     name: 'bob, whose hash came from the old bcrypt system, still signs in',
     async run(lab) {
       assert.equal(
-        (await post(lab, '/login', { username: 'bob', password: 'correct horse battery staple' })).status,
+        (await postJson(lab, '/login', { username: 'bob', password: 'correct horse battery staple' })).status,
         200,
       );
       assert.equal(
-        (await post(lab, '/login', { username: 'bob', password: 'correct horse battery staple' })).status,
+        (await postJson(lab, '/login', { username: 'bob', password: 'correct horse battery staple' })).status,
         200,
       );
     },
@@ -63,10 +56,10 @@ export default defineChecks([
     partOfTheFix: true,
     async run(lab) {
       assert.match(storedHash(lab, 'bob'), /^\$2[aby]\$/, 'bob starts with a bcrypt hash');
-      await post(lab, '/login', { username: 'bob', password: 'not his password' });
+      await postJson(lab, '/login', { username: 'bob', password: 'not his password' });
       assert.match(storedHash(lab, 'bob'), /^\$2[aby]\$/, 'a failed sign-in must not touch the hash');
       assert.equal(
-        (await post(lab, '/login', { username: 'bob', password: 'correct horse battery staple' })).status,
+        (await postJson(lab, '/login', { username: 'bob', password: 'correct horse battery staple' })).status,
         200,
       );
       assert.match(storedHash(lab, 'bob'), /^\$argon2id\$/, "after bob's sign-in his stored hash is argon2id");
@@ -78,8 +71,8 @@ export default defineChecks([
     name: "every hash the server writes (alice's, a new user's, bob's at migration) is argon2id at OWASP's cost or more",
     partOfTheFix: true,
     async run(lab) {
-      await post(lab, '/register', { username: 'carol', password: 'a brand new passphrase' });
-      await post(lab, '/login', { username: 'bob', password: 'correct horse battery staple' });
+      await postJson(lab, '/register', { username: 'carol', password: 'a brand new passphrase' });
+      await postJson(lab, '/login', { username: 'bob', password: 'correct horse battery staple' });
       for (const username of ['alice', 'carol', 'bob']) {
         const hash = storedHash(lab, username);
         assert.ok(

@@ -4,7 +4,7 @@
  * Every request claims a different client address in X-Forwarded-For, in case the server
  * believes it.
  */
-import { blocked, defineAttack, worked } from '@authlab/lab-kit';
+import { blocked, defineAttack, postJson, worked } from '@authlab/lab-kit';
 
 const EMAILS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'].map((name) => `${name}@example.com`);
 
@@ -21,12 +21,13 @@ const PASSWORDS = [
 let requests = 0;
 async function login(url: string, email: string, password: string): Promise<{ status: number; body: string }> {
   requests += 1;
-  const response = await fetch(`${url}/login`, {
-    method: 'POST',
-    // "I am just a proxy, passing on a request from 203.0.113.n": a new n every time.
-    headers: { 'content-type': 'application/json', 'x-forwarded-for': `203.0.113.${requests % 250}` },
-    body: JSON.stringify({ email, password }),
-  });
+  // "I am just a proxy, passing on a request from 203.0.113.n": a new n every time.
+  const response = await postJson(
+    { url },
+    '/login',
+    { email, password },
+    { 'x-forwarded-for': `203.0.113.${requests % 250}` },
+  );
   return { status: response.status, body: await response.text() };
 }
 

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { defineChecks, type LabTarget } from '@authlab/lab-kit';
+import { defineChecks, type LabTarget, postJson } from '@authlab/lab-kit';
 
 const ALICE = { email: 'alice@example.com', password: 'trustno1' };
 const BOB = { email: 'bob@example.com', password: 'correct horse battery staple' };
 
-const login = (lab: LabTarget, email: string, password: string) =>
-  fetch(`${lab.url}/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  });
+const login = (lab: LabTarget, email: string, password: string) => postJson(lab, '/login', { email, password });
 
 const argon2Verifications = async (lab: LabTarget): Promise<number> => {
   const { argon2Verifications } = (await (await fetch(`${lab.url}/metrics`)).json()) as { argon2Verifications: number };

@@ -4,7 +4,7 @@
  * injected script, a hotel Wi-Fi rewriting a plain-http response) and waits for her to sign in.
  * Then it uses the same id itself.
  */
-import { blocked, defineAttack, worked } from '@authlab/lab-kit';
+import { blocked, defineAttack, postJson, worked } from '@authlab/lab-kit';
 
 export default defineAttack({
   title: "plant a session id in alice's browser, let her sign in with it, then use it to read her /me",
@@ -16,11 +16,12 @@ export default defineAttack({
     if (!planted) throw new Error('GET /cart set no session cookie');
 
     // 2. alice signs in; her browser sends the cookie the attacker planted.
-    const login = await fetch(`${lab.url}/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', cookie: planted },
-      body: JSON.stringify({ email: 'alice@example.com', password: 'correct horse battery staple' }),
-    });
+    const login = await postJson(
+      lab,
+      '/login',
+      { email: 'alice@example.com', password: 'correct horse battery staple' },
+      { cookie: planted },
+    );
     if (!login.ok) throw new Error(`alice could not sign in: ${login.status}`);
 
     // 3. The attacker, with the id it planted.

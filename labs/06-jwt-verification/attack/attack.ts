@@ -4,17 +4,13 @@
  * She tries four tokens that no honest server should accept.
  */
 import { createHmac } from 'node:crypto';
-import { blocked, defineAttack, type LabTarget, worked } from '@authlab/lab-kit';
+import { blocked, defineAttack, type LabTarget, postJson, worked } from '@authlab/lab-kit';
 
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
 
 async function signIn(lab: LabTarget, username: string, password: string): Promise<string> {
-  const response = await fetch(`${lab.url}/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
+  const response = await postJson(lab, '/login', { username, password });
   if (!response.ok) throw new Error(`POST /login as ${username} answered ${response.status}`);
   return ((await response.json()) as { access_token: string }).access_token;
 }

@@ -4,15 +4,11 @@
  * is which key it checks them with. She offers it hers three ways.
  */
 import { createServer } from 'node:http';
-import { blocked, defineAttack, type LabTarget, worked } from '@authlab/lab-kit';
+import { blocked, defineAttack, type LabTarget, postJson, worked } from '@authlab/lab-kit';
 import { exportJWK, exportSPKI, generateKeyPair, type JWTHeaderParameters, SignJWT } from 'jose';
 
 async function signIn(lab: LabTarget, username: string, password: string): Promise<string> {
-  const response = await fetch(`${lab.url}/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
+  const response = await postJson(lab, '/login', { username, password });
   if (!response.ok) throw new Error(`POST /login as ${username} answered ${response.status}`);
   return ((await response.json()) as { access_token: string }).access_token;
 }

@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { defineChecks, type LabTarget } from '@authlab/lab-kit';
+import { defineChecks, type LabTarget, postJson } from '@authlab/lab-kit';
 import { generateKeyPair, SignJWT } from 'jose';
 
 async function signIn(lab: LabTarget, username: string, password: string): Promise<Response> {
-  return fetch(`${lab.url}/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
+  return postJson(lab, '/login', { username, password });
 }
 
 async function tokenOf(lab: LabTarget, username: string, password: string): Promise<string> {

@@ -3,28 +3,19 @@
  * storage, a token in a log). Alice notices nothing: her app refreshes as usual and carries on.
  * Later the attacker redeems its copy, the token alice's app has already used.
  */
-import { blocked, defineAttack, type LabTarget, worked } from '@authlab/lab-kit';
+import { blocked, defineAttack, type LabTarget, postJson, worked } from '@authlab/lab-kit';
 
 /** A token response, or an error response. */
 type TokenResponse = { access_token: string; refresh_token: string; error?: string };
 
-const refresh = (lab: LabTarget, refresh_token: string) =>
-  fetch(`${lab.url}/token/refresh`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ refresh_token }),
-  });
+const refresh = (lab: LabTarget, refresh_token: string) => postJson(lab, '/token/refresh', { refresh_token });
 
 export default defineAttack({
   title: "redeem a copy of alice's refresh token after her app has already used it",
   why: 'a used refresh token stays valid, so a copy of it works as well as the original, and nobody notices two holders',
   async run(lab) {
     // Alice signs in on her laptop; this is the moment the attacker copies her refresh token.
-    const login = await fetch(`${lab.url}/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'alice', password: 'correct-horse-battery-staple' }),
-    });
+    const login = await postJson(lab, '/login', { username: 'alice', password: 'correct-horse-battery-staple' });
     if (!login.ok) throw new Error(`alice could not sign in: ${login.status}`);
     const stolen = ((await login.json()) as TokenResponse).refresh_token;
 

@@ -1,24 +1,17 @@
 import assert from 'node:assert/strict';
-import { defineChecks, type LabTarget } from '@authlab/lab-kit';
+import { defineChecks, type LabTarget, postJson } from '@authlab/lab-kit';
 
 const DAY = 24 * 3600 * 1000;
-
-const post = (lab: LabTarget, path: string, body: unknown) =>
-  fetch(`${lab.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
 
 type Tokens = { access_token: string; refresh_token: string };
 
 async function signIn(lab: LabTarget): Promise<Tokens> {
-  const response = await post(lab, '/login', { username: 'alice', password: 'correct-horse-battery-staple' });
+  const response = await postJson(lab, '/login', { username: 'alice', password: 'correct-horse-battery-staple' });
   assert.equal(response.status, 200, 'alice signs in with her password');
   return (await response.json()) as Tokens;
 }
 
-const refresh = (lab: LabTarget, refresh_token: string) => post(lab, '/token/refresh', { refresh_token });
+const refresh = (lab: LabTarget, refresh_token: string) => postJson(lab, '/token/refresh', { refresh_token });
 
 async function assertRefused(response: Response, message: string): Promise<void> {
   assert.equal(response.status, 401, message);
@@ -52,7 +45,7 @@ export default defineChecks([
   {
     name: 'a wrong password, a made-up refresh token and a missing access token are refused',
     async run(lab) {
-      const wrong = await post(lab, '/login', { username: 'alice', password: 'not-her-password' });
+      const wrong = await postJson(lab, '/login', { username: 'alice', password: 'not-her-password' });
       assert.equal(wrong.status, 401, 'a wrong password gets 401');
       await assertRefused(await refresh(lab, 'made-up-refresh-token'), 'a made-up refresh token gets 401');
       assert.equal((await fetch(`${lab.url}/api/me`)).status, 401, 'GET /api/me without a token gets 401');

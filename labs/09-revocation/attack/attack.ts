@@ -3,7 +3,7 @@
  * screen). A minute later alice notices and clicks "log out everywhere". The attacker keeps
  * calling the API with the stolen token and notes how long it keeps working.
  */
-import { blocked, defineAttack, worked } from '@authlab/lab-kit';
+import { blocked, defineAttack, postJson, worked } from '@authlab/lab-kit';
 import { minutesUntilRefused } from './measure.ts';
 
 export default defineAttack({
@@ -13,11 +13,7 @@ export default defineAttack({
     'an access token already issued stays valid until its exp',
   async run(lab) {
     // What was stolen: the access token from alice's sign-in.
-    const login = await fetch(`${lab.url}/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'alice', password: 'alice-in-wonderland' }),
-    });
+    const login = await postJson(lab, '/login', { username: 'alice', password: 'alice-in-wonderland' });
     if (!login.ok) throw new Error(`alice could not sign in (${login.status})`);
     const { access_token: stolen, expires_in: ttlSec } = (await login.json()) as {
       access_token: string;

@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
-import { defineChecks, type LabTarget } from '@authlab/lab-kit';
+import { defineChecks, type LabTarget, postJson } from '@authlab/lab-kit';
 import { minutesUntilRefused } from '../attack/measure.ts';
 
 const PASSWORDS: Record<string, string> = { alice: 'alice-in-wonderland', bob: 'bob-the-builder-42' };
 
 const post = (lab: LabTarget, path: string, body: unknown, accessToken?: string) =>
-  fetch(`${lab.url}${path}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}),
-    },
-    body: JSON.stringify(body),
-  });
+  postJson(lab, path, body, accessToken ? { authorization: `Bearer ${accessToken}` } : {});
 
 async function signIn(lab: LabTarget, username: string) {
   const response = await post(lab, '/login', { username, password: PASSWORDS[username] });

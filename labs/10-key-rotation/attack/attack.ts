@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { blocked, defineAttack, type LabTarget, worked } from '@authlab/lab-kit';
+import { blocked, defineAttack, type LabTarget, postJson, worked } from '@authlab/lab-kit';
 import { decodeJwt, decodeProtectedHeader, importJWK, SignJWT } from 'jose';
 
 const MINUTE = 60 * 1000;
@@ -14,11 +14,7 @@ const DAY = 24 * 60 * MINUTE;
 
 /** Mallory is an ordinary account of the attacker's: her tokens show which key signs today. */
 async function signInAsMallory(lab: LabTarget): Promise<string> {
-  const response = await fetch(`${lab.url}/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'mallory', password: 'correct-horse-battery-staple' }),
-  });
+  const response = await postJson(lab, '/login', { username: 'mallory', password: 'correct-horse-battery-staple' });
   if (!response.ok) throw new Error(`mallory could not sign in: ${response.status}`);
   return ((await response.json()) as { access_token: string }).access_token;
 }

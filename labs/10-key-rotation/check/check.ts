@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { defineChecks, type LabTarget } from '@authlab/lab-kit';
+import { defineChecks, type LabTarget, postJson } from '@authlab/lab-kit';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
 
 const MINUTE = 60 * 1000;
@@ -7,11 +7,7 @@ const DAY = 24 * 60 * MINUTE;
 const ROTATION = 90 * DAY;
 
 async function signIn(lab: LabTarget): Promise<string> {
-  const response = await fetch(`${lab.url}/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'alice', password: 'correct-horse-battery-staple' }),
-  });
+  const response = await postJson(lab, '/login', { username: 'alice', password: 'correct-horse-battery-staple' });
   assert.equal(response.status, 200, 'alice signs in with her password');
   return ((await response.json()) as { access_token: string }).access_token;
 }

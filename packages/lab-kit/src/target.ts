@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import type { Browser } from 'playwright-core';
 import { launchLabBrowser } from './browser.ts';
 import { READY_PREFIX } from './host-protocol.ts';
+import { postJson } from './request.ts';
 
 export interface LabTarget {
   /** `http://127.0.0.1:<port>` */
@@ -86,11 +87,7 @@ export async function startLabServer(variantDir: string, options: { port?: numbe
     ...ready,
     output: () => log,
     async advanceClock(ms) {
-      const response = await fetch(`${ready.url}/__lab/clock`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ advanceMs: ms }),
-      });
+      const response = await postJson(ready, '/__lab/clock', { advanceMs: ms });
       if (!response.ok) throw new Error(`advancing the lab clock failed: ${response.status}`);
     },
     browser() {
