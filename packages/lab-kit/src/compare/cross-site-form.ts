@@ -5,11 +5,9 @@ import { freePort } from '@authlab/testkit';
 import type { Page } from 'playwright-core';
 import type { SignedInPage } from './browser-sign-in.ts';
 import { HttpClient, signIn } from './http.ts';
+import { escapeHtml } from './report.ts';
 import type { Account } from './scenario.ts';
 import type { Cell } from './types.ts';
-
-const escapeAttribute = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 /** The attacker's site: a page that auto-submits a form to the target as soon as it loads. */
 export async function startAttacker(): Promise<{ port: number; server: Server }> {
@@ -20,7 +18,7 @@ export async function startAttacker(): Promise<{ port: number; server: Server }>
     const text = url.searchParams.get('text') ?? '';
     res.setHeader('content-type', 'text/html; charset=utf-8');
     res.end(`<!doctype html><title>You won a prize</title>
-<form id="f" method="post" action="${escapeAttribute(target)}"><input name="text" value="${escapeAttribute(text)}"></form>
+<form id="f" method="post" action="${escapeHtml(target)}"><input name="text" value="${escapeHtml(text)}"></form>
 <script>document.getElementById('f').submit()</script>`);
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

@@ -107,7 +107,8 @@ export function toJson(result: CompareResult): string {
 // ---------------------------------------------------------------------------------------------
 // HTML
 
-const escapeHtml = (text: string) =>
+/** Escapes text for HTML element content and quoted attribute values. */
+export const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 const COLOURS: Record<Mode, [string, string]> = {
