@@ -22,6 +22,7 @@ if (!modulePath) {
 }
 
 let offsetMs = 0;
+const MAX_DATE_MS = 8.64e15;
 const clock = () => Date.now() + offsetMs;
 const dataDir = mkdtempSync(join(tmpdir(), 'authlab-lab-'));
 const published: Record<string, unknown> = {};
@@ -46,8 +47,12 @@ async function runnerRoute(req: IncomingMessage, res: ServerResponse): Promise<v
   if (req.url === '/__lab/clock' && req.method === 'POST') {
     try {
       const { advanceMs } = await readJson(req);
-      if (typeof advanceMs !== 'number' || !Number.isFinite(advanceMs) || advanceMs < 0) {
-        return reply(res, 400, { error: 'invalid_request', message: 'advanceMs: a number ≥ 0' });
+      // The moved clock must stay a time a Date can hold (at most 8.64e15 ms since the epoch).
+      if (typeof advanceMs !== 'number' || !(advanceMs >= 0) || clock() + advanceMs > MAX_DATE_MS) {
+        return reply(res, 400, {
+          error: 'invalid_request',
+          message: 'advanceMs: a number ≥ 0 (the clock stays a Date)',
+        });
       }
       offsetMs += advanceMs;
       return reply(res, 200, { now: clock() });
