@@ -1,4 +1,5 @@
 /** The small pieces every `pnpm <command>` of the server shares. */
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 
 /** A mistake in how the command was called or what it names; `usage` adds the usage text. */
 export class CliError extends Error {
@@ -21,4 +22,13 @@ export function printTable(rows: string[][]): void {
       .trimEnd(),
   );
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** `parseArgs` with positionals; an unknown or malformed option is a usage error, not a stack trace. */
+export function parseCommandLine<T extends ParseArgsOptionsConfig>(argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true });
+  } catch (error) {
+    throw new CliError((error as Error).message, { usage: true });
+  }
 }

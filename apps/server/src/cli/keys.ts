@@ -9,7 +9,6 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   DataDirError,
   jwtKeyRingPath,
@@ -20,7 +19,7 @@ import {
   writeKeyRingFile,
 } from '@authlab/auth-core';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
-import { CliError, printTable } from './cli-kit.ts';
+import { CliError, parseCommandLine, printTable } from './cli-kit.ts';
 
 const USAGE = `usage: pnpm keys <command> [--ring jwt|oidc]
 
@@ -109,20 +108,11 @@ function init(file: string): void {
   );
 }
 
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: { help: { type: 'boolean', short: 'h' }, ring: { type: 'string', default: 'jwt' } },
-      allowPositionals: true,
-    });
-  } catch (error) {
-    throw new CliError((error as Error).message, { usage: true });
-  }
-}
-
 function main(argv: string[]): void {
-  const { values, positionals } = parse(argv);
+  const { values, positionals } = parseCommandLine(argv, {
+    help: { type: 'boolean', short: 'h' },
+    ring: { type: 'string', default: 'jwt' },
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return;

@@ -6,9 +6,9 @@
  *   pnpm secrets check   validate them the way the server does at start
  */
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DataDirError, loadSecrets, writeNewSecrets } from '@authlab/auth-core';
 import { ConfigError, loadConfig } from '../config.ts';
+import { CliError, parseCommandLine } from './cli-kit.ts';
 
 const USAGE = `usage: pnpm secrets <command>
 
@@ -24,17 +24,8 @@ function fail(message: string, usage = false): number {
   return 1;
 }
 
-function parse(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
-  } catch (error) {
-    return error as Error;
-  }
-}
-
 function run(argv: string[]): number {
-  const parsed = parse(argv);
-  if (parsed instanceof Error) return fail(parsed.message, true);
+  const parsed = parseCommandLine(argv, { help: { type: 'boolean', short: 'h' } });
   if (parsed.values.help) {
     process.stdout.write(USAGE);
     return 0;
@@ -63,7 +54,9 @@ function run(argv: string[]): number {
 try {
   process.exitCode = run(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof DataDirError) {
+  if (error instanceof CliError) {
+    process.exitCode = fail(error.message, error.usage);
+  } else if (error instanceof ConfigError || error instanceof DataDirError) {
     process.exitCode = fail(error.message);
   } else {
     throw error;

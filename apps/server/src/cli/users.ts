@@ -6,13 +6,12 @@
  *   pnpm users list
  *   pnpm users disable carol@example.com
  */
-import { parseArgs } from 'node:util';
 import { AuthError, checkNewPassword, DataDirError, loadSecrets, PasswordHasher } from '@authlab/auth-core';
 import { normalizeEmail, type Role, type Store, StoreConflictError, StoreUnavailableError } from '@authlab/store';
 import { endEverything } from '../api/logout-all.ts';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { openConfiguredStore } from '../store-from-config.ts';
-import { CliError, printTable } from './cli-kit.ts';
+import { CliError, parseCommandLine, printTable } from './cli-kit.ts';
 
 const USAGE = `usage: pnpm users <command>
 
@@ -169,20 +168,11 @@ async function runCommand(command: string, args: string[], role: string | undefi
   }
 }
 
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: { role: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-    });
-  } catch (error) {
-    throw new CliError((error as Error).message, { usage: true });
-  }
-}
-
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv);
+  const { values, positionals } = parseCommandLine(argv, {
+    role: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return;
