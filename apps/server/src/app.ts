@@ -116,6 +116,9 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
     oidcBearerVerifier(deps, deps.oidcKeyRing, endpoints),
   ];
 
+  // The API first: its requests are the hot path, and they are not matched against the
+  // unprefixed page routers below (no route of theirs lies under /api).
+  mountRouter(app, apiRouter(deps, verifiers), '/api');
   mountRouter(app, assetsRouter(), '/assets');
   mountRouter(app, pagesRouter(deps));
   mountRouter(app, sessionRouter(deps), '/session');
@@ -123,7 +126,6 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   mountRouter(app, jwtRouter(deps));
   mountRouter(app, interactionRouter(deps, provider), '/oidc/interaction');
   mountRouter(app, flowWalkthroughRouter(deps));
-  mountRouter(app, apiRouter(deps, verifiers), '/api');
   // The provider last: our own interaction routes above take precedence under /oidc.
   app.use(provider.middleware());
   return app;
