@@ -19,21 +19,21 @@ export class RequestLogger {
     this.#reqId = reqId;
   }
 
-  get child(): Logger {
+  #childLogger(): Logger {
     this.#child ??= this.#logger.child({ reqId: this.#reqId });
     return this.#child;
   }
 
   info(object: object, message: string): void {
-    if (this.#logger.isLevelEnabled('info')) this.child.info(object, message);
+    if (this.#logger.isLevelEnabled('info')) this.#childLogger().info(object, message);
   }
 
   warn(object: object, message: string): void {
-    if (this.#logger.isLevelEnabled('warn')) this.child.warn(object, message);
+    if (this.#logger.isLevelEnabled('warn')) this.#childLogger().warn(object, message);
   }
 
   error(object: object, message: string): void {
-    if (this.#logger.isLevelEnabled('error')) this.child.error(object, message);
+    if (this.#logger.isLevelEnabled('error')) this.#childLogger().error(object, message);
   }
 }
 

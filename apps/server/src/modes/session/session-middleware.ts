@@ -59,7 +59,9 @@ interface SessionLayer {
 const SESSION = Symbol('authlab.session');
 const LAYER = Symbol('authlab.sessionLayer');
 
-type WithSession = Context & { [SESSION]?: RequestSession; [LAYER]?: SessionLayer };
+type WithSession = Context & { [SESSION]?: RequestSession };
+/** The layer is the app's, set up once: not written onto every request's context. */
+type WithLayer = Koa & { [LAYER]?: SessionLayer };
 
 /**
  * The server-session layer: a signed, HttpOnly cookie holding an opaque 256-bit id; everything
@@ -94,10 +96,10 @@ export function sessionMiddleware(app: Koa, deps: AppDeps) {
     store: sessionStore(store.sessions, clock, config.session),
     newId: sessionIdGenerator(),
   };
+  (app as WithLayer)[LAYER] = layer;
   return async function session(ctx: Context, next: Next): Promise<void> {
     const request: RequestSession = { cookieValue: undefined, data: null, account: undefined };
     (ctx as WithSession)[SESSION] = request;
-    (ctx as WithSession)[LAYER] = layer;
     // A value with a missing or bad signature reads as absent (and the library clears its .sig).
     const cookieValue = ctx.cookies.get(layer.cookieName, { signed: true });
     if (cookieValue) {
@@ -114,7 +116,7 @@ export function sessionMiddleware(app: Koa, deps: AppDeps) {
 
 function layerOf(ctx: Context): { request: RequestSession; layer: SessionLayer } {
   const request = (ctx as WithSession)[SESSION];
-  const layer = (ctx as WithSession)[LAYER];
+  const layer = (ctx.app as WithLayer)[LAYER];
   if (!request || !layer) throw new Error('session middleware is not mounted');
   return { request, layer };
 }
