@@ -34,8 +34,8 @@ interface Mode {
   what: string;
   good: string;
   cost: string;
-  /** Where to try it; none yet for a mode whose routes have not landed. */
-  start?: { href: string; label: string };
+  /** Where to try it. */
+  start: { href: string; label: string };
   /** Where `start` points instead for someone already signed in with a session. */
   signedIn?: { href: string; label: string };
   /** A second, quieter link. */
@@ -77,7 +77,6 @@ const MODES: Mode[] = [
 
 function modeLinks(mode: Mode, signedIn: boolean) {
   const start = signedIn && mode.signedIn ? mode.signedIn : mode.start;
-  if (!start) return html`<span class="soon">Coming with the next milestone</span>`;
   return html`<a class="button" href="${start.href}">${start.label}</a>${
     mode.more ? html` <a class="more" href="${mode.more.href}">${mode.more.label}</a>` : ''
   }`;
