@@ -115,6 +115,9 @@ const schema = z.object({
   ARGON2_PARALLELISM: integer(DEFAULT_ARGON2.parallelism, 1, 64),
 });
 
+/** Every environment variable the server reads. */
+export const CONFIG_VARS: readonly string[] = Object.keys(schema.shape);
+
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export function isLoopbackUrl(url: URL): boolean {

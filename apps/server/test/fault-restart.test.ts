@@ -22,22 +22,11 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@authlab/testkit';
 import { authorize, tokenRequest } from './support/oidc.ts';
-import { Client, DEMO_PASSWORD } from './support/server.ts';
+import { Client, DEMO_PASSWORD, hermeticEnv } from './support/server.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const mainTs = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const STACK_FRAME = /^\s+at /m;
-
-/** The test runner's environment minus everything the server reads, so runs are hermetic. */
-function baseEnv(): Record<string, string> {
-  const configVars =
-    /^(NODE_ENV|PORT|PUBLIC_URL|DATA_DIR|REDIS_URL|TRUST_PROXY|SESSION_|ACCESS_TOKEN_|REFRESH_|DEMO_PASSWORD|SEED_DEMO|OIDC_|LOG_LEVEL|ARGON2_|NODE_TEST_CONTEXT|NODE_OPTIONS)/;
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && !configVars.test(name)) env[name] = value;
-  }
-  return env;
-}
 
 interface Exit {
   code: number | null;
@@ -60,7 +49,7 @@ after(() => {
 function spawnServer(env: Record<string, string>): ServerProcess {
   const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', mainTs], {
     cwd: repoRoot,
-    env: { ...baseEnv(), LOG_LEVEL: 'warn', ...env },
+    env: { ...hermeticEnv(), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);

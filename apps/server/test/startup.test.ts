@@ -7,23 +7,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort, requireComponent, which } from '@authlab/testkit';
-import { Client, DEMO_PASSWORD } from './support/server.ts';
+import { Client, DEMO_PASSWORD, hermeticEnv } from './support/server.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const mainTs = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const DEMO_EMAILS = ['alice@example.com', 'bob@example.com', 'admin@example.com', 'legacy@example.com'];
 const STACK_FRAME = /^\s+at /m;
-
-/** The test runner's own environment minus everything the server reads, so runs are hermetic. */
-function baseEnv(): Record<string, string> {
-  const configVars =
-    /^(NODE_ENV|PORT|PUBLIC_URL|DATA_DIR|REDIS_URL|TRUST_PROXY|SESSION_|ACCESS_TOKEN_|REFRESH_|DEMO_PASSWORD|SEED_DEMO|OIDC_|LOG_LEVEL|ARGON2_|NODE_TEST_CONTEXT|NODE_OPTIONS)/;
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && !configVars.test(name)) env[name] = value;
-  }
-  return env;
-}
 
 const newDataDir = () => mkdtempSync(join(tmpdir(), 'authlab-startup-'));
 
@@ -68,7 +57,7 @@ function spawnProcess(
   const port = Number(env.PORT);
   const child = spawn(command, args, {
     cwd: repoRoot,
-    env: { ...baseEnv(), ...env },
+    env: { ...hermeticEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

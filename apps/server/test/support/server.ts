@@ -4,11 +4,24 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { LoginLimits } from '@authlab/auth-core';
 import { freePort } from '@authlab/testkit';
-import { loadConfig } from '../../src/config.ts';
+import { CONFIG_VARS, loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logging.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 
 export const DEMO_PASSWORD = 'correct-horse-battery-staple';
+
+/**
+ * The test runner's environment minus every variable the server reads (and Node's test-runner
+ * and option variables), so a server spawned with it is hermetic.
+ */
+export function hermeticEnv(): Record<string, string> {
+  const read = new Set([...CONFIG_VARS, 'NODE_TEST_CONTEXT', 'NODE_OPTIONS']);
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !read.has(name)) env[name] = value;
+  }
+  return env;
+}
 
 /** A clock the test moves by hand (expiry without sleeping). */
 export function manualClock(start = Date.now()) {
