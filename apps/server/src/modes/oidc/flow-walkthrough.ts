@@ -1,8 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import * as client from 'openid-client';
 import type { AppDeps } from '../../deps.ts';
+import { pendingFlowCookie, sameText } from '../../http/pending-flow.ts';
 import { createRouter } from '../../http/router.ts';
 import {
   type CallbackView,
@@ -34,21 +34,7 @@ const flowCookieName = (secure: boolean) => (secure ? '__Secure-authlab.oidc-wal
 /** No `offline_access`: the walkthrough's client may not hold refresh tokens. */
 const SCOPE = 'openid email api';
 
-const encodeFlow = (flow: PendingFlow) => Buffer.from(JSON.stringify(flow)).toString('base64url');
-
-function decodeFlow(value: string | undefined): PendingFlow | null {
-  if (!value) return null;
-  try {
-    const flow = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Record<string, unknown>;
-    const texts = ['verifier', 'state', 'nonce'].every((key) => typeof flow[key] === 'string');
-    return texts && typeof flow.expiresAt === 'number' ? (flow as unknown as PendingFlow) : null;
-  } catch {
-    return null;
-  }
-}
-
-const sameText = (a: string, b: string) =>
-  a.length === b.length && timingSafeEqual(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+const flowCookie = pendingFlowCookie<PendingFlow>(['verifier', 'state', 'nonce']);
 
 /** A JWT's header and claims, read without verifying anything (openid-client has verified the ID token). */
 function decodeJwtParts(token: string): DecodedJwt | null {
@@ -185,7 +171,7 @@ export function flowWalkthroughRouter(deps: AppDeps): Router {
       state: flow.state,
       nonce: flow.nonce,
     });
-    ctx.cookies.set(cookieName, encodeFlow(flow), { ...cookieOptions, maxAge: FLOW_TTL_MS });
+    ctx.cookies.set(cookieName, flowCookie.encode(flow), { ...cookieOptions, maxAge: FLOW_TTL_MS });
     const view: StartView = {
       issuer: endpoints.issuer,
       clientId: PLAYGROUND_CLIENT_ID,
@@ -210,7 +196,7 @@ export function flowWalkthroughRouter(deps: AppDeps): Router {
       error: param('error'),
       errorDescription: param('error_description'),
     };
-    const stored = decodeFlow(ctx.cookies.get(cookieName, { signed: true }));
+    const stored = flowCookie.decode(ctx.cookies.get(cookieName, { signed: true }));
     const flow = stored && stored.expiresAt > clock() ? stored : null;
     const stateCheck = !flow
       ? 'no-flow'

@@ -1,10 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
 import { StoreConflictError, type User } from '@authlab/store';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import * as client from 'openid-client';
 import { isLoopbackUrl } from '../../config.ts';
 import type { AppDeps } from '../../deps.ts';
+import { pendingFlowCookie, sameText } from '../../http/pending-flow.ts';
 import { createRouter } from '../../http/router.ts';
 import { oidcEndpoints, WEB_CALLBACK_PATH, WEB_CLIENT_ID } from '../oidc/clients.ts';
 import { beginSession } from './session-middleware.ts';
@@ -57,21 +57,7 @@ const FLOW_PATH = '/session/oidc';
 /** `__Secure-` where Secure (`__Host-` would demand Path=/). */
 const flowCookieName = (secure: boolean) => (secure ? '__Secure-authlab.oidc-flow' : 'authlab.oidc-flow');
 
-const encodeFlow = (flow: PendingSignIn) => Buffer.from(JSON.stringify(flow)).toString('base64url');
-
-function decodeFlow(value: string | undefined): PendingSignIn | null {
-  if (!value) return null;
-  try {
-    const flow = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Record<string, unknown>;
-    const texts = ['state', 'nonce', 'verifier', 'issuer'].every((key) => typeof flow[key] === 'string');
-    return texts && typeof flow.expiresAt === 'number' ? (flow as unknown as PendingSignIn) : null;
-  } catch {
-    return null;
-  }
-}
-
-const sameText = (a: string, b: string) =>
-  a.length === b.length && timingSafeEqual(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+const flowCookie = pendingFlowCookie<PendingSignIn>(['state', 'nonce', 'verifier', 'issuer']);
 
 /**
  * Discovery once per process; a failure is not kept, so the next sign-in tries again. Plain http
@@ -223,7 +209,7 @@ export function federatedRouter(deps: AppDeps): Router {
         state: flow.state,
         nonce: flow.nonce,
       });
-      ctx.cookies.set(cookieName, encodeFlow(flow), { ...cookieOptions, maxAge: FLOW_TTL_MS });
+      ctx.cookies.set(cookieName, flowCookie.encode(flow), { ...cookieOptions, maxAge: FLOW_TTL_MS });
       ctx.set('Cache-Control', 'no-store');
       ctx.redirect(authorizationUrl.href);
       ctx.status = 303;
@@ -231,7 +217,7 @@ export function federatedRouter(deps: AppDeps): Router {
   });
 
   router.get('/callback', async (ctx) => {
-    const flow = decodeFlow(ctx.cookies.get(cookieName, { signed: true }));
+    const flow = flowCookie.decode(ctx.cookies.get(cookieName, { signed: true }));
     // Single use, whatever the outcome: a replayed callback finds no flow.
     ctx.cookies.set(cookieName, null, cookieOptions);
     await refusalsToLogin(ctx, async () => {
