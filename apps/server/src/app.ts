@@ -1,3 +1,4 @@
+import { CookieSigner } from '@authlab/auth-core';
 import { bodyParser } from '@koa/bodyparser';
 import type Router from '@koa/router';
 import Koa from 'koa';
@@ -8,6 +9,7 @@ import { errorResponses } from './http/errors.ts';
 import { originCheck } from './http/origin-check.ts';
 import { requestLog } from './http/request-log.ts';
 import { createRouter } from './http/router.ts';
+import { markSecureConnection } from './http/secure-connection.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { jwtBearerVerifier, jwtRouter } from './modes/jwt/router.ts';
 import { oidcBearerVerifier } from './modes/oidc/bearer.ts';
@@ -17,9 +19,9 @@ import { interactionRouter } from './modes/oidc/interactions.ts';
 import { ProviderHost } from './modes/oidc/provider-host.ts';
 import { federatedRouter } from './modes/session/federated.ts';
 import { sessionRouter } from './modes/session/router.ts';
-import { markSecureConnection, sessionMiddleware } from './modes/session/session-middleware.ts';
+import { sessionLayer } from './modes/session/session-middleware.ts';
 import { assetsRouter } from './web/assets.ts';
-import { pagesRouter } from './web/pages.ts';
+import { pagesRouter } from './web/pages/router.ts';
 
 export type { AppDeps } from './deps.ts';
 
@@ -45,10 +47,16 @@ function healthRouter(deps: AppDeps): Router {
  * `app.use(router.routes()); app.use(router.allowedMethods())`, and where every route of the
  * router lives under `prefix`, a request elsewhere skips both without matching it against each
  * route. Compared as the router compares (case-sensitive, see http/router.ts; the prefix alone
- * or followed by `/`), so the skip never changes which route answers.
+ * or followed by `/`), so the skip never changes which route answers. `before` runs in front of
+ * the router, for the requests one of its routes answers (as `router.use()` middleware would).
  */
-function mountRouter(app: Koa, router: Router, prefix?: string): void {
-  const routes = router.routes() as Koa.Middleware;
+function mountRouter(app: Koa, router: Router, prefix?: string, before?: Koa.Middleware): void {
+  let routes = router.routes() as Koa.Middleware;
+  if (before) {
+    const dispatch = routes;
+    routes = (ctx, next) =>
+      router.match(ctx.path, ctx.method).route ? before(ctx, () => dispatch(ctx, next)) : dispatch(ctx, next);
+  }
   const allowedMethods = router.allowedMethods() as Koa.Middleware;
   if (prefix === undefined) {
     app.use(routes);
@@ -71,6 +79,9 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   const { config } = deps;
   const app = new Koa({ proxy: config.trustProxy > 0, maxIpsCount: config.trustProxy });
   app.silent = true; // errors are logged by our own middleware, once, with the request id
+  // Cookie signatures (koa-session's, the pending-flow cookies'): Keygrip's output with the keys
+  // imported once (Keygrip re-imports them on every signature).
+  app.keys = new CookieSigner(deps.secrets.sessionKeys);
 
   app.use((ctx, next) => {
     // One spelling per address: '::ffff:127.0.0.1' and '127.0.0.1' must share limiter keys.
@@ -85,7 +96,6 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   app.use(securityHeaders(config.https));
   app.use(markSecureConnection(config.secureCookies));
   app.use(originCheck(config.publicUrl));
-  // Health answers before the session layer: a stale cookie must not turn a probe into a session lookup.
   mountRouter(app, healthRouter(deps), '/healthz');
   app.use(
     bodyParser({
@@ -95,7 +105,6 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
       jsonStrict: true,
     }),
   );
-  app.use(sessionMiddleware(app, deps));
 
   const endpoints = oidcEndpoints(config.publicUrl);
   const provider = new ProviderHost(
@@ -116,16 +125,22 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
     oidcBearerVerifier(deps, deps.oidcKeyRing, endpoints),
   ];
 
+  // The session is read only where a handler needs it (the pages, the session routes, the API
+  // for a request without a Bearer token): an asset or a Bearer call never costs a store read.
+  const withSession = sessionLayer(app, deps);
+
   // The API first: its requests are the hot path, and they are not matched against the
   // unprefixed page routers below (no route of theirs lies under /api).
-  mountRouter(app, apiRouter(deps, verifiers), '/api');
+  mountRouter(app, apiRouter(deps, verifiers, withSession), '/api');
   mountRouter(app, assetsRouter(), '/assets');
-  mountRouter(app, pagesRouter(deps));
-  mountRouter(app, sessionRouter(deps), '/session');
-  mountRouter(app, federatedRouter(deps), '/session/oidc');
+  mountRouter(app, pagesRouter(deps, withSession));
+  // The federated sign-in ends in a new session (its callback), so it runs behind the layer too.
+  mountRouter(app, federatedRouter(deps), '/session/oidc', withSession);
+  mountRouter(app, sessionRouter(deps, withSession), '/session');
   mountRouter(app, jwtRouter(deps));
   mountRouter(app, interactionRouter(deps, provider), '/oidc/interaction');
-  mountRouter(app, flowWalkthroughRouter(deps));
+  // The walkthrough's pages say who is signed in.
+  mountRouter(app, flowWalkthroughRouter(deps), '/oidc-flow', withSession);
   // The provider last: our own interaction routes above take precedence under /oidc.
   app.use(provider.middleware());
   return app;

@@ -368,3 +368,47 @@ describe('session timeouts (injected clock)', () => {
     assert.equal((await current()).lastSeenAt, new Date(clock()).toISOString());
   });
 });
+
+describe('the session store is read only where a handler needs the session', () => {
+  let server: TestServer;
+  let reads = 0;
+  before(async () => {
+    server = await startTestServer();
+    const { sessions } = server.deps.store;
+    const getWithUser = sessions.getWithUser.bind(sessions);
+    sessions.getWithUser = (key) => {
+      reads += 1;
+      return getWithUser(key);
+    };
+  });
+  after(() => server.stop());
+
+  async function readsFor(client: Client, path: string, headers: Record<string, string> = {}) {
+    const before = reads;
+    const response = await client.request(path, { headers });
+    await response.arrayBuffer();
+    return { status: response.status, reads: reads - before };
+  }
+
+  it('reads nothing for an asset, a health probe or a Bearer call that carry a live session cookie', async () => {
+    const client = await loggedIn(server);
+    const jwt = await client.json('/jwt/login', {
+      method: 'POST',
+      json: { email: 'alice@example.com', password: DEMO_PASSWORD },
+    });
+    assert.equal(jwt.status, 200);
+    assert.deepEqual(await readsFor(client, '/assets/favicon.svg'), { status: 200, reads: 0 });
+    assert.deepEqual(await readsFor(client, '/healthz'), { status: 200, reads: 0 });
+    assert.deepEqual(await readsFor(client, '/.well-known/jwks.json'), { status: 200, reads: 0 });
+    const bearer = await readsFor(client, '/api/me', { authorization: `Bearer ${jwt.body.access_token}` });
+    assert.deepEqual(bearer, { status: 200, reads: 0 });
+  });
+
+  it('reads the session once for each request that uses it', async () => {
+    const client = await loggedIn(server);
+    assert.deepEqual(await readsFor(client, '/api/me'), { status: 200, reads: 1 });
+    assert.deepEqual(await readsFor(client, '/session/me'), { status: 200, reads: 1 });
+    assert.deepEqual(await readsFor(client, '/me'), { status: 200, reads: 1 });
+    assert.deepEqual(await readsFor(client, '/oidc-flow/nowhere'), { status: 404, reads: 0 });
+  });
+});

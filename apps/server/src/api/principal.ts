@@ -1,8 +1,7 @@
 import type { User } from '@authlab/store';
+import type Koa from 'koa';
 import type { Context, Next } from 'koa';
-import type { AppDeps } from '../deps.ts';
 import { HttpError } from '../http/errors.ts';
-import { sessionUser } from '../modes/session/session-middleware.ts';
 
 export type AuthMode = 'session' | 'jwt' | 'oidc';
 
@@ -43,24 +42,28 @@ export function bearerToken(ctx: Context): string | null {
 }
 
 /**
- * Authenticates an API request with any mode's credential. When a Bearer token and a cookie are
+ * Authenticates an API request with any mode's credential: a Bearer token through `verifiers`
+ * (the JWT and OIDC modes'), else the session cookie through `withSession` (the session mode's
+ * layer, which reads the store only for such a request). When a Bearer token and a cookie are
  * both sent, the Bearer token alone decides (no fallback to the cookie on a bad token).
  */
-export function requirePrincipal(deps: AppDeps, verifiers: BearerVerifier[]) {
+export function requirePrincipal(verifiers: BearerVerifier[], withSession: Koa.Middleware) {
   return async function authenticate(ctx: Context, next: Next): Promise<void> {
     const token = bearerToken(ctx);
-    let principal: Principal | null = null;
-    if (token !== null) {
-      for (const verify of verifiers) {
-        principal = await verify(token);
-        if (principal) break;
-      }
-      if (!principal || principal.user.disabled) throw invalidToken();
-    } else {
-      const found = await sessionUser(ctx, deps);
-      if (!found) throw noCredentials();
-      principal = { user: found.user, mode: 'session' };
+    if (token === null) {
+      return withSession(ctx, () => {
+        const signedIn = ctx.state.signedIn;
+        if (!signedIn) throw noCredentials();
+        ctx.state.principal = { user: signedIn.user, mode: 'session' };
+        return next();
+      });
     }
+    let principal: Principal | null = null;
+    for (const verify of verifiers) {
+      principal = await verify(token);
+      if (principal) break;
+    }
+    if (!principal || principal.user.disabled) throw invalidToken();
     ctx.state.principal = principal;
     await next();
   };

@@ -1,78 +1,29 @@
-import type { Note } from '@authlab/store';
 import type Router from '@koa/router';
-import type { Context } from 'koa';
-import { z } from 'zod';
+import type Koa from 'koa';
 import type { AppDeps } from '../deps.ts';
-import { readBody } from '../http/body.ts';
-import { notFound } from '../http/errors.ts';
 import { createRouter } from '../http/router.ts';
-import { endSession } from '../modes/session/session-middleware.ts';
-import { endEverything } from './logout-all.ts';
-import { type BearerVerifier, type Principal, requirePrincipal } from './principal.ts';
-
-const noteBody = z.object({ text: z.string().trim().min(1).max(10_000) }).strict();
-
-const noteView = (note: Note) => ({
-  id: note.id,
-  text: note.text,
-  ownerId: note.ownerId,
-  createdAt: new Date(note.createdAt).toISOString(),
-});
-
-const principalOf = (ctx: Context) => ctx.state.principal as Principal;
+import { logoutAll } from './actions/logout-all.ts';
+import { me } from './actions/me.ts';
+import { createNote, deleteNote, listNotes, showNote } from './actions/notes.ts';
+import { type BearerVerifier, requirePrincipal } from './principal.ts';
 
 /**
- * The protected API, the same for every mode. Notes are object-level authorised: owners (and
- * admins) only, and someone else's note is a 404 so its existence is not disclosed (ASVS V4.2.1).
+ * The protected API, the same for every mode: each route runs behind `requirePrincipal`, which
+ * takes any mode's credential. The modes plug in (`verifiers`, `withSession`); the API imports
+ * none of them. One action per file under `actions/`.
  */
-export function apiRouter(deps: AppDeps, verifiers: BearerVerifier[]): Router {
+export function apiRouter(deps: AppDeps, verifiers: BearerVerifier[], withSession: Koa.Middleware): Router {
   const router = createRouter('/api');
-  router.use(requirePrincipal(deps, verifiers));
-  router.use(async (ctx, next) => {
+  router.use(requirePrincipal(verifiers, withSession));
+  router.use((ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
-    await next();
+    return next();
   });
-
-  async function visibleNote(ctx: Context): Promise<Note> {
-    const { user } = principalOf(ctx);
-    const note = await deps.store.notes.get(String(ctx.params.id));
-    if (!note || (note.ownerId !== user.id && user.role !== 'admin')) throw notFound();
-    return note;
-  }
-
-  router.get('/me', (ctx) => {
-    const { user, mode } = principalOf(ctx);
-    ctx.body = { sub: user.id, email: user.email, role: user.role, mode };
-  });
-
-  router.get('/notes', async (ctx) => {
-    const notes = await deps.store.notes.listByOwner(principalOf(ctx).user.id);
-    ctx.body = { notes: notes.map(noteView) };
-  });
-
-  router.post('/notes', async (ctx) => {
-    const { text } = readBody(ctx, noteBody);
-    const note = await deps.store.notes.create(principalOf(ctx).user.id, text);
-    ctx.status = 201;
-    ctx.set('Location', `/api/notes/${note.id}`);
-    ctx.body = noteView(note);
-  });
-
-  router.get('/notes/:id', async (ctx) => {
-    ctx.body = noteView(await visibleNote(ctx));
-  });
-
-  router.delete('/notes/:id', async (ctx) => {
-    const note = await visibleNote(ctx);
-    await deps.store.notes.delete(note.id);
-    ctx.status = 204;
-  });
-
-  router.post('/logout-all', async (ctx) => {
-    await endEverything(deps, principalOf(ctx).user.id);
-    if (principalOf(ctx).mode === 'session') await endSession(ctx);
-    ctx.status = 204;
-  });
-
+  router.get('/me', me);
+  router.get('/notes', listNotes(deps));
+  router.post('/notes', createNote(deps));
+  router.get('/notes/:id', showNote(deps));
+  router.delete('/notes/:id', deleteNote(deps));
+  router.post('/logout-all', logoutAll(deps));
   return router;
 }

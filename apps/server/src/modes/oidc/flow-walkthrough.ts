@@ -13,7 +13,6 @@ import {
   walkthroughStartPage,
   walkthroughUnavailablePage,
 } from '../../web/oidc-flow-page.ts';
-import { sessionUser } from '../session/session-middleware.ts';
 import { oidcEndpoints, PLAYGROUND_CALLBACK_PATH, PLAYGROUND_CLIENT_ID } from './clients.ts';
 
 /** What the callback needs back. It stays on the server's side of the browser: a signed, HttpOnly cookie. */
@@ -138,7 +137,7 @@ export function flowWalkthroughRouter(deps: AppDeps): Router {
   };
   const router = createRouter();
 
-  const signedInAs = async (ctx: Context) => (await sessionUser(ctx, deps))?.user.email;
+  const signedInAs = async (ctx: Context) => ctx.state.signedIn?.user.email;
   const noStore = (ctx: Context) => {
     ctx.set('Cache-Control', 'no-store');
     ctx.type = 'html';

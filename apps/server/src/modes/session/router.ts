@@ -1,113 +1,28 @@
 import type Router from '@koa/router';
-import type { Context } from 'koa';
-import { z } from 'zod';
-import { endEverything } from '../../api/logout-all.ts';
+import type Koa from 'koa';
 import type { AppDeps } from '../../deps.ts';
-import { isFormPost, readBody } from '../../http/body.ts';
-import { HttpError, notFound } from '../../http/errors.ts';
 import { createRouter } from '../../http/router.ts';
-import { publicUser, sessionView } from '../../views.ts';
-import { beginSession, endSession, sessionUser } from './session-middleware.ts';
+import { login } from './actions/login.ts';
+import { logout, logoutAll } from './actions/logout.ts';
+import { me } from './actions/me.ts';
+import { listSessions, revokeSession } from './actions/sessions.ts';
 
-export const loginBody = z
-  .object({
-    email: z.string().min(1).max(320),
-    password: z.string().min(1),
-  })
-  .strict();
-
-const unauthenticated = () => new HttpError(401, 'unauthenticated', 'sign in first');
-
-/** Forms get a 303 to a page; an error on a form post goes back to the login page with its code. */
-async function formAware(ctx: Context, success: string, work: () => Promise<void>): Promise<void> {
-  const form = isFormPost(ctx);
-  try {
-    await work();
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (!form || typeof code !== 'string' || code === 'store_unavailable') throw error;
-    ctx.redirect(`/login?error=${encodeURIComponent(code)}`);
-    ctx.status = 303;
-    return;
-  }
-  if (form) {
-    ctx.redirect(success);
-    ctx.status = 303;
-  }
-}
+// The JWT mode and the OpenID Provider's login page take the same body.
+export { loginBody } from './actions/login.ts';
 
 /**
- * The server-session mode: an opaque id in an HttpOnly cookie, all state on the server.
- * Routes per the HTTP interface in shared/DESIGN.md.
+ * The server-session mode: an opaque id in an HttpOnly cookie, all state on the server. Every
+ * route reads the session (sign-in too: it deletes the record of the id presented). Routes per
+ * the HTTP interface in shared/DESIGN.md; one action per file under `actions/`.
  */
-export function sessionRouter(deps: AppDeps): Router {
+export function sessionRouter(deps: AppDeps, withSession: Koa.Middleware): Router {
   const router = createRouter('/session');
-
-  router.post('/login', async (ctx) => {
-    await formAware(ctx, '/me', async () => {
-      const { email, password } = readBody(ctx, loginBody);
-      const user = await deps.authenticator.login(email, password, ctx.ip);
-      await beginSession(ctx, deps, user);
-      ctx.set('Cache-Control', 'no-store');
-      ctx.body = { user: publicUser(user) };
-    });
-  });
-
-  router.get('/me', async (ctx) => {
-    const found = await sessionUser(ctx, deps);
-    if (!found) throw unauthenticated();
-    const { user, session } = found;
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = {
-      user: publicUser(user),
-      session: {
-        createdAt: new Date(session.createdAt).toISOString(),
-        expiresAt: new Date(
-          Math.min(
-            session.createdAt + deps.config.session.absoluteTtlMs,
-            session.lastSeenAt + deps.config.session.idleTtlMs,
-          ),
-        ).toISOString(),
-      },
-    };
-  });
-
-  router.get('/sessions', async (ctx) => {
-    const found = await sessionUser(ctx, deps);
-    if (!found) throw unauthenticated();
-    const sessions = await deps.store.sessions.listByUser(found.user.id);
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = { sessions: sessions.map(({ record }) => sessionView(record, found.session.handle)) };
-  });
-
-  router.delete('/sessions/:id', async (ctx) => {
-    const found = await sessionUser(ctx, deps);
-    if (!found) throw unauthenticated();
-    const sessions = await deps.store.sessions.listByUser(found.user.id);
-    const target = sessions.find(({ record }) => record.handle === ctx.params.id);
-    if (!target) throw notFound();
-    await deps.store.sessions.delete(target.key);
-    if (target.record.handle === found.session.handle) await endSession(ctx);
-    ctx.status = 204;
-  });
-
-  router.post('/logout', async (ctx) => {
-    await formAware(ctx, '/', async () => {
-      // The server record goes and the cookie is cleared.
-      await endSession(ctx);
-      ctx.status = 204;
-    });
-  });
-
-  router.post('/logout-all', async (ctx) => {
-    await formAware(ctx, '/', async () => {
-      const found = await sessionUser(ctx, deps);
-      if (!found) throw unauthenticated();
-      await endEverything(deps, found.user.id);
-      await endSession(ctx);
-      ctx.status = 204;
-    });
-  });
-
+  router.use(withSession);
+  router.post('/login', login(deps));
+  router.get('/me', me(deps));
+  router.get('/sessions', listSessions(deps));
+  router.delete('/sessions/:id', revokeSession(deps));
+  router.post('/logout', logout);
+  router.post('/logout-all', logoutAll(deps));
   return router;
 }

@@ -1,14 +1,16 @@
 import { hash } from 'node:crypto';
-import type { Clock, SessionRecord, SessionRepository, User } from '@authlab/store';
+import type { Clock, SessionRecord, SessionRepository } from '@authlab/store';
+import type { Context } from 'koa';
 
 export interface SessionTimeouts {
   idleTtlMs: number;
   absoluteTtlMs: number;
 }
 
-/** A signed-in session, as the session layer holds it for a request (`beginSession` makes one). */
+/** A signed-in session, as koa-session holds it for a request (the sign-in route makes one). */
 export interface SessionData {
   userId: string;
+  /** The public id of the session in session lists (never the cookie value). */
   handle: string;
   createdAt: number;
   lastSeenAt: number;
@@ -23,23 +25,28 @@ export const sessionExpiry = (createdAt: number, lastSeenAt: number, t: SessionT
   Math.min(createdAt + t.absoluteTtlMs, lastSeenAt + t.idleTtlMs);
 
 /**
- * The session layer's view of the session repository. Expiry is ours, with the injected clock:
- * an idle timeout kept alive by a last-seen update at most once per `touchIntervalMs` (never a
- * write per request) and an absolute cap that activity never extends (OWASP Session Management
- * Cheat Sheet, "Session Expiration").
+ * koa-session's external store (its `store` option: `get`, `set`, `destroy` by the cookie's
+ * id) over our session repository, on SQLite or Redis alike.
+ *
+ * - Ids are stored hashed (`sessionStorageKey`).
+ * - Expiry is ours, with the injected clock, because the cookie is a browser-session cookie
+ *   (`maxAge: 'session'`) and koa-session would check its own `_expire` against `Date.now()`:
+ *   an idle timeout kept alive by a last-seen update at most once per touch interval (never a
+ *   write per request) and an absolute cap that activity never extends (OWASP Session
+ *   Management Cheat Sheet, "Session Expiration").
+ * - The account is read in the same store call as the session (one Redis round trip) and left
+ *   on `ctx.state.sessionAccount`, so a disabled account is refused on its very next request.
  */
-export function sessionStore(sessions: SessionRepository, clock: Clock, timeouts: SessionTimeouts) {
+export function koaSessionStore(sessions: SessionRepository, clock: Clock, timeouts: SessionTimeouts) {
   const touchIntervalMs = Math.min(60_000, Math.floor(timeouts.idleTtlMs / 10));
   return {
-    /** The live session of a cookie value and its account (null when gone), read together. */
-    async get(cookieValue: string): Promise<{ data: SessionData; user: User | null } | null> {
-      const key = sessionStorageKey(cookieValue);
+    async get(id: string, _maxAge: unknown, { ctx }: { ctx?: Context }): Promise<SessionData | null> {
+      const key = sessionStorageKey(id);
       const found = await sessions.getWithUser(key);
       if (!found) return null;
       const { record, user } = found;
       const now = clock();
-      const expiresAt = sessionExpiry(record.createdAt, record.lastSeenAt, timeouts);
-      if (now >= expiresAt || now >= record.expiresAt) {
+      if (now >= sessionExpiry(record.createdAt, record.lastSeenAt, timeouts) || now >= record.expiresAt) {
         await sessions.delete(key);
         return null;
       }
@@ -48,7 +55,9 @@ export function sessionStore(sessions: SessionRepository, clock: Clock, timeouts
         lastSeenAt = now;
         await sessions.touch(key, now, sessionExpiry(record.createdAt, now, timeouts));
       }
-      const data: SessionData = {
+      // koa-session always passes the request's context; the account travels on it.
+      if (ctx) ctx.state.sessionAccount = user;
+      return {
         userId: record.userId,
         handle: record.handle,
         createdAt: record.createdAt,
@@ -56,22 +65,23 @@ export function sessionStore(sessions: SessionRepository, clock: Clock, timeouts
         userAgent: record.userAgent,
         ip: record.ip,
       };
-      return { data, user };
     },
-    async set(cookieValue: string, value: SessionData): Promise<void> {
+
+    async set(id: string, session: SessionData): Promise<void> {
       const record: SessionRecord = {
-        handle: value.handle,
-        userId: value.userId,
-        createdAt: value.createdAt,
-        lastSeenAt: value.lastSeenAt,
-        expiresAt: sessionExpiry(value.createdAt, value.lastSeenAt, timeouts),
-        userAgent: value.userAgent,
-        ip: value.ip,
+        handle: session.handle,
+        userId: session.userId,
+        createdAt: session.createdAt,
+        lastSeenAt: session.lastSeenAt,
+        expiresAt: sessionExpiry(session.createdAt, session.lastSeenAt, timeouts),
+        userAgent: session.userAgent,
+        ip: session.ip,
       };
-      await sessions.save(sessionStorageKey(cookieValue), record);
+      await sessions.save(sessionStorageKey(id), record);
     },
-    async destroy(cookieValue: string): Promise<void> {
-      await sessions.delete(sessionStorageKey(cookieValue));
+
+    async destroy(id: string): Promise<void> {
+      await sessions.delete(sessionStorageKey(id));
     },
   };
 }

@@ -1,0 +1,16 @@
+import type { Context } from 'koa';
+import type { AppDeps } from '../../deps.ts';
+import { endEverything } from '../logout-all.ts';
+
+/**
+ * `POST /api/logout-all`: with any mode's credential, ends every session, refresh family and
+ * OIDC grant of the account; a session caller's own cookie is cleared too.
+ */
+export function logoutAll(deps: AppDeps) {
+  return async function logoutAll(ctx: Context): Promise<void> {
+    const { user, mode } = ctx.state.principal;
+    await endEverything(deps, user.id);
+    if (mode === 'session') ctx.session = null;
+    ctx.status = 204;
+  };
+}
