@@ -1,7 +1,7 @@
-import { type Role, StoreConflictError, type User, type UserRepository } from '@authlab/store';
+import { normalizeEmail, type Role, StoreConflictError, type User, type UserRepository } from '@authlab/store';
 import { invalidCredentials } from './errors.ts';
 import type { LoginLimiter } from './login-limiter.ts';
-import { checkNewPassword, checkPasswordInput, legacyBcryptHash, type PasswordHasher } from './passwords.ts';
+import { checkNewPassword, legacyBcryptHash, normalizePassword, type PasswordHasher } from './passwords.ts';
 
 export interface AuthenticatorDeps {
   users: UserRepository;
@@ -25,16 +25,18 @@ export class Authenticator {
 
   async login(email: string, password: string, ip: string): Promise<User> {
     const { users, hasher, limiter } = this.#deps;
-    checkPasswordInput(password); // 400 before any hashing or counting
-    const account = email.trim().toLowerCase();
+    // Normalised once for the whole attempt: the password (400 before any hashing or counting)
+    // for every argon2 or bcrypt step below, the email for the limiter's keys and the lookup.
+    const secret = normalizePassword(password);
+    const account = normalizeEmail(email);
     await limiter.beforeAttempt(ip, account);
     const user = await users.findByEmail(account);
     if (!user || user.disabled) {
-      await hasher.verifyDummy(password);
+      await hasher.verifyDummy(secret);
       await limiter.onFailure(ip, account);
       throw invalidCredentials();
     }
-    const result = await hasher.verify(user.passwordHash, password);
+    const result = await hasher.verify(user.passwordHash, secret);
     if (!result.ok) {
       await limiter.onFailure(ip, account);
       throw invalidCredentials();
@@ -42,7 +44,7 @@ export class Authenticator {
     await limiter.onSuccess(ip, account);
     if (result.needsRehash) {
       // Only now do we hold the plaintext that matches: upgrade bcrypt / old argon2 to current argon2id.
-      const passwordHash = await hasher.hash(password);
+      const passwordHash = await hasher.hash(secret);
       await users.setPasswordHash(user.id, passwordHash);
       return { ...user, passwordHash };
     }

@@ -1,6 +1,13 @@
 export { Authenticator, type AuthenticatorDeps, DEMO_ACCOUNTS, seedDemoUsers } from './accounts.ts';
 export { CookieSigner } from './cookie-signer.ts';
-export { AuthError, DataDirError, invalidCredentials, tooManyAttempts } from './errors.ts';
+export {
+  AUTH_ERROR_STATUS,
+  AuthError,
+  type AuthErrorCode,
+  DataDirError,
+  invalidCredentials,
+  tooManyAttempts,
+} from './errors.ts';
 export { type AccessClaims, type AccessTokenSettings, AccessTokens, invalidToken } from './jwt/access-token.ts';
 export {
   type DeviceInfo,
@@ -39,6 +46,8 @@ export {
   legacyBcryptHash,
   MAX_PASSWORD_BYTES,
   MIN_PASSWORD_LENGTH,
+  NormalizedPassword,
+  normalizePassword,
   PasswordHasher,
   type VerifyResult,
 } from './passwords.ts';

@@ -38,6 +38,37 @@ export function assertStrongArgon2(params: Argon2Params): void {
   }
 }
 
+/**
+ * A password already bounded and NFKC-normalised (`normalizePassword`): the hasher takes it as
+ * it is, so a login normalises its password once, not once per hashing step. It never prints its
+ * value (a log line or an error that carries it shows `[password]`).
+ */
+export class NormalizedPassword {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = checkPasswordInput(value);
+  }
+  get value(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return '[password]';
+  }
+  toJSON(): string {
+    return '[password]';
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return '[password]';
+  }
+}
+
+/** `password_too_long` (400) before any hashing, else the password to hash or verify, normalised once. */
+export const normalizePassword = (password: string) => new NormalizedPassword(password);
+
+/** What the hasher hashes: a password normalised before, as is; any other, normalised now. */
+const hashInput = (password: string | NormalizedPassword) =>
+  password instanceof NormalizedPassword ? password.value : checkPasswordInput(password);
+
 /** Throws `password_too_long` (400) for input over 1024 bytes; Unicode is welcome. */
 export function checkPasswordInput(password: string): string {
   if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
@@ -90,12 +121,12 @@ export class PasswordHasher {
     return new PasswordHasher(params, dummy);
   }
 
-  async hash(password: string): Promise<string> {
-    return argon2.hash(checkPasswordInput(password), { type: argon2.argon2id, ...this.params });
+  async hash(password: string | NormalizedPassword): Promise<string> {
+    return argon2.hash(hashInput(password), { type: argon2.argon2id, ...this.params });
   }
 
-  async verify(hash: string, password: string): Promise<VerifyResult> {
-    const input = checkPasswordInput(password);
+  async verify(hash: string, password: string | NormalizedPassword): Promise<VerifyResult> {
+    const input = hashInput(password);
     if (/^\$2[aby]\$/.test(hash)) {
       if (Buffer.byteLength(input, 'utf8') > BCRYPT_MAX_BYTES) return { ok: false, needsRehash: false };
       try {
@@ -120,8 +151,8 @@ export class PasswordHasher {
    * The same argon2 work as a real verification, for unknown or disabled accounts, so neither the
    * answer nor its timing tells whether an account exists (ASVS 4.0.3 V2.2.1 / OWASP enumeration).
    */
-  async verifyDummy(password: string): Promise<false> {
-    await argon2.verify(this.#dummyHash, checkPasswordInput(password));
+  async verifyDummy(password: string | NormalizedPassword): Promise<false> {
+    await argon2.verify(this.#dummyHash, hashInput(password));
     return false;
   }
 }

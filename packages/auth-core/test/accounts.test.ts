@@ -7,6 +7,7 @@ import {
   DEFAULT_LOGIN_LIMITS,
   LoginLimiter,
   legacyBcryptHash,
+  NormalizedPassword,
   PasswordHasher,
   seedDemoUsers,
 } from '../src/index.ts';
@@ -18,27 +19,33 @@ const IP = '203.0.113.5';
 async function spyingHasher() {
   const hasher = await PasswordHasher.create();
   const calls = { verify: 0, verifyDummy: 0, hash: 0 };
+  /** The password argument of every call, in order. */
+  const passwords: unknown[] = [];
   const verify = hasher.verify.bind(hasher);
   const verifyDummy = hasher.verifyDummy.bind(hasher);
   const hash = hasher.hash.bind(hasher);
   hasher.verify = (...args) => {
     calls.verify += 1;
+    passwords.push(args[1]);
     return verify(...args);
   };
   hasher.verifyDummy = (...args) => {
     calls.verifyDummy += 1;
+    passwords.push(args[0]);
     return verifyDummy(...args);
   };
   hasher.hash = (...args) => {
     calls.hash += 1;
+    passwords.push(args[0]);
     return hash(...args);
   };
   const reset = () => {
     calls.verify = 0;
     calls.verifyDummy = 0;
     calls.hash = 0;
+    passwords.length = 0;
   };
-  return { hasher, calls, reset };
+  return { hasher, calls, passwords, reset };
 }
 
 const invalidCredentials = (error: unknown) => {
@@ -79,6 +86,25 @@ describe('Authenticator', () => {
   it('finds the account whatever the case and surrounding spaces of the email', async () => {
     const user = await authenticator.login('  Alice@Example.COM ', PASSWORD, IP);
     assert.equal(user.email, 'alice@example.com');
+  });
+
+  it('normalises the password once per attempt: every hashing step gets the same normalised value', async () => {
+    // 'ﬁ' (U+FB01) is 'fi' under NFKC: the stored password was typed on another keyboard.
+    const ligature = 'legacy-ﬁle-password';
+    const legacy = await store.users.findByEmail('legacy@example.com');
+    assert.ok(legacy);
+    await store.users.setPasswordHash(legacy.id, await legacyBcryptHash('legacy-file-password'));
+    spy.reset();
+    await authenticator.login('legacy@example.com', ligature, IP); // bcrypt verified, then rehashed
+    await assert.rejects(authenticator.login('nobody@example.com', PASSWORD, IP), invalidCredentials);
+    assert.deepEqual(spy.calls, { verify: 1, verifyDummy: 1, hash: 1 });
+    const [verified, rehashed, dummy] = spy.passwords;
+    assert.ok(verified instanceof NormalizedPassword, 'verify gets the normalised password, not the raw input');
+    assert.equal(rehashed, verified, 'the rehash reuses the value normalised for the verification');
+    assert.equal(verified.value, 'legacy-file-password');
+    assert.ok(dummy instanceof NormalizedPassword);
+    assert.equal(String(verified), '[password]');
+    assert.equal(JSON.stringify({ verified }), '{"verified":"[password]"}');
   });
 
   it('refuses a wrong password with invalid_credentials', async () => {
