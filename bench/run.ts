@@ -204,7 +204,13 @@ async function startTarget(target: Target, step: number, redis: RedisServer | un
   const server = await TargetProcess.start({
     script: target.script,
     label: target.name,
-    env: target.redis && redis ? { BENCH_REDIS_URL: redis.url } : {},
+    env: {
+      ...(target.redis && redis ? { BENCH_REDIS_URL: redis.url } : {}),
+      // authlab's servers run as README's "Memory" advises on Linux: each argon2id hash takes
+      // 19 MiB, and with glibc's default (a threshold that rises after the first large free) every
+      // libuv thread that hashed keeps its 19 MiB resident for good. Ignored off glibc.
+      ...(target.script === 'authlab.ts' ? { MALLOC_MMAP_THRESHOLD_: '131072' } : {}),
+    },
     ...(profileDir ? { cpuProfileDir: profileDir } : {}),
   });
   try {

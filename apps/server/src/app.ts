@@ -6,6 +6,7 @@ import type { BearerVerifier } from './api/principal.ts';
 import { apiRouter } from './api/router.ts';
 import type { AppDeps } from './deps.ts';
 import { errorResponses } from './http/errors.ts';
+import { loadOnFirstUse } from './http/load-on-first-use.ts';
 import { originCheck } from './http/origin-check.ts';
 import { requestLog } from './http/request-log.ts';
 import { createRouter } from './http/router.ts';
@@ -15,8 +16,6 @@ import { jwtBearerVerifier, jwtRouter } from './modes/jwt/router.ts';
 import { oidcBearerVerifier } from './modes/oidc/bearer.ts';
 import { oidcEndpoints } from './modes/oidc/clients.ts';
 import { flowWalkthroughRouter } from './modes/oidc/flow-walkthrough.ts';
-import { interactionRouter } from './modes/oidc/interactions.ts';
-import { ProviderHost } from './modes/oidc/provider-host.ts';
 import { federatedRouter } from './modes/session/federated.ts';
 import { sessionRouter } from './modes/session/router.ts';
 import { sessionLayer } from './modes/session/session-middleware.ts';
@@ -107,19 +106,6 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   );
 
   const endpoints = oidcEndpoints(config.publicUrl);
-  const provider = new ProviderHost(
-    deps.oidcKeyRing,
-    {
-      endpoints,
-      store: deps.store,
-      clock: deps.clock,
-      cookieKeys: deps.secrets.sessionKeys,
-      webClientSecret: deps.secrets.oidcWebClientSecret,
-      accessTokenTtlSec: config.jwt.accessTokenTtlSec,
-      refreshTokenTtlSec: Math.floor(config.jwt.refreshAbsoluteTtlMs / 1000),
-    },
-    { proxy: config.trustProxy > 0 },
-  );
   const verifiers = options.bearerVerifiers ?? [
     jwtBearerVerifier(deps),
     oidcBearerVerifier(deps, deps.oidcKeyRing, endpoints),
@@ -138,10 +124,47 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   mountRouter(app, federatedRouter(deps), '/session/oidc', withSession);
   mountRouter(app, sessionRouter(deps, withSession), '/session');
   mountRouter(app, jwtRouter(deps));
-  mountRouter(app, interactionRouter(deps, provider), '/oidc/interaction');
   // The walkthrough's pages say who is signed in.
   mountRouter(app, flowWalkthroughRouter(deps), '/oidc-flow', withSession);
-  // The provider last: our own interaction routes above take precedence under /oidc.
-  app.use(provider.middleware());
+  const openIdProvider = openIdProviderOnFirstUse(deps, endpoints);
+  app.use((ctx, next) => (UNDER_OIDC.test(ctx.path) ? openIdProvider(ctx, next) : next()));
   return app;
+}
+
+const UNDER_OIDC = /^\/oidc(?:\/|$)/;
+
+/**
+ * The OpenID Provider under `/oidc`, with our own login and consent pages in front of it (they
+ * take precedence under `/oidc/interaction`). oidc-provider is imported and built on the first
+ * request under `/oidc`: a server nobody signs in to with OIDC never loads it.
+ */
+function openIdProviderOnFirstUse(deps: AppDeps, endpoints: ReturnType<typeof oidcEndpoints>): Koa.Middleware {
+  const { config } = deps;
+  return loadOnFirstUse(async () => {
+    const [{ ProviderHost }, { interactionRouter }] = await Promise.all([
+      import('./modes/oidc/provider-host.ts'),
+      import('./modes/oidc/interactions.ts'),
+    ]);
+    const provider = new ProviderHost(
+      deps.oidcKeyRing,
+      {
+        endpoints,
+        store: deps.store,
+        clock: deps.clock,
+        cookieKeys: deps.secrets.sessionKeys,
+        webClientSecret: deps.secrets.oidcWebClientSecret,
+        accessTokenTtlSec: config.jwt.accessTokenTtlSec,
+        refreshTokenTtlSec: Math.floor(config.jwt.refreshAbsoluteTtlMs / 1000),
+      },
+      { proxy: config.trustProxy > 0 },
+    );
+    const interactions = interactionRouter(deps, provider);
+    const routes = interactions.routes() as Koa.Middleware;
+    const allowedMethods = interactions.allowedMethods() as Koa.Middleware;
+    const served = provider.middleware();
+    return (ctx, next) =>
+      ctx.path.startsWith('/oidc/interaction/') || ctx.path === '/oidc/interaction'
+        ? routes(ctx, () => allowedMethods(ctx, () => served(ctx, next)))
+        : served(ctx, next);
+  });
 }

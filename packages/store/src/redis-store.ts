@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import { orderedId } from './ids.ts';
 import { createRedisIdentities } from './redis-identities.ts';
 import { LUA_EXTEND } from './redis-lua.ts';
@@ -158,6 +159,9 @@ interface SessionWithUserCommand {
  * service resumes by itself. Shared by the store and the login limiter.
  */
 export function connectRedis(url: string): Redis {
+  // ioredis (about 10 MB resident) is loaded here, when a Redis is configured, not by every
+  // server that imports the store and runs on SQLite.
+  const { Redis } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
   const client = new Redis(url, {
     lazyConnect: false,
     enableOfflineQueue: false,
