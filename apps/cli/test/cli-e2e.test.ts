@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { findChromium, freePort, requireComponent } from '../../../packages/testkit/src/index.ts';
+import { findChromium, freePort, requireComponent } from '@authlab/testkit';
 import { launchTestBrowser } from '../../server/test/support/browser.ts';
 import { Client, DEMO_PASSWORD, startTestServer, type TestServer } from '../../server/test/support/server.ts';
 import {
