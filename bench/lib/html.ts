@@ -1,8 +1,6 @@
 import { DEFAULT_ARGON2 } from '../../packages/auth-core/src/index.ts';
+import { barChart, escapeHtml } from '../../packages/html/src/index.ts';
 import type { BenchResults, RowResult } from './results.ts';
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 /** Three families of rows, three colours: the floor, ours, the Express peers. */
 function kindOf(row: RowResult): 'floor' | 'ours' | 'peer' {
@@ -11,39 +9,6 @@ function kindOf(row: RowResult): 'floor' | 'ours' | 'peer' {
 }
 
 const COLOURS = { floor: '#8a8f98', ours: '#2f6fdf', peer: '#e0892b', second: '#9cc0f5' } as const;
-
-interface Bar {
-  label: string;
-  value: number;
-  colour: string;
-  text: string;
-}
-
-/** A horizontal bar chart drawn as inline SVG: no script, no external asset. */
-function barChart(title: string, bars: Bar[], unit: string): string {
-  const rowHeight = 26;
-  const labelWidth = 190;
-  const chartWidth = 460;
-  const valueWidth = 120;
-  const width = labelWidth + chartWidth + valueWidth;
-  const height = bars.length * rowHeight + 10;
-  const max = Math.max(...bars.map((b) => b.value), 1e-9);
-  const rows = bars
-    .map((bar, i) => {
-      const y = i * rowHeight + 5;
-      const w = Math.max(1, (bar.value / max) * chartWidth);
-      return [
-        `<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${escapeHtml(bar.label)}</text>`,
-        `<rect x="${labelWidth}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowHeight - 8}" fill="${bar.colour}" rx="2"><title>${escapeHtml(`${bar.label}: ${bar.text}`)}</title></rect>`,
-        `<text x="${(labelWidth + w + 6).toFixed(1)}" y="${y + 16}">${escapeHtml(bar.text)}</text>`,
-      ].join('');
-    })
-    .join('\n');
-  return `<figure><figcaption>${escapeHtml(title)} <span class="unit">(${escapeHtml(unit)})</span></figcaption>
-<svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-size="13" font-family="system-ui, sans-serif">
-${rows}
-</svg></figure>`;
-}
 
 function table(headers: string[], rows: string[][]): string {
   const head = headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
@@ -59,47 +24,43 @@ export function renderHtml(results: BenchResults): string {
   const rows = results.results;
   const throughput = barChart(
     'Requests per second, GET with each mode’s credential',
+    'higher is better',
     rows.map((r) => ({
       label: r.name,
       value: r.requestsPerSec,
       colour: COLOURS[kindOf(r)],
       text: `${r.requestsPerSec} req/s`,
     })),
-    'higher is better',
   );
   const latency = barChart(
     'Latency p50 and p99',
+    'ms, lower is better',
     rows.flatMap((r) => [
       { label: `${r.name} p50`, value: r.p50Ms, colour: COLOURS[kindOf(r)], text: `${r.p50Ms.toFixed(2)} ms` },
       { label: `${r.name} p99`, value: r.p99Ms, colour: COLOURS.second, text: `${r.p99Ms.toFixed(2)} ms` },
     ]),
-    'ms, lower is better',
   );
-  const logins = barChart(
-    'Sign-in throughput against the argon2id ceiling',
-    [
-      {
-        label: 'raw argon2id verify',
-        value: login.argon2HashesPerSec,
-        colour: COLOURS.floor,
-        text: `${login.argon2HashesPerSec.toFixed(1)}/s`,
-      },
-      {
-        label: 'POST /jwt/login',
-        value: login.loginsPerSec,
-        colour: COLOURS.ours,
-        text: `${login.loginsPerSec.toFixed(1)}/s`,
-      },
-    ],
-    'per second, higher is better',
-  );
+  const logins = barChart('Sign-in throughput against the argon2id ceiling', 'per second, higher is better', [
+    {
+      label: 'raw argon2id verify',
+      value: login.argon2HashesPerSec,
+      colour: COLOURS.floor,
+      text: `${login.argon2HashesPerSec.toFixed(1)}/s`,
+    },
+    {
+      label: 'POST /jwt/login',
+      value: login.loginsPerSec,
+      colour: COLOURS.ours,
+      text: `${login.loginsPerSec.toFixed(1)}/s`,
+    },
+  ]);
   const rss = barChart(
     'Server RSS, idle and at the end of its load',
+    'MB',
     rows.flatMap((r) => [
       { label: `${r.name} idle`, value: r.rssIdleMb, colour: COLOURS.second, text: `${r.rssIdleMb.toFixed(0)} MB` },
       { label: `${r.name} load`, value: r.rssLoadMb, colour: COLOURS[kindOf(r)], text: `${r.rssLoadMb.toFixed(0)} MB` },
     ]),
-    'MB',
   );
   const summary = table(
     ['target', 'stack', 'route', 'req/s', 'p50 ms', 'p99 ms', 'vs koa-bare', 'vs peer', 'CPU server / load'],

@@ -1,13 +1,6 @@
-/** Escapes text for HTML content and attribute values. */
-export function escapeHtml(value: unknown): string {
-  return String(value)
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
+import { escapeHtml } from '@authlab/html';
 
+export { escapeHtml };
 /** A template tag that escapes every interpolated value unless it is already `SafeHtml`. */
 export class SafeHtml {
   readonly html: string;

@@ -1,11 +1,11 @@
 /** Row 3: whether a form on another site can act through the victim's signed-in browser. */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { escapeHtml } from '@authlab/html';
 import { freePort } from '@authlab/testkit';
 import type { Page } from 'playwright-core';
 import type { SignedInPage } from './browser-sign-in.ts';
 import { HttpClient, signIn } from './http.ts';
-import { escapeHtml } from './report.ts';
 import type { Account } from './scenario.ts';
 import type { Cell } from './types.ts';
 

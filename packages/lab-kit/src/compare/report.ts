@@ -1,3 +1,4 @@
+import { type Bar, barChart, escapeHtml } from '@authlab/html';
 /**
  * What a comparison run leaves behind: the matrix for the terminal, the JSON, and a self-contained
  * HTML report (inline CSS and SVG; no script, no external asset: it opens on an offline laptop).
@@ -107,50 +108,11 @@ export function toJson(result: CompareResult): string {
 // ---------------------------------------------------------------------------------------------
 // HTML
 
-/** Escapes text for HTML element content and quoted attribute values. */
-export const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-
 const COLOURS: Record<Mode, [string, string]> = {
   session: ['#2f6fdf', '#9cc0f5'],
   jwt: ['#d9771f', '#f3c08f'],
   oidc: ['#23925f', '#94d6b5'],
 };
-
-interface Bar {
-  label: string;
-  value: number | null;
-  text: string;
-  colour: string;
-}
-
-/** A horizontal bar chart as inline SVG. Negative values draw no bar; their number still shows. */
-function barChart(title: string, unit: string, bars: Bar[]): string {
-  const rowHeight = 26;
-  const labelWidth = 200;
-  const chartWidth = 440;
-  const valueWidth = 200;
-  const width = labelWidth + chartWidth + valueWidth;
-  const height = bars.length * rowHeight + 10;
-  const max = Math.max(...bars.map((b) => b.value ?? 0), 1e-9);
-  const rows = bars
-    .map((bar, i) => {
-      const y = i * rowHeight + 5;
-      const w = bar.value !== null && bar.value > 0 ? Math.max(1, (bar.value / max) * chartWidth) : 0;
-      return [
-        `<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${escapeHtml(bar.label)}</text>`,
-        w > 0
-          ? `<rect x="${labelWidth}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowHeight - 8}" fill="${bar.colour}" rx="2"><title>${escapeHtml(`${bar.label}: ${bar.text}`)}</title></rect>`
-          : '',
-        `<text x="${(labelWidth + w + 6).toFixed(1)}" y="${y + 16}">${escapeHtml(bar.text)}</text>`,
-      ].join('');
-    })
-    .join('\n');
-  return `<figure><figcaption>${escapeHtml(title)} <span class="unit">(${escapeHtml(unit)})</span></figcaption>
-<svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-size="13" font-family="system-ui, sans-serif">
-${rows}
-</svg></figure>`;
-}
 
 const cellOf = (result: CompareResult, id: Row['id'], mode: Mode): Cell | undefined =>
   result.rows.find((row) => row.id === id)?.cells[mode];

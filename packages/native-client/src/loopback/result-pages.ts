@@ -1,3 +1,4 @@
+import { escapeHtml } from '@authlab/html';
 import type { NativeAuthError } from '../types.ts';
 import type { Settings } from './settings.ts';
 
@@ -22,8 +23,6 @@ export function resultPageHtml(
       ? failure(outcome.error)
       : (failure ?? failurePage(outcome.error));
 }
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 function page(title: string, outcome: 'success' | 'failure', body: string): string {
   return `<!doctype html>
