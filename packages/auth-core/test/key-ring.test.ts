@@ -384,7 +384,9 @@ describe('readKeyRingFile', () => {
     const x = other.x ?? '';
     const forged = { ...current, kid: jwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x }), jwk: { ...current.jwk, x } };
     write({ ...ring, keys: [forged, next] });
-    assert.throws(() => readKeyRingFile(file), dataDirError(file, /does not match its private key/));
+    // Which check refuses it depends on the Node version (24.22 checks x against d at import;
+    // older ones ignore x, and our own comparison catches it): what matters is that it is refused.
+    assert.throws(() => readKeyRingFile(file), dataDirError(file, /corrupt/));
   });
 
   it('throws a DataDirError naming the file when a private key is not an Ed25519 key', () => {
