@@ -13,7 +13,6 @@ const LOGIN_ERRORS: Record<string, string> = {
   too_many_attempts: 'Too many failed attempts from here. Wait a few minutes, then try again.',
   password_too_long: 'That password is longer than 1024 bytes.',
   invalid_request: 'Enter your email and your password.',
-  forbidden_origin: 'This sign-in form was posted from another site and was refused.',
   // Federated sign-in (modes/session/federated.ts).
   access_denied: 'Sign-in was cancelled at the identity provider. Nothing was changed.',
   oidc_flow_expired: 'That sign-in took too long or was started in another browser. Start again.',
@@ -74,6 +73,10 @@ const MODES: Mode[] = [
     more: { href: '/oidc/.well-known/openid-configuration', label: 'Discovery document' },
   },
 ];
+
+/** Names the one address whose forms the origin check accepts (see http/refused-form.ts). */
+const refusedFormMessage = (publicUrl: string) =>
+  `That form was not sent from ${new URL(publicUrl).origin}, the only address this server accepts forms from, so it was refused and nothing changed. Use this page, at ${new URL(publicUrl).origin}, to sign in.`;
 
 function modeLinks(mode: Mode, signedIn: boolean) {
   const start = signedIn && mode.signedIn ? mode.signedIn : mode.start;
@@ -155,7 +158,10 @@ export function pagesRouter(deps: AppDeps): Router {
       return;
     }
     const code = typeof ctx.query.error === 'string' ? ctx.query.error : '';
-    const message = LOGIN_ERRORS[code] ?? (code ? 'Sign-in failed. Try again.' : '');
+    const message =
+      code === 'forbidden_origin'
+        ? refusedFormMessage(deps.config.publicUrl)
+        : (LOGIN_ERRORS[code] ?? (code ? 'Sign-in failed. Try again.' : ''));
     // 200 even with an error: the refusal was the POST's answer; this GET rendered a form fine.
     noStore(ctx);
     const invalid = message ? html` aria-invalid="true" aria-describedby="login-error"` : '';
