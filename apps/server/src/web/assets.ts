@@ -6,6 +6,7 @@ const FILES: Record<string, string> = {
   'style.css': 'text/css; charset=utf-8',
   'me.js': 'text/javascript; charset=utf-8',
   'jwt.js': 'text/javascript; charset=utf-8',
+  'login.js': 'text/javascript; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };
 

@@ -62,6 +62,8 @@ ${(options.scripts ?? []).map((src) => html`<script src="${src}" defer></script>
   <a class="brand" href="/"><img src="/assets/favicon.svg" alt="" width="24" height="24"> authlab</a>
   <nav aria-label="Main">
     ${navLink('/', 'Modes', options.current)}
+    ${navLink('/jwt', 'JWT', options.current)}
+    ${navLink('/oidc-flow', 'OIDC flow', options.current)}
     ${options.signedInAs ? navLink('/me', options.signedInAs, options.current) : navLink('/login', 'Sign in', options.current)}
   </nav>
 </header>

@@ -166,7 +166,7 @@ export function pagesRouter(deps: AppDeps): Router {
     noStore(ctx);
     const invalid = message ? html` aria-invalid="true" aria-describedby="login-error"` : '';
     ctx.body = page(
-      { title: 'Sign in', current: '/login' },
+      { title: 'Sign in', current: '/login', scripts: ['/assets/login.js'] },
       html`
 <section class="card narrow" aria-labelledby="login-heading">
   <h1 id="login-heading">Sign in</h1>
@@ -194,6 +194,8 @@ export function pagesRouter(deps: AppDeps): Router {
     }
     const { user, session } = found;
     const { idleTtlMs, absoluteTtlMs } = deps.config.session;
+    // Sent as a duration, not a time: the countdown then runs on the reader's clock, however far off.
+    const expiresInMs = Math.min(session.createdAt + absoluteTtlMs, session.lastSeenAt + idleTtlMs) - deps.clock();
     const sessions = (await deps.store.sessions.listByUser(user.id))
       .map(({ record }) => sessionView(record, session.handle))
       // This browser first, then the most recently active.
@@ -209,6 +211,8 @@ export function pagesRouter(deps: AppDeps): Router {
     <dt>User id</dt><dd><code>${user.id}</code></dd>
     <dt>Session started</dt><dd>${timeTag(session.createdAt)}</dd>
     <dt>Session ends</dt><dd>after ${duration(idleTtlMs)} without activity, and at the latest ${timeTag(session.createdAt + absoluteTtlMs)}</dd>
+    <dt>Time left</dt><dd><span id="me-time-left" class="time-left" role="timer" aria-atomic="true" data-expires-in-ms="${expiresInMs}">${duration(Math.max(1000, Math.round(expiresInMs / 1000) * 1000))}</span>
+      <span class="muted small">if this browser stays idle; each request to the server restarts the idle clock</span></dd>
   </dl>
   <div class="actions">
     <form method="post" action="/session/logout"><button type="submit" id="sign-out">Sign out</button></form>
