@@ -204,6 +204,14 @@ export function pagesRouter(deps: AppDeps): Router {
     ctx.body = page(
       { title: 'Your account', signedInAs: user.email, current: '/me', scripts: ['/assets/me.js'] },
       html`
+${
+  // Set by the federated callback when the provider's earlier session answered (auth_time).
+  ctx.query.provider_session === 'reused'
+    ? html`<p class="notice provider-knew" role="status" id="me-provider-knew">Signed in with OpenID Connect <strong>without a password</strong>:
+  the provider still knew you from an earlier sign-in. Signing out here ends this session only;
+  <a href="/oidc/session/end">sign out at the provider</a> too, to be asked for your password next time.</p>`
+    : ''
+}
 <section class="card" aria-labelledby="me-heading">
   <h1 id="me-heading">Signed in as <span id="me-email">${user.email}</span></h1>
   <dl class="facts">
