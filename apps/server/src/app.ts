@@ -5,7 +5,9 @@ import type { BearerVerifier } from './api/principal.ts';
 import { apiRouter } from './api/router.ts';
 import type { AppDeps } from './deps.ts';
 import { errorResponses } from './http/errors.ts';
+import { loopbackAlias } from './http/loopback-alias.ts';
 import { originCheck } from './http/origin-check.ts';
+import { refusedFormToLogin } from './http/refused-form.ts';
 import { requestLog } from './http/request-log.ts';
 import { createRouter } from './http/router.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -19,6 +21,7 @@ import { federatedRouter } from './modes/session/federated.ts';
 import { sessionRouter } from './modes/session/router.ts';
 import { markSecureConnection, sessionMiddleware } from './modes/session/session-middleware.ts';
 import { assetsRouter } from './web/assets.ts';
+import { errorPages } from './web/error-pages.ts';
 import { pagesRouter } from './web/pages.ts';
 
 export type { AppDeps } from './deps.ts';
@@ -81,9 +84,12 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
     return next();
   });
   app.use(requestLog(deps.logger));
+  app.use(errorPages(config.publicUrl));
   app.use(errorResponses);
   app.use(securityHeaders(config.https));
   app.use(markSecureConnection(config.secureCookies));
+  app.use(loopbackAlias(config.publicUrl));
+  app.use(refusedFormToLogin(config.publicUrl));
   app.use(originCheck(config.publicUrl));
   // Health answers before the session layer: a stale cookie must not turn a probe into a session lookup.
   mountRouter(app, healthRouter(deps), '/healthz');

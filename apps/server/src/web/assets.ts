@@ -4,8 +4,10 @@ import { createRouter } from '../http/router.ts';
 
 const FILES: Record<string, string> = {
   'style.css': 'text/css; charset=utf-8',
+  'provider.css': 'text/css; charset=utf-8',
   'me.js': 'text/javascript; charset=utf-8',
   'jwt.js': 'text/javascript; charset=utf-8',
+  'login.js': 'text/javascript; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };
 

@@ -13,7 +13,6 @@ const LOGIN_ERRORS: Record<string, string> = {
   too_many_attempts: 'Too many failed attempts from here. Wait a few minutes, then try again.',
   password_too_long: 'That password is longer than 1024 bytes.',
   invalid_request: 'Enter your email and your password.',
-  forbidden_origin: 'This sign-in form was posted from another site and was refused.',
   // Federated sign-in (modes/session/federated.ts).
   access_denied: 'Sign-in was cancelled at the identity provider. Nothing was changed.',
   oidc_flow_expired: 'That sign-in took too long or was started in another browser. Start again.',
@@ -74,6 +73,10 @@ const MODES: Mode[] = [
     more: { href: '/oidc/.well-known/openid-configuration', label: 'Discovery document' },
   },
 ];
+
+/** Names the one address whose forms the origin check accepts (see http/refused-form.ts). */
+const refusedFormMessage = (publicUrl: string) =>
+  `That form was not sent from ${new URL(publicUrl).origin}, the only address this server accepts forms from, so it was refused and nothing changed. Use this page, at ${new URL(publicUrl).origin}, to sign in.`;
 
 function modeLinks(mode: Mode, signedIn: boolean) {
   const start = signedIn && mode.signedIn ? mode.signedIn : mode.start;
@@ -155,12 +158,15 @@ export function pagesRouter(deps: AppDeps): Router {
       return;
     }
     const code = typeof ctx.query.error === 'string' ? ctx.query.error : '';
-    const message = LOGIN_ERRORS[code] ?? (code ? 'Sign-in failed. Try again.' : '');
+    const message =
+      code === 'forbidden_origin'
+        ? refusedFormMessage(deps.config.publicUrl)
+        : (LOGIN_ERRORS[code] ?? (code ? 'Sign-in failed. Try again.' : ''));
     // 200 even with an error: the refusal was the POST's answer; this GET rendered a form fine.
     noStore(ctx);
     const invalid = message ? html` aria-invalid="true" aria-describedby="login-error"` : '';
     ctx.body = page(
-      { title: 'Sign in', current: '/login' },
+      { title: 'Sign in', current: '/login', scripts: ['/assets/login.js'] },
       html`
 <section class="card narrow" aria-labelledby="login-heading">
   <h1 id="login-heading">Sign in</h1>
@@ -188,6 +194,8 @@ export function pagesRouter(deps: AppDeps): Router {
     }
     const { user, session } = found;
     const { idleTtlMs, absoluteTtlMs } = deps.config.session;
+    // Sent as a duration, not a time: the countdown then runs on the reader's clock, however far off.
+    const expiresInMs = Math.min(session.createdAt + absoluteTtlMs, session.lastSeenAt + idleTtlMs) - deps.clock();
     const sessions = (await deps.store.sessions.listByUser(user.id))
       .map(({ record }) => sessionView(record, session.handle))
       // This browser first, then the most recently active.
@@ -196,6 +204,14 @@ export function pagesRouter(deps: AppDeps): Router {
     ctx.body = page(
       { title: 'Your account', signedInAs: user.email, current: '/me', scripts: ['/assets/me.js'] },
       html`
+${
+  // Set by the federated callback when the provider's earlier session answered (auth_time).
+  ctx.query.provider_session === 'reused'
+    ? html`<p class="notice provider-knew" role="status" id="me-provider-knew">Signed in with OpenID Connect <strong>without a password</strong>:
+  the provider still knew you from an earlier sign-in. Signing out here ends this session only;
+  <a href="/oidc/session/end">sign out at the provider</a> too, to be asked for your password next time.</p>`
+    : ''
+}
 <section class="card" aria-labelledby="me-heading">
   <h1 id="me-heading">Signed in as <span id="me-email">${user.email}</span></h1>
   <dl class="facts">
@@ -203,6 +219,8 @@ export function pagesRouter(deps: AppDeps): Router {
     <dt>User id</dt><dd><code>${user.id}</code></dd>
     <dt>Session started</dt><dd>${timeTag(session.createdAt)}</dd>
     <dt>Session ends</dt><dd>after ${duration(idleTtlMs)} without activity, and at the latest ${timeTag(session.createdAt + absoluteTtlMs)}</dd>
+    <dt>Time left</dt><dd><span id="me-time-left" class="time-left" role="timer" aria-atomic="true" data-expires-in-ms="${expiresInMs}">${duration(Math.max(1000, Math.round(expiresInMs / 1000) * 1000))}</span>
+      <span class="muted small">if this browser stays idle; each request to the server restarts the idle clock</span></dd>
   </dl>
   <div class="actions">
     <form method="post" action="/session/logout"><button type="submit" id="sign-out">Sign out</button></form>

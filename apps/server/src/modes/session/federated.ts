@@ -252,7 +252,14 @@ export function federatedRouter(deps: AppDeps): Router {
       if (user.disabled) throw new FederationError('account_disabled', 'the account is disabled');
       await beginSession(ctx, deps, user);
       ctx.set('Cache-Control', 'no-store');
-      ctx.redirect('/me');
+      // Our provider signed the person in before this flow began (auth_time, OIDC Core §2): it asked
+      // no password. /me says so, since signing out here leaves the provider's session alive.
+      const authTime = tokens.claims()?.auth_time;
+      const knewAlready =
+        upstream.builtIn &&
+        typeof authTime === 'number' &&
+        authTime < Math.floor((flow.expiresAt - FLOW_TTL_MS) / 1000);
+      ctx.redirect(knewAlready ? '/me?provider_session=reused' : '/me');
       ctx.status = 303;
     });
   });
