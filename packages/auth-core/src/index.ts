@@ -25,6 +25,7 @@ export {
 } from './key-ring.ts';
 export {
   DEFAULT_LOGIN_LIMITS,
+  type LoginAttempt,
   LoginLimiter,
   type LoginLimiterOptions,
   type LoginLimits,
