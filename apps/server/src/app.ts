@@ -1,7 +1,7 @@
 import { bodyParser } from '@koa/bodyparser';
 import type Router from '@koa/router';
 import Koa from 'koa';
-import type { BearerVerifier } from './api/principal.ts';
+import { acceptedBearerOnly, type BearerVerifier } from './api/principal.ts';
 import { apiRouter } from './api/router.ts';
 import type { AppDeps } from './deps.ts';
 import { errorResponses } from './http/errors.ts';
@@ -71,6 +71,11 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   const { config } = deps;
   const app = new Koa({ proxy: config.trustProxy > 0, maxIpsCount: config.trustProxy });
   app.silent = true; // errors are logged by our own middleware, once, with the request id
+  const endpoints = oidcEndpoints(config.publicUrl);
+  const verifiers = options.bearerVerifiers ?? [
+    jwtBearerVerifier(deps),
+    oidcBearerVerifier(deps, deps.oidcKeyRing, endpoints),
+  ];
 
   app.use((ctx, next) => {
     // One spelling per address: '::ffff:127.0.0.1' and '127.0.0.1' must share limiter keys.
@@ -84,7 +89,7 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   app.use(errorResponses);
   app.use(securityHeaders(config.https));
   app.use(markSecureConnection(config.secureCookies));
-  app.use(originCheck(config.publicUrl));
+  app.use(originCheck(config.publicUrl, acceptedBearerOnly(verifiers)));
   // Health answers before the session layer: a stale cookie must not turn a probe into a session lookup.
   mountRouter(app, healthRouter(deps), '/healthz');
   app.use(
@@ -97,7 +102,6 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   );
   app.use(sessionMiddleware(app, deps));
 
-  const endpoints = oidcEndpoints(config.publicUrl);
   const provider = new ProviderHost(
     deps.oidcKeyRing,
     {
@@ -111,10 +115,6 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
     },
     { proxy: config.trustProxy > 0 },
   );
-  const verifiers = options.bearerVerifiers ?? [
-    jwtBearerVerifier(deps),
-    oidcBearerVerifier(deps, deps.oidcKeyRing, endpoints),
-  ];
 
   // The API first: its requests are the hot path, and they are not matched against the
   // unprefixed page routers below (no route of theirs lies under /api).
