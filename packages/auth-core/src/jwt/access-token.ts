@@ -3,6 +3,7 @@ import { decodeJwt, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { AuthError } from '../errors.ts';
 import type { KeyRing } from '../key-ring.ts';
 import { claimsWindow, VerifiedTokenCache } from '../verified-token-cache.ts';
+import { isCanonicalCompactJws } from './canonical-jws.ts';
 
 export interface AccessTokenSettings {
   /** `PUBLIC_URL`. */
@@ -116,7 +117,7 @@ export class AccessTokens {
    * caller's revocation checks run on every request either way.
    */
   async verify(token: string): Promise<AccessClaims> {
-    if (token.length > MAX_TOKEN_LENGTH) throw invalidToken();
+    if (token.length > MAX_TOKEN_LENGTH || !isCanonicalCompactJws(token)) throw invalidToken();
     // Picks up a rotation made by another instance (a stat at most every 5 s, whatever the token
     // says): the key lookup below stays in memory, so a token's `kid` never causes I/O.
     this.#ring.refresh();
@@ -146,7 +147,7 @@ export class AccessTokens {
    * request. A token signed with a key since retired from the ring is refused.
    */
   async verifyAsIssued(token: string): Promise<AccessClaims> {
-    if (token.length > MAX_TOKEN_LENGTH) throw invalidToken();
+    if (token.length > MAX_TOKEN_LENGTH || !isCanonicalCompactJws(token)) throw invalidToken();
     let iat: unknown;
     try {
       iat = decodeJwt(token).iat; // unverified: it only picks the instant to verify at
