@@ -1,7 +1,7 @@
 import { bodyParser } from '@koa/bodyparser';
 import type Router from '@koa/router';
 import Koa from 'koa';
-import type { BearerVerifier } from './api/principal.ts';
+import { acceptedBearerOnly, type BearerVerifier } from './api/principal.ts';
 import { apiRouter } from './api/router.ts';
 import type { AppDeps } from './deps.ts';
 import { errorResponses } from './http/errors.ts';
@@ -74,6 +74,11 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   const { config } = deps;
   const app = new Koa({ proxy: config.trustProxy > 0, maxIpsCount: config.trustProxy });
   app.silent = true; // errors are logged by our own middleware, once, with the request id
+  const endpoints = oidcEndpoints(config.publicUrl);
+  const verifiers = options.bearerVerifiers ?? [
+    jwtBearerVerifier(deps),
+    oidcBearerVerifier(deps, deps.oidcKeyRing, endpoints),
+  ];
 
   app.use((ctx, next) => {
     // One spelling per address: '::ffff:127.0.0.1' and '127.0.0.1' must share limiter keys.
@@ -90,7 +95,7 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   app.use(markSecureConnection(config.secureCookies));
   app.use(loopbackAlias(config.publicUrl));
   app.use(refusedFormToLogin(config.publicUrl));
-  app.use(originCheck(config.publicUrl));
+  app.use(originCheck(config.publicUrl, acceptedBearerOnly(verifiers)));
   // Health answers before the session layer: a stale cookie must not turn a probe into a session lookup.
   mountRouter(app, healthRouter(deps), '/healthz');
   app.use(
@@ -103,7 +108,6 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   );
   app.use(sessionMiddleware(app, deps));
 
-  const endpoints = oidcEndpoints(config.publicUrl);
   const provider = new ProviderHost(
     deps.oidcKeyRing,
     {
@@ -117,10 +121,6 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
     },
     { proxy: config.trustProxy > 0 },
   );
-  const verifiers = options.bearerVerifiers ?? [
-    jwtBearerVerifier(deps),
-    oidcBearerVerifier(deps, deps.oidcKeyRing, endpoints),
-  ];
 
   // The API first: its requests are the hot path, and they are not matched against the
   // unprefixed page routers below (no route of theirs lies under /api).

@@ -27,19 +27,17 @@ export class Authenticator {
     const { users, hasher, limiter } = this.#deps;
     checkPasswordInput(password); // 400 before any hashing or counting
     const account = email.trim().toLowerCase();
-    await limiter.beforeAttempt(ip, account);
+    // Counted before the password is checked, so concurrent guesses cannot outrun the limits
+    // (ASVS 4.0.3 V2.2.1); a failure simply keeps its point.
+    const attempt = await limiter.reserve(ip, account);
     const user = await users.findByEmail(account);
     if (!user || user.disabled) {
       await hasher.verifyDummy(password);
-      await limiter.onFailure(ip, account);
       throw invalidCredentials();
     }
     const result = await hasher.verify(user.passwordHash, password);
-    if (!result.ok) {
-      await limiter.onFailure(ip, account);
-      throw invalidCredentials();
-    }
-    await limiter.onSuccess(ip, account);
+    if (!result.ok) throw invalidCredentials();
+    await attempt.succeeded();
     if (result.needsRehash) {
       // Only now do we hold the plaintext that matches: upgrade bcrypt / old argon2 to current argon2id.
       const passwordHash = await hasher.hash(password);

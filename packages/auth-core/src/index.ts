@@ -2,6 +2,7 @@ export { Authenticator, type AuthenticatorDeps, DEMO_ACCOUNTS, seedDemoUsers } f
 export { CookieSigner } from './cookie-signer.ts';
 export { AuthError, DataDirError, invalidCredentials, tooManyAttempts } from './errors.ts';
 export { type AccessClaims, type AccessTokenSettings, AccessTokens, invalidToken } from './jwt/access-token.ts';
+export { isCanonicalCompactJws } from './jwt/canonical-jws.ts';
 export {
   type DeviceInfo,
   hashRefreshToken,
@@ -25,6 +26,7 @@ export {
 } from './key-ring.ts';
 export {
   DEFAULT_LOGIN_LIMITS,
+  type LoginAttempt,
   LoginLimiter,
   type LoginLimiterOptions,
   type LoginLimits,

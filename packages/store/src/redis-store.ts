@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { orderedId } from './ids.ts';
+import { createRedisAttempts } from './redis-attempts.ts';
 import { createRedisIdentities } from './redis-identities.ts';
 import { LUA_EXTEND } from './redis-lua.ts';
 import { createRedisOidc } from './redis-oidc.ts';
@@ -438,6 +439,7 @@ export function openRedisStore(options: RedisStoreOptions): Store {
     refreshTokens: createRedisRefreshTokens({ client, keyPrefix: prefix, clock, run }),
     oidc: createRedisOidc({ client, keyPrefix: prefix, clock, run }),
     identities: createRedisIdentities({ client, keyPrefix: prefix, run }),
+    attempts: createRedisAttempts({ client, keyPrefix: prefix, clock, run }),
     ping: () =>
       run(async () => {
         await client.ping();

@@ -201,6 +201,34 @@ export interface IdentityRepository {
   find(issuer: string, subject: string): Promise<string | null>;
 }
 
+/** One rate-limit counter: a fixed window that opens with the first attempt counted in it. */
+export interface AttemptBucket {
+  key: string;
+  /** Attempts the window allows; `null` counts without ever refusing (a slow-down counter). */
+  limit: number | null;
+  windowMs: number;
+}
+
+export type AttemptReservation =
+  /** One attempt was counted in every bucket; `counts[i]` is bucket i's count including it. */
+  | { granted: true; counts: number[] }
+  /** A bucket was full: nothing was counted; the fullest one reopens in `retryAfterMs`. */
+  | { granted: false; retryAfterMs: number };
+
+/**
+ * Counters for login limits, shared by every instance on the store. `reserve` checks and counts
+ * in one step (a SQLite write transaction; one Lua script on Redis), so N concurrent attempts can
+ * never all see room under a limit and all go ahead. Windows are judged by the store's clock.
+ */
+export interface AttemptCounterRepository {
+  /** All or nothing: counts one attempt in every bucket, unless one with a limit is full. */
+  reserve(buckets: ReadonlyArray<AttemptBucket>): Promise<AttemptReservation>;
+  /** Takes one counted attempt back from each key (a refund), never below zero. */
+  release(keys: ReadonlyArray<string>): Promise<void>;
+  /** Forgets the keys' counts. */
+  clear(keys: ReadonlyArray<string>): Promise<void>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'redis';
   readonly users: UserRepository;
@@ -209,6 +237,7 @@ export interface Store {
   readonly refreshTokens: RefreshTokenRepository;
   readonly oidc: OidcRepository;
   readonly identities: IdentityRepository;
+  readonly attempts: AttemptCounterRepository;
   /** Resolves when the store answers; rejects with `StoreUnavailableError` otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -11,6 +11,7 @@ import {
   type Store,
   StoreConflictError,
 } from '../src/index.ts';
+import { describeAttemptsContract } from './attempts-contract.ts';
 import { describeIdentityContract } from './identities-contract.ts';
 
 /** A clock the tests move by hand. */
@@ -665,6 +666,10 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
     });
 
     describeIdentityContract(() => store);
+    describeAttemptsContract(
+      () => store,
+      (ms) => clock.advance(ms),
+    );
 
     it('refuses work after close with a store error, not a crash', async () => {
       const other = await open(clock.now);

@@ -42,6 +42,34 @@ export function bearerToken(ctx: Context): string | null {
   return match[1];
 }
 
+/** The principal of the first verifier that accepts the token, or null; a disabled account's is null. */
+export async function verifyBearer(token: string, verifiers: BearerVerifier[]): Promise<Principal | null> {
+  for (const verify of verifiers) {
+    const principal = await verify(token);
+    if (principal) return principal.user.disabled ? null : principal;
+  }
+  return null;
+}
+
+/**
+ * Whether the request is authenticated by a Bearer token this server accepts, with no cookie
+ * beside it: the one kind of request that carries no ambient credential a foreign page could
+ * borrow (the origin check's exemption). Basic or Negotiate credentials, which browsers attach by
+ * themselves, and tokens we would refuse do not count.
+ */
+export function acceptedBearerOnly(verifiers: BearerVerifier[]) {
+  return async (ctx: Context): Promise<boolean> => {
+    if (ctx.get('Cookie') !== '') return false;
+    let token: string | null;
+    try {
+      token = bearerToken(ctx);
+    } catch {
+      return false; // another scheme, or a malformed Bearer credential
+    }
+    return token !== null && (await verifyBearer(token, verifiers)) !== null;
+  };
+}
+
 /**
  * Authenticates an API request with any mode's credential. When a Bearer token and a cookie are
  * both sent, the Bearer token alone decides (no fallback to the cookie on a bad token).
@@ -51,11 +79,8 @@ export function requirePrincipal(deps: AppDeps, verifiers: BearerVerifier[]) {
     const token = bearerToken(ctx);
     let principal: Principal | null = null;
     if (token !== null) {
-      for (const verify of verifiers) {
-        principal = await verify(token);
-        if (principal) break;
-      }
-      if (!principal || principal.user.disabled) throw invalidToken();
+      principal = await verifyBearer(token, verifiers);
+      if (!principal) throw invalidToken();
     } else {
       const found = await sessionUser(ctx, deps);
       if (!found) throw noCredentials();

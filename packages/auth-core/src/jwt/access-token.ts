@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { decodeJwt, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { AuthError } from '../errors.ts';
 import type { KeyRing } from '../key-ring.ts';
 import { claimsWindow, VerifiedTokenCache } from '../verified-token-cache.ts';
+import { isCanonicalCompactJws } from './canonical-jws.ts';
 
 export interface AccessTokenSettings {
   /** `PUBLIC_URL`. */
@@ -116,7 +117,7 @@ export class AccessTokens {
    * caller's revocation checks run on every request either way.
    */
   async verify(token: string): Promise<AccessClaims> {
-    if (token.length > MAX_TOKEN_LENGTH) throw invalidToken();
+    if (token.length > MAX_TOKEN_LENGTH || !isCanonicalCompactJws(token)) throw invalidToken();
     // Picks up a rotation made by another instance (a stat at most every 5 s, whatever the token
     // says): the key lookup below stays in memory, so a token's `kid` never causes I/O.
     this.#ring.refresh();
@@ -127,6 +128,38 @@ export class AccessTokens {
       if (this.#ring.verificationKey(cached.kid)) return cached.claims;
       this.#verified?.delete(token);
     }
+    const { claims, kid } = await this.#verifyAt(token, now, this.#settings.ttlSec + this.#settings.clockToleranceSec);
+    this.#verified?.set(
+      token,
+      { claims, kid },
+      claimsWindow(claims, {
+        toleranceSec: this.#settings.clockToleranceSec,
+        maxTokenAgeSec: this.#settings.ttlSec + this.#settings.clockToleranceSec,
+      }),
+    );
+    return claims;
+  }
+
+  /**
+   * Verifies the token as at the second it was issued: signature, `typ`, issuer, audience and
+   * claims exactly as `verify` does, expiry not. Only for ending the token's own family at logout
+   * (an expired access token must not keep a person from signing out); it never authorises a
+   * request. A token signed with a key since retired from the ring is refused.
+   */
+  async verifyAsIssued(token: string): Promise<AccessClaims> {
+    if (token.length > MAX_TOKEN_LENGTH || !isCanonicalCompactJws(token)) throw invalidToken();
+    let iat: unknown;
+    try {
+      iat = decodeJwt(token).iat; // unverified: it only picks the instant to verify at
+    } catch {
+      throw invalidToken();
+    }
+    if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalidToken();
+    this.#ring.refresh();
+    return (await this.#verifyAt(token, iat * 1000)).claims;
+  }
+
+  async #verifyAt(token: string, nowMs: number, maxTokenAge?: number): Promise<{ claims: AccessClaims; kid: string }> {
     let kid = '';
     try {
       const { payload } = await jwtVerify(
@@ -144,20 +177,11 @@ export class AccessTokens {
           audience: this.#settings.audience,
           requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp', 'jti', 'sid'],
           clockTolerance: this.#settings.clockToleranceSec,
-          currentDate: new Date(now),
-          maxTokenAge: this.#settings.ttlSec + this.#settings.clockToleranceSec,
+          currentDate: new Date(nowMs),
+          ...(maxTokenAge === undefined ? {} : { maxTokenAge }),
         },
       );
-      const claims = Object.freeze(asClaims(payload));
-      this.#verified?.set(
-        token,
-        { claims, kid },
-        claimsWindow(claims, {
-          toleranceSec: this.#settings.clockToleranceSec,
-          maxTokenAgeSec: this.#settings.ttlSec + this.#settings.clockToleranceSec,
-        }),
-      );
-      return claims;
+      return { claims: Object.freeze(asClaims(payload)), kid };
     } catch (error) {
       if (error instanceof AuthError) throw error;
       throw invalidToken();

@@ -120,6 +120,16 @@ export class TokenService {
     return true;
   }
 
+  /**
+   * Logout with only an access token, expired or not: ends the family it was issued from once its
+   * signature, issuer, audience and type verify (`AccessTokens.verifyAsIssued`). Resolves false
+   * when there was nothing of it to end.
+   */
+  async logoutWithAccessToken(accessToken: string): Promise<boolean> {
+    const claims = await this.#d.accessTokens.verifyAsIssued(accessToken);
+    return this.revokeFamily(claims.sub, claims.sid, 'logout');
+  }
+
   devices(userId: string): Promise<RefreshFamily[]> {
     return this.#d.refreshTokens.listFamilies(userId, this.#d.clock());
   }

@@ -128,9 +128,7 @@ export function jwtRouter(deps: AppDeps): Router {
     if (!revoked) {
       try {
         const bearer = bearerToken(ctx);
-        if (bearer === null) throw invalidGrant();
-        const { user, claims } = await deps.tokens.authenticate(bearer);
-        await deps.tokens.revokeFamily(user.id, claims.sid, 'logout');
+        if (bearer !== null) await deps.tokens.logoutWithAccessToken(bearer);
       } catch (error) {
         // Logout never fails for a bad or missing credential: there is nothing of it to end.
         if (!(error instanceof AuthError) && !(error instanceof HttpError)) throw error;

@@ -1,4 +1,4 @@
-import { claimsWindow, type KeyRing, VerifiedTokenCache } from '@authlab/auth-core';
+import { claimsWindow, isCanonicalCompactJws, type KeyRing, VerifiedTokenCache } from '@authlab/auth-core';
 import { jwtVerify } from 'jose';
 import type { BearerVerifier } from '../../api/principal.ts';
 import type { AppDeps } from '../../deps.ts';
@@ -65,7 +65,8 @@ export function oidcBearerVerifier(deps: AppDeps, ring: KeyRing, endpoints: Oidc
   };
 
   return async (token) => {
-    if (token.length > 8192) return null;
+    // One spelling per token (RFC 7515 §2, RFC 4648 §3.5): no padding, no set unused bits.
+    if (token.length > 8192 || !isCanonicalCompactJws(token)) return null;
     const claims = await verify(token);
     if (!claims) return null;
     const [grant, user] = await Promise.all([
