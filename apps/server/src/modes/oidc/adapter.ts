@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Clock, OidcRepository } from '@authlab/store';
+import { ACCOUNT_MODELS, type AccountModel, type Clock, type OidcRepository } from '@authlab/store';
 import { errors } from 'oidc-provider';
 
 /** Models whose ids are bearer values: stored only as their SHA-256, like every other token here. */
@@ -13,6 +13,8 @@ const BEARER_MODELS = new Set([
   'InitialAccessToken',
   'RegistrationAccessToken',
 ]);
+
+const isAccountModel = (name: string): name is AccountModel => ACCOUNT_MODELS.includes(name as AccountModel);
 
 /** What the provider must not keep forever when it gives no lifetime. */
 const DEFAULT_TTL_SEC = 14 * 24 * 3600;
@@ -49,7 +51,10 @@ export function storeAdapterFactory(oidc: OidcRepository, clock: Clock) {
           ...(grantId ? { grantId } : {}),
           ...(typeof payload.uid === 'string' ? { uid: payload.uid } : {}),
           ...(typeof payload.userCode === 'string' ? { userCode: payload.userCode } : {}),
-          ...(this.name === 'Grant' && typeof payload.accountId === 'string' ? { accountId: payload.accountId } : {}),
+          // Grants and sign-in sessions are found by account, so "end everything" reaches them.
+          ...(isAccountModel(this.name) && typeof payload.accountId === 'string'
+            ? { accountId: payload.accountId }
+            : {}),
         },
       );
     }

@@ -1,6 +1,6 @@
 import type { Clock, Store } from '@authlab/store';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
-import { errors } from 'oidc-provider';
+import { errors, interactionPolicy } from 'oidc-provider';
 import { storeAdapterFactory } from './adapter.ts';
 import { type OidcEndpoints, registeredClients } from './clients.ts';
 import { logoutSource, postLogoutSuccessSource, renderError } from './provider-pages.ts';
@@ -87,7 +87,10 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
     // The grant id travels in the access token so the API can refuse one whose grant was revoked.
     extraTokenClaims: async (_ctx, token) =>
       token.kind === 'AccessToken' && 'grantId' in token && token.grantId ? { gid: token.grantId } : undefined,
-    interactions: { url: async (_ctx, interaction) => `/oidc/interaction/${interaction.uid}` },
+    interactions: {
+      url: async (_ctx, interaction) => `/oidc/interaction/${interaction.uid}`,
+      policy: loginAgainForUnavailableAccounts(),
+    },
     findAccount: async (_ctx, sub) => {
       const user = await s.store.users.findById(sub);
       if (!user || user.disabled) return undefined;
@@ -113,4 +116,26 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
     },
     renderError,
   };
+}
+
+/**
+ * oidc-provider's prompts, plus one login check: a provider session whose account is disabled or
+ * gone (findAccount answers undefined) asks for the password again. Without it the provider takes
+ * the session as signed in, finds no account and fails with 500 server_error; with it the person
+ * gets the login page, where a disabled account cannot sign in (and `prompt=none` gets
+ * login_required, OIDC Core §3.1.2.6).
+ */
+function loginAgainForUnavailableAccounts() {
+  const { Check, base } = interactionPolicy;
+  const policy = base();
+  const login = policy.get('login');
+  if (!login) throw new Error('oidc-provider has no login prompt');
+  const noSession = login.checks.findIndex((check) => check.reason === 'no_session');
+  login.checks.add(
+    new Check('account_unavailable', 'the signed-in account is disabled or no longer exists', (ctx) =>
+      ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT,
+    ),
+    noSession + 1,
+  );
+  return policy;
 }
