@@ -12,6 +12,8 @@ export interface ProviderSettings {
   /** Private Ed25519 JWKs, current first (the provider signs with the first matching key). */
   jwks: Array<Record<string, unknown>>;
   cookieKeys: string[];
+  /** `Secure` cookies with prefixes (https, or a loopback PUBLIC_URL), as for the session mode. */
+  secureCookies: boolean;
   webClientSecret: string;
   accessTokenTtlSec: number;
   refreshTokenTtlSec: number;
@@ -40,7 +42,7 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
     // and any other method is `invalid_client`.
     clientAuthMethods: ['none', 'client_secret_basic'],
     jwks: { keys: s.jwks as never },
-    cookies: { keys: s.cookieKeys },
+    cookies: providerCookies(s.cookieKeys, s.secureCookies),
     // RFC 9700 §2.1.2: only the authorization code flow; no implicit or hybrid response types.
     responseTypes: ['code'],
     // RFC 9700 §2.1.1: PKCE for every client; oidc-provider supports only S256 (no `plain`).
@@ -115,6 +117,26 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
       Session: 14 * 24 * 3600,
     },
     renderError,
+  };
+}
+
+/**
+ * The provider's cookies, held to the session mode's rules (ASVS V3.4.1, V3.4.3): `Secure` where
+ * PUBLIC_URL is https (or loopback); the sign-in session cookie `__Host-` (Path=/, no Domain: no
+ * other host or path may set or shadow it, RFC 6265bis §4.1.3.2); the interaction cookies, scoped
+ * to their interaction's path, `__Secure-`. Their values are signed with the server's session keys.
+ */
+function providerCookies(keys: string[], secure: boolean): NonNullable<Configuration['cookies']> {
+  const prefix = (host: boolean) => (secure ? (host ? '__Host-' : '__Secure-') : '');
+  return {
+    keys,
+    names: {
+      session: `${prefix(true)}authlab.oidc.session`,
+      interaction: `${prefix(false)}authlab.oidc.interaction`,
+      resume: `${prefix(false)}authlab.oidc.resume`,
+    },
+    long: { httpOnly: true, sameSite: 'lax', secure, path: '/' },
+    short: { httpOnly: true, sameSite: 'lax', secure },
   };
 }
 
