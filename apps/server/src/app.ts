@@ -115,6 +115,7 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
       store: deps.store,
       clock: deps.clock,
       cookieKeys: deps.secrets.sessionKeys,
+      secureCookies: config.secureCookies,
       webClientSecret: deps.secrets.oidcWebClientSecret,
       accessTokenTtlSec: config.jwt.accessTokenTtlSec,
       refreshTokenTtlSec: Math.floor(config.jwt.refreshAbsoluteTtlMs / 1000),

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { endEverything } from '@authlab/auth-core';
 import { freePort } from '@authlab/testkit';
 import { decodeJwt } from 'jose';
-import { endEverything } from '../src/api/logout-all.ts';
 import {
   addUser,
   assertAccessDead,
@@ -313,7 +313,7 @@ describeForEachStore('JWT revocation', (store) => {
 
       // The CLI's code path (apps/server/src/cli/users.ts, `disable`), against the same store.
       await server.deps.store.users.setDisabled(user.id, true);
-      await endEverything({ store: server.deps.store }, user.id, 'disabled');
+      await endEverything(server.deps.store, user.id, { clock: server.deps.clock, reason: 'disabled' });
 
       await assertAccessDead(server.url, pair.access_token);
       await assertRefreshDead(server.url, pair.refresh_token);

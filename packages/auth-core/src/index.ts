@@ -1,7 +1,9 @@
 export { Authenticator, type AuthenticatorDeps, DEMO_ACCOUNTS, seedDemoUsers } from './accounts.ts';
 export { CookieSigner } from './cookie-signer.ts';
+export { type EndReason, endEverything } from './end-everything.ts';
 export { AuthError, DataDirError, invalidCredentials, tooManyAttempts } from './errors.ts';
-export { type AccessClaims, type AccessTokenSettings, AccessTokens, invalidToken } from './jwt/access-token.ts';
+export { type AccessClaims, type AccessTokenSettings, AccessTokens } from './jwt/access-token.ts';
+export { type AccessTokenPolicy, AccessTokenVerifier, invalidToken } from './jwt/access-token-verifier.ts';
 export { isCanonicalCompactJws } from './jwt/canonical-jws.ts';
 export {
   type DeviceInfo,

@@ -156,9 +156,16 @@ export interface OidcIndex {
   grantId?: string;
   uid?: string;
   userCode?: string;
-  /** Only on Grant records: lets "sign out everywhere" find every grant of an account. */
+  /**
+   * Only on the {@link ACCOUNT_MODELS} (grants and the provider's sign-in sessions): lets "sign
+   * out everywhere" find every grant and provider session of an account.
+   */
   accountId?: string;
 }
+
+/** The provider's records an account can be found by: its grants and its sign-in sessions. */
+export const ACCOUNT_MODELS = ['Grant', 'Session'] as const;
+export type AccountModel = (typeof ACCOUNT_MODELS)[number];
 
 export type ConsumeOutcome =
   | { outcome: 'consumed'; record: OidcRecord }
@@ -180,8 +187,8 @@ export interface OidcRepository {
   destroy(model: string, id: string): Promise<void>;
   /** Destroys every record (any model) indexed with this grant id. */
   revokeByGrantId(grantId: string): Promise<void>;
-  /** Grant ids of the account's live Grant records. */
-  grantIdsOfAccount(accountId: string): Promise<string[]>;
+  /** Ids of the account's live records of `model` (its grants, or its provider sessions), sorted. */
+  idsOfAccount(model: AccountModel, accountId: string): Promise<string[]>;
 }
 
 /**

@@ -9,6 +9,11 @@ export type AuthMode = 'session' | 'jwt' | 'oidc';
 export interface Principal {
   user: User;
   mode: AuthMode;
+  /**
+   * The scopes a delegated credential (an OIDC access token) was granted. Absent for the
+   * first-party credentials (a session, a JWT-mode token), which cover the whole API.
+   */
+  scopes?: ReadonlySet<string>;
 }
 
 /**
@@ -23,6 +28,12 @@ export const noCredentials = (description = 'send a session cookie or a Bearer t
 export const invalidToken = () =>
   new HttpError(401, 'invalid_token', 'the access token is invalid, expired or revoked', {
     'WWW-Authenticate': 'Bearer realm="authlab", error="invalid_token"',
+  });
+
+/** RFC 6750 §3.1: a valid token without the scope the resource needs. */
+export const insufficientScope = (scope: string) =>
+  new HttpError(403, 'insufficient_scope', `the access token was not granted the ${scope} scope`, {
+    'WWW-Authenticate': `Bearer realm="authlab", error="insufficient_scope", scope="${scope}"`,
   });
 
 // RFC 7235 §2.1: the auth-scheme is case-insensitive (`bearer`, `BEARER`); the token is not.
@@ -88,5 +99,17 @@ export function requirePrincipal(deps: AppDeps, verifiers: BearerVerifier[]) {
     }
     ctx.state.principal = principal;
     await next();
+  };
+}
+
+/**
+ * Refuses a delegated credential without `scope` (the consent page promised the person that
+ * only an app granted it can read and write their notes). First-party credentials pass.
+ */
+export function requireScope(scope: string) {
+  return function checkScope(ctx: Context, next: Next): Promise<void> {
+    const { scopes } = ctx.state.principal as Principal;
+    if (scopes && !scopes.has(scope)) throw insufficientScope(scope);
+    return next();
   };
 }

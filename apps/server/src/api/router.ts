@@ -1,3 +1,4 @@
+import { endEverything } from '@authlab/auth-core';
 import type { Note } from '@authlab/store';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
@@ -7,8 +8,7 @@ import { readBody } from '../http/body.ts';
 import { notFound } from '../http/errors.ts';
 import { createRouter } from '../http/router.ts';
 import { endSession } from '../modes/session/session-middleware.ts';
-import { endEverything } from './logout-all.ts';
-import { type BearerVerifier, type Principal, requirePrincipal } from './principal.ts';
+import { type BearerVerifier, type Principal, requirePrincipal, requireScope } from './principal.ts';
 
 const noteBody = z.object({ text: z.string().trim().min(1).max(10_000) }).strict();
 
@@ -28,6 +28,8 @@ const principalOf = (ctx: Context) => ctx.state.principal as Principal;
 export function apiRouter(deps: AppDeps, verifiers: BearerVerifier[]): Router {
   const router = createRouter('/api');
   router.use(requirePrincipal(deps, verifiers));
+  // The one scope the provider offers for the API (configuration.ts): reading and writing alike.
+  router.use(requireScope('api'));
   router.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     await next();
@@ -69,7 +71,7 @@ export function apiRouter(deps: AppDeps, verifiers: BearerVerifier[]): Router {
   });
 
   router.post('/logout-all', async (ctx) => {
-    await endEverything(deps, principalOf(ctx).user.id);
+    await endEverything(deps.store, principalOf(ctx).user.id, { clock: deps.clock });
     if (principalOf(ctx).mode === 'session') await endSession(ctx);
     ctx.status = 204;
   });

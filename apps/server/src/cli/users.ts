@@ -6,9 +6,15 @@
  *   pnpm users list
  *   pnpm users disable carol@example.com
  */
-import { AuthError, checkNewPassword, DataDirError, loadSecrets, PasswordHasher } from '@authlab/auth-core';
+import {
+  AuthError,
+  checkNewPassword,
+  DataDirError,
+  endEverything,
+  loadSecrets,
+  PasswordHasher,
+} from '@authlab/auth-core';
 import { normalizeEmail, type Role, type Store, StoreConflictError, StoreUnavailableError } from '@authlab/store';
-import { endEverything } from '../api/logout-all.ts';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { openConfiguredStore } from '../store-from-config.ts';
 import { CliError, parseCommandLine, printTable } from './cli-kit.ts';
@@ -147,7 +153,7 @@ async function runCommand(command: string, args: string[], role: string | undefi
       const hasher = await PasswordHasher.create(config.argon2);
       await store.users.setPasswordHash(user.id, await hasher.hash(password));
       // ASVS 4.0.3 V3.3.3: a password change ends every other session and token.
-      await endEverything({ store }, user.id);
+      await endEverything(store, user.id);
       process.stdout.write(`${user.email}: password changed; every session and token it held has ended\n`);
       return;
     }
@@ -155,7 +161,7 @@ async function runCommand(command: string, args: string[], role: string | undefi
       const user = await findAccount(store, email);
       await store.users.setDisabled(user.id, true);
       // Disabling must also end what the account already holds, not only refuse new sign-ins.
-      await endEverything({ store }, user.id, 'disabled');
+      await endEverything(store, user.id, { reason: 'disabled' });
       process.stdout.write(`${user.email}: disabled; every session and token it held has ended\n`);
       return;
     }

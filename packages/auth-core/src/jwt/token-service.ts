@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { RefreshFamily, RefreshTokenRepository, User, UserRepository } from '@authlab/store';
 import { AuthError } from '../errors.ts';
-import { type AccessClaims, type AccessTokens, invalidToken } from './access-token.ts';
+import type { AccessClaims, AccessTokens } from './access-token.ts';
+import { invalidToken } from './access-token-verifier.ts';
 
 /** RFC 6749 §5.1 token response. */
 export interface TokenPair {

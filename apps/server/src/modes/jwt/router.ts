@@ -1,8 +1,7 @@
-import { AuthError, invalidGrant, type TokenPair } from '@authlab/auth-core';
+import { AuthError, endEverything, invalidGrant, type TokenPair } from '@authlab/auth-core';
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
-import { endEverything } from '../../api/logout-all.ts';
 import { type BearerVerifier, bearerToken, noCredentials } from '../../api/principal.ts';
 import type { AppDeps } from '../../deps.ts';
 import { readBody } from '../../http/body.ts';
@@ -139,7 +138,7 @@ export function jwtRouter(deps: AppDeps): Router {
   });
 
   router.post('/jwt/logout-all', requireJwt, async (ctx) => {
-    await endEverything(deps, ctx.state.jwt.user.id);
+    await endEverything(deps.store, ctx.state.jwt.user.id, { clock: deps.clock });
     setRefreshCookie(ctx, null);
     ctx.status = 204;
   });

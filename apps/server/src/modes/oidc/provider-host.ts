@@ -36,6 +36,7 @@ export class ProviderHost {
         providerConfiguration({ ...this.#settings, jwks: this.#ring.privateJwks() }),
       );
       provider.proxy = this.#proxy;
+      if (this.#settings.secureCookies) markProviderConnectionsSecure(provider);
       restrictResponseModes(provider);
       // oidc-provider answers every unexpected error itself, as 500 server_error, and logs
       // nothing. An unreachable store is not a bug of ours: it is marked here and turned into a
@@ -66,4 +67,19 @@ export class ProviderHost {
       }
     };
   }
+}
+
+/**
+ * oidc-provider sets its session cookie through a Koa context of its own (`ctx.oidc.cookies`),
+ * which the app-wide `markSecureConnection` never sees; behind a TLS-terminating proxy or on a
+ * loopback origin its cookie library would refuse a `Secure` cookie on the plain connection. The
+ * same rule as for the app: where the server's cookies are Secure, the provider's may be too.
+ */
+function markProviderConnectionsSecure(provider: Provider): void {
+  const createContext = provider.createContext.bind(provider);
+  provider.createContext = (req, res) => {
+    const ctx = createContext(req, res);
+    ctx.cookies.secure = true;
+    return ctx;
+  };
 }

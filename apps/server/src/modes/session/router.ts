@@ -1,7 +1,7 @@
+import { endEverything } from '@authlab/auth-core';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { endEverything } from '../../api/logout-all.ts';
 import type { AppDeps } from '../../deps.ts';
 import { isFormPost, readBody } from '../../http/body.ts';
 import { HttpError, notFound } from '../../http/errors.ts';
@@ -103,7 +103,7 @@ export function sessionRouter(deps: AppDeps): Router {
     await formAware(ctx, '/', async () => {
       const found = await sessionUser(ctx, deps);
       if (!found) throw unauthenticated();
-      await endEverything(deps, found.user.id);
+      await endEverything(deps.store, found.user.id, { clock: deps.clock });
       await endSession(ctx);
       ctx.status = 204;
     });
