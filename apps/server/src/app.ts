@@ -20,9 +20,13 @@ import { ProviderHost } from './modes/oidc/provider-host.ts';
 import { federatedRouter } from './modes/session/federated.ts';
 import { sessionRouter } from './modes/session/router.ts';
 import { markSecureConnection, sessionMiddleware } from './modes/session/session-middleware.ts';
+import { recordTraffic } from './recording/record-traffic.ts';
+import { TrafficRecordings } from './recording/recordings.ts';
 import { assetsRouter } from './web/assets.ts';
+import { compareRouter } from './web/compare-router.ts';
 import { errorPages } from './web/error-pages.ts';
 import { pagesRouter } from './web/pages.ts';
+import { recordingRouter } from './web/recording-router.ts';
 
 export type { AppDeps } from './deps.ts';
 
@@ -89,6 +93,10 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
     return next();
   });
   app.use(requestLog(deps.logger));
+  // Off unless a browser asked for a recording (POST /compare/recording); outside the error
+  // middleware, so a refusal is recorded with the status the client saw.
+  const recordings = new TrafficRecordings(deps.clock);
+  app.use(recordTraffic(recordings, config.secureCookies, deps.clock));
   app.use(errorPages(config.publicUrl));
   app.use(errorResponses);
   app.use(securityHeaders(config.https));
@@ -128,6 +136,8 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   mountRouter(app, apiRouter(deps, verifiers), '/api');
   mountRouter(app, assetsRouter(), '/assets');
   mountRouter(app, pagesRouter(deps));
+  mountRouter(app, recordingRouter(deps, recordings), '/compare');
+  mountRouter(app, compareRouter(deps), '/compare');
   mountRouter(app, sessionRouter(deps), '/session');
   mountRouter(app, federatedRouter(deps), '/session/oidc');
   mountRouter(app, jwtRouter(deps));

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { needsChromium, useServerAndBrowser } from './support/browser.ts';
 import { DEMO_PASSWORD, manualClock } from './support/server.ts';
 
-const PAGES = ['/', '/jwt', '/oidc-flow', '/login'];
+const PAGES = ['/', '/compare', '/jwt', '/oidc-flow', '/login'];
 
 describe('the page frame and the session pages’ small comforts, in a real Chromium', () => {
   const clock = manualClock();

@@ -38,6 +38,8 @@ export interface PageOptions {
   /** The path of this page, marked `aria-current` in the navigation. */
   current?: string;
   scripts?: string[];
+  /** ES modules (the page's entry point; the modules it imports need no tag). */
+  modules?: string[];
   /** Stylesheets after the shared one (each page family keeps its own small file). */
   styles?: string[];
   /**
@@ -71,7 +73,7 @@ export function page(options: PageOptions, body: SafeHtml): string {
 ${[...(provider ? ['/assets/provider.css'] : []), ...(options.styles ?? [])].map(
   (href) => html`<link rel="stylesheet" href="${href}">
 `,
-)}${(options.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`)}
+)}${(options.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`)}${(options.modules ?? []).map((src) => html`<script type="module" src="${src}"></script>`)}
 </head>
 <body${provider ? html` class="provider"` : ''}>
 <a class="skip-link" href="#main">Skip to content</a>
@@ -82,6 +84,7 @@ ${
   <a class="brand" href="/"><img src="/assets/favicon.svg" alt="" width="24" height="24"> authlab</a>
   <nav aria-label="Main">
     ${navLink('/', 'Modes', options.current)}
+    ${navLink('/compare', 'Compare', options.current)}
     ${navLink('/jwt', 'JWT', options.current)}
     ${navLink('/oidc-flow', 'OIDC flow', options.current)}
     ${options.signedInAs ? navLink('/me', options.signedInAs, options.current) : navLink('/login', 'Sign in', options.current)}
