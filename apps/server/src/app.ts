@@ -6,6 +6,7 @@ import { apiRouter } from './api/router.ts';
 import type { AppDeps } from './deps.ts';
 import { errorResponses } from './http/errors.ts';
 import { originCheck } from './http/origin-check.ts';
+import { pinPublicOrigin } from './http/public-origin.ts';
 import { requestLog } from './http/request-log.ts';
 import { createRouter } from './http/router.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
     if (ctx.path.startsWith('/oidc/') && !ctx.path.startsWith('/oidc/interaction/')) ctx.disableBodyParser = true;
     return next();
   });
+  app.use(pinPublicOrigin(config.publicUrl));
   app.use(requestLog(deps.logger));
   app.use(errorResponses);
   app.use(securityHeaders(config.https));
