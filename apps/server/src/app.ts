@@ -11,11 +11,12 @@ import { requestLog } from './http/request-log.ts';
 import { createRouter } from './http/router.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { jwtBearerVerifier, jwtRouter } from './modes/jwt/router.ts';
-import { oidcBearerVerifier } from './modes/oidc/bearer.ts';
+import { oidcAccessTokens, oidcBearerVerifier } from './modes/oidc/bearer.ts';
 import { oidcEndpoints } from './modes/oidc/clients.ts';
 import { flowWalkthroughRouter } from './modes/oidc/flow-walkthrough.ts';
 import { interactionRouter } from './modes/oidc/interactions.ts';
 import { ProviderHost } from './modes/oidc/provider-host.ts';
+import { userinfoRouter } from './modes/oidc/userinfo.ts';
 import { federatedRouter } from './modes/session/federated.ts';
 import { sessionRouter } from './modes/session/router.ts';
 import { markSecureConnection, sessionMiddleware } from './modes/session/session-middleware.ts';
@@ -114,10 +115,8 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
     },
     { proxy: config.trustProxy > 0 },
   );
-  const verifiers = options.bearerVerifiers ?? [
-    jwtBearerVerifier(deps),
-    oidcBearerVerifier(deps, deps.oidcKeyRing, endpoints),
-  ];
+  const oidcTokens = oidcAccessTokens(deps, deps.oidcKeyRing, endpoints);
+  const verifiers = options.bearerVerifiers ?? [jwtBearerVerifier(deps), oidcBearerVerifier(oidcTokens)];
 
   // The API first: its requests are the hot path, and they are not matched against the
   // unprefixed page routers below (no route of theirs lies under /api).
@@ -128,6 +127,7 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   mountRouter(app, federatedRouter(deps), '/session/oidc');
   mountRouter(app, jwtRouter(deps));
   mountRouter(app, interactionRouter(deps, provider), '/oidc/interaction');
+  mountRouter(app, userinfoRouter(oidcTokens), '/oidc/me');
   mountRouter(app, flowWalkthroughRouter(deps));
   // The provider last: our own interaction routes above take precedence under /oidc.
   app.use(provider.middleware());
