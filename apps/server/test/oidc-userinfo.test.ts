@@ -47,11 +47,14 @@ describe('UserInfo with the access tokens the provider issues', () => {
     const app = new Client(server.url);
     const bearer = { authorization: `Bearer ${tokens.access_token}` };
     assert.equal((await app.json('/api/logout-all', { method: 'POST', headers: bearer })).status, 204);
-    await assert.rejects(oidc.fetchUserInfo(config, tokens.access_token, sub), (error: oidc.WWWAuthenticateChallengeError) => {
-      assert.equal(error.status, 401);
-      assert.equal(error.cause[0]?.parameters.error, 'invalid_token');
-      return true;
-    });
+    await assert.rejects(
+      oidc.fetchUserInfo(config, tokens.access_token, sub),
+      (error: oidc.WWWAuthenticateChallengeError) => {
+        assert.equal(error.status, 401);
+        assert.equal(error.cause[0]?.parameters.error, 'invalid_token');
+        return true;
+      },
+    );
   });
 
   it('refuses an ID token, a JWT-mode token and no token at all', async () => {
