@@ -10,11 +10,13 @@ import { pinPublicOrigin } from './http/public-origin.ts';
 import { requestLog } from './http/request-log.ts';
 import { createRouter } from './http/router.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { jwtMetadataRouter } from './modes/jwt/metadata.ts';
 import { jwtBearerVerifier, jwtRouter } from './modes/jwt/router.ts';
 import { oidcAccessTokens, oidcBearerVerifier } from './modes/oidc/bearer.ts';
 import { oidcEndpoints } from './modes/oidc/clients.ts';
 import { flowWalkthroughRouter } from './modes/oidc/flow-walkthrough.ts';
 import { interactionRouter } from './modes/oidc/interactions.ts';
+import { authorizationServerMetadataAlias } from './modes/oidc/metadata-alias.ts';
 import { ProviderHost } from './modes/oidc/provider-host.ts';
 import { userinfoRouter } from './modes/oidc/userinfo.ts';
 import { federatedRouter } from './modes/session/federated.ts';
@@ -126,10 +128,12 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   mountRouter(app, sessionRouter(deps), '/session');
   mountRouter(app, federatedRouter(deps), '/session/oidc');
   mountRouter(app, jwtRouter(deps));
+  mountRouter(app, jwtMetadataRouter(config.publicUrl), '/.well-known/oauth-authorization-server');
   mountRouter(app, interactionRouter(deps, provider), '/oidc/interaction');
   mountRouter(app, userinfoRouter(oidcTokens), '/oidc/me');
   mountRouter(app, flowWalkthroughRouter(deps));
   // The provider last: our own interaction routes above take precedence under /oidc.
+  app.use(authorizationServerMetadataAlias());
   app.use(provider.middleware());
   return app;
 }
