@@ -7,16 +7,20 @@ import type { AppDeps } from './deps.ts';
 import { errorResponses } from './http/errors.ts';
 import { loopbackAlias } from './http/loopback-alias.ts';
 import { originCheck } from './http/origin-check.ts';
+import { pinPublicOrigin } from './http/public-origin.ts';
 import { refusedFormToLogin } from './http/refused-form.ts';
 import { requestLog } from './http/request-log.ts';
 import { createRouter } from './http/router.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { jwtMetadataRouter } from './modes/jwt/metadata.ts';
 import { jwtBearerVerifier, jwtRouter } from './modes/jwt/router.ts';
-import { oidcBearerVerifier } from './modes/oidc/bearer.ts';
+import { oidcAccessTokens, oidcBearerVerifier } from './modes/oidc/bearer.ts';
 import { oidcEndpoints } from './modes/oidc/clients.ts';
 import { flowWalkthroughRouter } from './modes/oidc/flow-walkthrough.ts';
 import { interactionRouter } from './modes/oidc/interactions.ts';
+import { authorizationServerMetadataAlias } from './modes/oidc/metadata-alias.ts';
 import { ProviderHost } from './modes/oidc/provider-host.ts';
+import { userinfoRouter } from './modes/oidc/userinfo.ts';
 import { federatedRouter } from './modes/session/federated.ts';
 import { sessionRouter } from './modes/session/router.ts';
 import { markSecureConnection, sessionMiddleware } from './modes/session/session-middleware.ts';
@@ -79,10 +83,8 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   const app = new Koa({ proxy: config.trustProxy > 0, maxIpsCount: config.trustProxy });
   app.silent = true; // errors are logged by our own middleware, once, with the request id
   const endpoints = oidcEndpoints(config.publicUrl);
-  const verifiers = options.bearerVerifiers ?? [
-    jwtBearerVerifier(deps),
-    oidcBearerVerifier(deps, deps.oidcKeyRing, endpoints),
-  ];
+  const oidcTokens = oidcAccessTokens(deps, deps.oidcKeyRing, endpoints);
+  const verifiers = options.bearerVerifiers ?? [jwtBearerVerifier(deps), oidcBearerVerifier(oidcTokens)];
 
   app.use((ctx, next) => {
     // One spelling per address: '::ffff:127.0.0.1' and '127.0.0.1' must share limiter keys.
@@ -92,6 +94,7 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
     if (ctx.path.startsWith('/oidc/') && !ctx.path.startsWith('/oidc/interaction/')) ctx.disableBodyParser = true;
     return next();
   });
+  app.use(pinPublicOrigin(config.publicUrl));
   app.use(requestLog(deps.logger));
   // Off unless a browser asked for a recording (POST /compare/recording); outside the error
   // middleware, so a refusal is recorded with the status the client saw.
@@ -141,9 +144,12 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   mountRouter(app, sessionRouter(deps), '/session');
   mountRouter(app, federatedRouter(deps), '/session/oidc');
   mountRouter(app, jwtRouter(deps));
+  mountRouter(app, jwtMetadataRouter(config.publicUrl), '/.well-known/oauth-authorization-server');
   mountRouter(app, interactionRouter(deps, provider), '/oidc/interaction');
+  mountRouter(app, userinfoRouter(oidcTokens), '/oidc/me');
   mountRouter(app, flowWalkthroughRouter(deps));
   // The provider last: our own interaction routes above take precedence under /oidc.
+  app.use(authorizationServerMetadataAlias());
   app.use(provider.middleware());
   return app;
 }

@@ -1,7 +1,7 @@
 export { Authenticator, type AuthenticatorDeps, DEMO_ACCOUNTS, seedDemoUsers } from './accounts.ts';
 export { CookieSigner } from './cookie-signer.ts';
 export { type EndReason, endEverything } from './end-everything.ts';
-export { AuthError, DataDirError, invalidCredentials, tooManyAttempts } from './errors.ts';
+export { AuthError, DataDirError, invalidCredentials, KeyRotationTooSoonError, tooManyAttempts } from './errors.ts';
 export { type AccessClaims, type AccessTokenSettings, AccessTokens } from './jwt/access-token.ts';
 export { type AccessTokenPolicy, AccessTokenVerifier, invalidToken } from './jwt/access-token-verifier.ts';
 export { isCanonicalCompactJws } from './jwt/canonical-jws.ts';
@@ -14,6 +14,7 @@ export {
   type TokenServiceDeps,
 } from './jwt/token-service.ts';
 export {
+  JWKS_MAX_AGE_SEC,
   jwkThumbprint,
   KeyRing,
   type KeyRingFile,

@@ -1,4 +1,4 @@
-import { AuthError, endEverything, invalidGrant, type TokenPair } from '@authlab/auth-core';
+import { AuthError, endEverything, invalidGrant, JWKS_MAX_AGE_SEC, type TokenPair } from '@authlab/auth-core';
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
@@ -89,7 +89,7 @@ export function jwtRouter(deps: AppDeps): Router {
 
   router.get('/.well-known/jwks.json', (ctx) => {
     // Short enough that a rotated key set reaches verifiers before the "next" key signs anything.
-    ctx.set('Cache-Control', 'public, max-age=300');
+    ctx.set('Cache-Control', `public, max-age=${JWKS_MAX_AGE_SEC}`);
     ctx.body = deps.keyRing.jwks();
   });
 

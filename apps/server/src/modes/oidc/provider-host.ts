@@ -1,8 +1,8 @@
-import type { KeyRing } from '@authlab/auth-core';
+import { JWKS_MAX_AGE_SEC, type KeyRing } from '@authlab/auth-core';
 import { StoreUnavailableError } from '@authlab/store';
 import type { Context, Middleware } from 'koa';
 import mount from 'koa-mount';
-import Provider from 'oidc-provider';
+import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import { type ProviderSettings, providerConfiguration } from './configuration.ts';
 import { restrictResponseModes } from './response-modes.ts';
 
@@ -61,6 +61,10 @@ export class ProviderHost {
     return async (ctx, next) => {
       this.current();
       await this.#mounted(ctx, next);
+      // The lifetime the key ring waits out before promoting a published key (key-ring.ts).
+      if ((ctx as Partial<KoaContextWithOIDC>).oidc?.route === 'jwks') {
+        ctx.set('Cache-Control', `public, max-age=${JWKS_MAX_AGE_SEC}`);
+      }
       if (ctx.state.storeUnavailable && ctx.status === 500) {
         ctx.status = 503;
         ctx.set('Retry-After', '5');
