@@ -21,7 +21,9 @@ const isDirectory = (path: string) => {
 // node --test takes files and globs; a folder becomes the glob of the test files below it.
 const args = process.argv.slice(2).map((arg) => (isDirectory(arg) ? `${arg.replace(/\/$/, '')}/**/*.test.ts` : arg));
 const targets =
-  args.length > 0 ? args : ['apps/*/test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'labs/**/*.test.ts'];
+  args.length > 0
+    ? args
+    : ['apps/*/test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'labs/**/*.test.ts', 'scripts/test/**/*.test.ts'];
 const summaryFile = join(tmpdir(), `authlab-test-summary-${process.pid}.txt`);
 
 const child = spawn(

@@ -148,7 +148,7 @@ function callRequest(args: string[], data: string | undefined): CallRequest {
 
 function sourceFor(settings: Settings): TokenSource {
   return settings.mode === 'oidc'
-    ? new OidcSource({ issuer: `${settings.server}/oidc`, clientId: 'authlab-desktop' })
+    ? new OidcSource({ issuer: `${settings.server}/oidc`, clientId: 'authlab-cli' })
     : new JwtSource({ server: settings.server });
 }
 
@@ -213,7 +213,7 @@ async function login(values: ReturnType<typeof parse>['values'], home: string, v
     try {
       const authorizer = new LoopbackAuthorizer({
         issuer: `${settings.server}/oidc`,
-        clientId: 'authlab-desktop',
+        clientId: 'authlab-cli',
         openBrowser,
       });
       const { tokens } = await authorizer.authorize({ signal: abort.signal });

@@ -86,6 +86,11 @@ describe('pnpm authlab against a real server', () => {
 
       const finished = await report.waitFor((line) => (line.event === 'finished' ? line : undefined), 'result page');
       assert.equal(finished.outcome, 'success');
+      assert.equal(
+        finished.consentClient,
+        'authlab terminal client',
+        'the consent page names the CLI, not the desktop app',
+      );
       assert.match(finished.finalUrl, /^http:\/\/127\.0\.0\.1:\d+\/done\?ok=1$/, 'no code or state in the address bar');
       assert.deepEqual(finished.problems, [], 'no console errors or CSP violations in the browser');
       const exitCode = await report.waitFor((line) => (line.event === 'exited' ? line.code : undefined), 'exit');
@@ -158,7 +163,7 @@ describe('pnpm authlab against a real server', () => {
         method: 'POST',
         body: new URLSearchParams({
           grant_type: 'refresh_token',
-          client_id: 'authlab-desktop',
+          client_id: 'authlab-cli',
           refresh_token: refreshToken,
         }),
       });

@@ -2,25 +2,36 @@ import { CookieSigner } from '@authlab/auth-core';
 import { bodyParser } from '@koa/bodyparser';
 import type Router from '@koa/router';
 import Koa from 'koa';
-import type { BearerVerifier } from './api/principal.ts';
+import { acceptedBearerOnly, type BearerVerifier } from './api/principal.ts';
 import { apiRouter } from './api/router.ts';
 import type { AppDeps } from './deps.ts';
 import { errorResponses } from './http/errors.ts';
 import { loadOnFirstUse } from './http/load-on-first-use.ts';
+import { loopbackAlias } from './http/loopback-alias.ts';
 import { originCheck } from './http/origin-check.ts';
+import { pinPublicOrigin } from './http/public-origin.ts';
+import { refusedFormToLogin } from './http/refused-form.ts';
 import { requestLog } from './http/request-log.ts';
 import { createRouter } from './http/router.ts';
 import { markSecureConnection } from './http/secure-connection.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { jwtMetadataRouter } from './modes/jwt/metadata.ts';
 import { jwtBearerVerifier, jwtRouter } from './modes/jwt/router.ts';
-import { oidcBearerVerifier } from './modes/oidc/bearer.ts';
-import { oidcEndpoints } from './modes/oidc/clients.ts';
+import { oidcAccessTokens, oidcBearerVerifier } from './modes/oidc/bearer.ts';
+import { COMPARE_CLIENT_ID, COMPARE_PATH, oidcEndpoints } from './modes/oidc/clients.ts';
 import { flowWalkthroughRouter } from './modes/oidc/flow-walkthrough.ts';
+import { authorizationServerMetadataAlias } from './modes/oidc/metadata-alias.ts';
+import { userinfoRouter } from './modes/oidc/userinfo.ts';
 import { federatedRouter } from './modes/session/federated.ts';
 import { sessionRouter } from './modes/session/router.ts';
 import { sessionLayer } from './modes/session/session-middleware.ts';
+import { recordTraffic } from './recording/record-traffic.ts';
+import { TrafficRecordings } from './recording/recordings.ts';
 import { assetsRouter } from './web/assets.ts';
+import { compareRouter } from './web/compare-router.ts';
+import { errorPages } from './web/error-pages.ts';
 import { pagesRouter } from './web/pages/router.ts';
+import { recordingRouter } from './web/recording-router.ts';
 
 export type { AppDeps } from './deps.ts';
 
@@ -81,6 +92,9 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   // Cookie signatures (koa-session's, the pending-flow cookies'): Keygrip's output with the keys
   // imported once (Keygrip re-imports them on every signature).
   app.keys = new CookieSigner(deps.secrets.sessionKeys);
+  const endpoints = oidcEndpoints(config.publicUrl);
+  const oidcTokens = oidcAccessTokens(deps, deps.oidcKeyRing, endpoints);
+  const verifiers = options.bearerVerifiers ?? [jwtBearerVerifier(deps), oidcBearerVerifier(oidcTokens)];
 
   app.use((ctx, next) => {
     // One spelling per address: '::ffff:127.0.0.1' and '127.0.0.1' must share limiter keys.
@@ -90,11 +104,20 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
     if (ctx.path.startsWith('/oidc/') && !ctx.path.startsWith('/oidc/interaction/')) ctx.disableBodyParser = true;
     return next();
   });
+  app.use(pinPublicOrigin(config.publicUrl));
   app.use(requestLog(deps.logger));
+  // Off unless a browser asked for a recording (POST /compare/recording); outside the error
+  // middleware, so a refusal is recorded with the status the client saw.
+  const recordings = new TrafficRecordings(deps.clock);
+  app.use(recordTraffic(recordings, config.secureCookies, deps.clock));
+  app.use(errorPages(config.publicUrl));
   app.use(errorResponses);
   app.use(securityHeaders(config.https));
   app.use(markSecureConnection(config.secureCookies));
-  app.use(originCheck(config.publicUrl));
+  app.use(loopbackAlias(config.publicUrl));
+  app.use(refusedFormToLogin(config.publicUrl));
+  app.use(originCheck(config.publicUrl, acceptedBearerOnly(verifiers)));
+  // Health answers before the session layer: a stale cookie must not turn a probe into a session lookup.
   mountRouter(app, healthRouter(deps), '/healthz');
   app.use(
     bodyParser({
@@ -105,12 +128,6 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
     }),
   );
 
-  const endpoints = oidcEndpoints(config.publicUrl);
-  const verifiers = options.bearerVerifiers ?? [
-    jwtBearerVerifier(deps),
-    oidcBearerVerifier(deps, deps.oidcKeyRing, endpoints),
-  ];
-
   // The session is read only where a handler needs it (the pages, the session routes, the API
   // for a request without a Bearer token): an asset or a Bearer call never costs a store read.
   const withSession = sessionLayer(app, deps);
@@ -120,12 +137,23 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   mountRouter(app, apiRouter(deps, verifiers, withSession), '/api');
   mountRouter(app, assetsRouter(), '/assets');
   mountRouter(app, pagesRouter(deps, withSession));
+  mountRouter(app, recordingRouter(deps, recordings), '/compare');
+  mountRouter(
+    app,
+    compareRouter(deps, { issuer: endpoints.issuer, clientId: COMPARE_CLIENT_ID, path: COMPARE_PATH }),
+    COMPARE_PATH,
+    withSession,
+  );
   // The federated sign-in ends in a new session (its callback), so it runs behind the layer too.
   mountRouter(app, federatedRouter(deps), '/session/oidc', withSession);
   mountRouter(app, sessionRouter(deps, withSession), '/session');
   mountRouter(app, jwtRouter(deps));
+  mountRouter(app, jwtMetadataRouter(config.publicUrl), '/.well-known/oauth-authorization-server');
   // The walkthrough's pages say who is signed in.
   mountRouter(app, flowWalkthroughRouter(deps), '/oidc-flow', withSession);
+  mountRouter(app, userinfoRouter(oidcTokens), '/oidc/me');
+  // RFC 8414's location for the issuer's metadata, handed to the provider as its discovery request.
+  app.use(authorizationServerMetadataAlias());
   const openIdProvider = openIdProviderOnFirstUse(deps, endpoints);
   app.use((ctx, next) => (UNDER_OIDC.test(ctx.path) ? openIdProvider(ctx, next) : next()));
   return app;
@@ -152,6 +180,7 @@ function openIdProviderOnFirstUse(deps: AppDeps, endpoints: ReturnType<typeof oi
         store: deps.store,
         clock: deps.clock,
         cookieKeys: deps.secrets.sessionKeys,
+        secureCookies: config.secureCookies,
         webClientSecret: deps.secrets.oidcWebClientSecret,
         accessTokenTtlSec: config.jwt.accessTokenTtlSec,
         refreshTokenTtlSec: Math.floor(config.jwt.refreshAbsoluteTtlMs / 1000),

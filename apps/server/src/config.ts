@@ -32,7 +32,15 @@ export interface Config {
   };
   demoPassword: string;
   seedDemo: boolean;
-  oidcUpstream: { issuer: string; clientId: string; clientSecret: string | undefined } | undefined;
+  oidcUpstream:
+    | {
+        issuer: string;
+        clientId: string;
+        clientSecret: string | undefined;
+        /** Absent: chosen from the provider's `token_endpoint_auth_methods_supported`. */
+        clientAuth: 'client_secret_basic' | 'client_secret_post' | undefined;
+      }
+    | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   argon2: Argon2Params;
 }
@@ -109,6 +117,7 @@ const schema = z.object({
   OIDC_UPSTREAM_ISSUER: url(['http:', 'https:']).optional(),
   OIDC_UPSTREAM_CLIENT_ID: z.string().min(1).optional(),
   OIDC_UPSTREAM_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_UPSTREAM_CLIENT_AUTH: z.enum(['client_secret_basic', 'client_secret_post']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ARGON2_MEMORY_KIB: integer(DEFAULT_ARGON2.memoryCost, 1, 4_194_304),
   ARGON2_TIME_COST: integer(DEFAULT_ARGON2.timeCost, 1, 100),
@@ -163,6 +172,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (upstream && !e.OIDC_UPSTREAM_CLIENT_ID) {
     throw new ConfigError('OIDC_UPSTREAM_CLIENT_ID is required when OIDC_UPSTREAM_ISSUER is set');
   }
+  if (e.OIDC_UPSTREAM_CLIENT_AUTH && !e.OIDC_UPSTREAM_CLIENT_SECRET) {
+    throw new ConfigError('OIDC_UPSTREAM_CLIENT_AUTH names how to send OIDC_UPSTREAM_CLIENT_SECRET, which is not set');
+  }
   // Discovery, keys and the client secret would travel in clear (and could be swapped in
   // transit); plain http is for a provider on this machine only.
   if (upstream && new URL(upstream).protocol === 'http:' && !isLoopbackUrl(new URL(upstream))) {
@@ -196,7 +208,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     // Production seeds nothing unless asked for explicitly.
     seedDemo: e.SEED_DEMO ?? !production,
     oidcUpstream: upstream
-      ? { issuer: upstream, clientId: e.OIDC_UPSTREAM_CLIENT_ID ?? '', clientSecret: e.OIDC_UPSTREAM_CLIENT_SECRET }
+      ? {
+          issuer: upstream,
+          clientId: e.OIDC_UPSTREAM_CLIENT_ID ?? '',
+          clientSecret: e.OIDC_UPSTREAM_CLIENT_SECRET,
+          clientAuth: e.OIDC_UPSTREAM_CLIENT_AUTH,
+        }
       : undefined,
     logLevel: e.LOG_LEVEL,
     argon2,

@@ -85,15 +85,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const secrets = loadSecrets(config.dataDir, { production: config.production });
   if (secrets.generated) logger.info({ dataDir: config.dataDir }, 'generated new secrets in a brand-new DATA_DIR');
 
-  const { store, redis } = openConfiguredStore(config, { clock, redisKeyPrefix: options.redisKeyPrefix });
-  const limiterOptions = {
+  const { store } = openConfiguredStore(config, { clock, redisKeyPrefix: options.redisKeyPrefix });
+  // The counters live in the store (SQLite file or Redis), so every instance shares them.
+  const limiter = new LoginLimiter({
+    counters: store.attempts,
     ...(options.loginLimits ? { limits: options.loginLimits } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
-  };
-  // On Redis the limiter's counters live beside the store's data, so every instance shares them.
-  const limiter = new LoginLimiter(
-    redis ? { ...limiterOptions, redis: redis.client, keyPrefix: `${redis.keyPrefix}login` } : limiterOptions,
-  );
+  });
 
   const hasher = await PasswordHasher.create(config.argon2);
   let seeded: string[] = [];

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Clock, connectRedis, openRedisStore, openSqliteStore, type Store, systemClock } from '@authlab/store';
-import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 
 /** Every Redis key of a deployment starts with this unless a test isolates its run. */
@@ -9,8 +8,6 @@ export const DEFAULT_REDIS_KEY_PREFIX = 'authlab:';
 
 export interface ConfiguredStore {
   store: Store;
-  /** Set on Redis: the store's own connection and prefix, for the login limiter to share. */
-  redis?: { client: Redis; keyPrefix: string };
 }
 
 export interface OpenStoreOptions {
@@ -36,8 +33,7 @@ export function openConfiguredStore(
   if (config.redisUrl) {
     const client = connectRedis(config.redisUrl);
     const keyPrefix = options.redisKeyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
-    const store = openRedisStore({ url: config.redisUrl, client, clock, keyPrefix });
-    return { store, redis: { client, keyPrefix } };
+    return { store: openRedisStore({ url: config.redisUrl, client, clock, keyPrefix }) };
   }
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   return { store: openSqliteStore({ path: join(config.dataDir, 'authlab.db'), clock }) };

@@ -227,6 +227,14 @@ describe('the JWT playground in a real Chromium', () => {
     await phone.getByRole('button', { name: 'Call /api/me' }).click();
     await phone.getByRole('heading', { name: 'Sign in for a token' }).waitFor();
     assert.match((await phone.getByRole('alert').textContent()) ?? '', /invalid_grant/);
+    // What happened stays on screen beside the form: the 401 and the log that led to it.
+    assert.ok(await phone.locator('#jwt-response').isVisible());
+    assert.equal(await phone.locator('#jwt-response-request').textContent(), 'GET /api/me');
+    assert.match((await phone.locator('#jwt-response-status').textContent()) ?? '', /^401\b/);
+    const log = (await phone.locator('#jwt-log').textContent()) ?? '';
+    for (const line of ['GET /api/me → 401', 'POST /jwt/refresh → 401', 'Signed out by the server: invalid_grant']) {
+      assert.ok(log.includes(line), `the log keeps "${line}": ${log}`);
+    }
     assertNoProblems(laptop);
     assert.deepEqual(
       suite.browser.problems(phone).filter((problem) => !expectedRejection(problem, 401)),

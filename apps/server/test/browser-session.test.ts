@@ -184,9 +184,11 @@ describe('session pages in a real Chromium', () => {
       const response = await posted;
       const headers = await response.request().allHeaders();
       assert.equal(headers['sec-fetch-site'], 'same-site', 'the browser did send the cross-origin post');
-      assert.equal(response.status(), 403);
-      assert.deepEqual((await response.json()).error, 'forbidden_origin');
-      await page.waitForURL(url('/session/login'));
+      // Refused, and shown as other form errors are: back on /login with a message.
+      assert.equal(response.status(), 303);
+      assert.equal(response.headers().location, url('/login?error=forbidden_origin'));
+      await page.waitForURL(url('/login?error=forbidden_origin'));
+      assert.match(String(await page.getByRole('alert').textContent()), /was refused and nothing changed/);
       assert.equal(await sessionCookie(page.context()), undefined, 'no session cookie was set');
       assert.equal((await page.request.get(url('/session/me'))).status(), 401);
     });

@@ -211,6 +211,65 @@ describe('origin check (CSRF)', () => {
   }
 });
 
+describe('origin check exemption: only a Bearer token the server accepts', () => {
+  let server: TestServer;
+  let accessToken: string;
+  before(async () => {
+    server = await startTestServer();
+    const login = await new Client(server.url).json('/jwt/login', {
+      method: 'POST',
+      json: { email: 'alice@example.com', password: DEMO_PASSWORD },
+    });
+    assert.equal(login.status, 200);
+    accessToken = login.body.access_token;
+  });
+  after(() => server.stop());
+
+  const crossSite = { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' };
+
+  // Browsers attach Basic and Negotiate credentials by themselves, and a cross-site form post
+  // carries no SameSite=Lax cookie: without the origin check this is login CSRF.
+  const authorizations: Array<[string, () => string]> = [
+    ['Basic (cached HTTP authentication)', () => `Basic ${Buffer.from('alice:secret').toString('base64')}`],
+    ['Negotiate (Kerberos/SPNEGO)', () => 'Negotiate YIIBhgYGKwYBBQUCoIIBejCCAXagMDAuBgkqhkiC9xIBAgIGCSqGSIb3EgE='],
+    ['a Bearer token the server does not accept', () => 'Bearer not-a-token-of-ours'],
+    ['a Bearer token with a forged signature', () => `Bearer ${accessToken.slice(0, -4)}AAAA`],
+  ];
+  for (const [what, authorization] of authorizations) {
+    it(`refuses a cross-site form login carrying ${what}: no session`, async () => {
+      const header = authorization();
+      const victim = new Client(server.url);
+      const response = await victim.request('/session/login', {
+        method: 'POST',
+        form: { email: 'alice@example.com', password: DEMO_PASSWORD },
+        headers: { ...crossSite, authorization: header },
+      });
+      assert.equal(response.status, 403);
+      assert.equal(((await response.json()) as { error: string }).error, 'forbidden_origin');
+      assert.deepEqual(response.headers.getSetCookie(), []);
+    });
+  }
+
+  it('lets a cross-site request with an accepted Bearer token and no cookie through (no ambient credential)', async () => {
+    const created = await new Client(server.url).json('/api/notes', {
+      method: 'POST',
+      json: { text: 'from a Bearer client' },
+      headers: { ...crossSite, authorization: `Bearer ${accessToken}` },
+    });
+    assert.equal(created.status, 201);
+  });
+
+  it('checks the origin of a request with an accepted Bearer token when a cookie rides along', async () => {
+    const refused = await new Client(server.url).json('/api/notes', {
+      method: 'POST',
+      json: { text: 'with a cookie' },
+      headers: { ...crossSite, authorization: `Bearer ${accessToken}`, cookie: 'authlab.sid=x' },
+    });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error, 'forbidden_origin');
+  });
+});
+
 describe('security headers', () => {
   let server: TestServer;
   let alice: Client;

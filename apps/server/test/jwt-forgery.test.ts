@@ -7,6 +7,7 @@ import {
   currentSigningKey,
   ed25519Signer,
   hs256Signer,
+  nonCanonicalSpellings,
   type RawResponse,
   rawGet,
   rawRequest,
@@ -274,6 +275,13 @@ describe('JWT mode: forged and malformed access tokens', () => {
       const now = Math.floor(clock() / 1000);
       await assertRefused(server, signedWithRealKey({ iat: now + 3600, exp: now + 4500 }), 'iat in the future');
       await assertRefused(server, signedWithRealKey({ nbf: now + 3600 }), 'nbf in the future');
+    });
+
+    it('refuses every other spelling of a genuine token: = padding, unused bits set (RFC 7515 §2, RFC 4648 §3.5)', async () => {
+      const variants = nonCanonicalSpellings(alice.access_token);
+      assert.ok(variants.length >= 4, `only ${variants.length} variants`);
+      for (const [what, token] of variants) await assertRefused(server, token, what);
+      await assertAccepted(server, alice.access_token, 'the genuine spelling, after its variants');
     });
 
     it('refuses an otherwise valid token longer than 4096 characters', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { JWKS_MAX_AGE_SEC } from '@authlab/auth-core';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { assertAccessDead, assertAccessWorks, loginPair, me, refresh } from './support/jwt.ts';
 import { Client, manualClock, startTestServer, type TestServer } from './support/server.ts';
@@ -48,6 +49,9 @@ describe('JWT signing-key rotation (sqlite)', () => {
     retiredKey = server.deps.keyRing.signingKey();
     assert.equal(retiredKey.kid, currentKid);
 
+    // The next key must have been published for the JWKS cache lifetime before it may sign (the
+    // ring was written on the wall clock, a moment after this manual clock started).
+    clock.advance((JWKS_MAX_AGE_SEC + 60) * 1000);
     server.deps.keyRing.rotate();
 
     const afterRotation = await jwksKids(server.url);

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { endEverything } from '@authlab/auth-core';
 import { freePort } from '@authlab/testkit';
 import { decodeJwt } from 'jose';
-import { endEverything } from '../src/api/logout-all.ts';
 import {
   addUser,
   assertAccessDead,
@@ -19,6 +19,7 @@ import {
   refresh,
   refreshRace,
 } from './support/jwt.ts';
+import { compactJws, currentSigningKey, ed25519Signer } from './support/jwt-forge.ts';
 import { Client, manualClock, type TestServer } from './support/server.ts';
 
 const bearer = (accessToken: string) => ({ authorization: `Bearer ${accessToken}` });
@@ -84,6 +85,45 @@ describeForEachStore('JWT revocation', (store) => {
       assert.equal(await reasonOf(laptop.access_token), 'logout');
       await assertAccessWorks(server.url, phone.access_token, email);
       assert.equal((await refresh(server.url, phone.refresh_token)).status, 200);
+    });
+
+    it('ends its own family with only an expired access token: signature and issuer checked, expiry not', async () => {
+      const email = await newAccount();
+      const laptop = await loginPair(server.url, email, { device_name: 'laptop' });
+      const phone = await loginPair(server.url, email, { device_name: 'phone' });
+      clock.advance(15 * 60_000 + 10_000); // past the 15 min lifetime and its 5 s tolerance
+      await assertAccessDead(server.url, laptop.access_token, 'the access token has not expired');
+
+      const answer = await logout(server.url, { accessToken: laptop.access_token });
+      assert.equal(answer.status, 204);
+      assert.equal(await reasonOf(laptop.access_token), 'logout', 'the expired token ended its family');
+      await assertRefreshDead(server.url, laptop.refresh_token, 'the refresh token outlived the logout');
+      assert.equal((await refresh(server.url, phone.refresh_token)).status, 200, 'another device is untouched');
+    });
+
+    it('ends no family for an expired token whose signature, issuer, audience or type is not ours', async () => {
+      const pair = await loginPair(server.url, await newAccount());
+      const claims = decodeJwt(pair.access_token);
+      const { kid, privateKey } = currentSigningKey(server.dataDir);
+      const header = { alg: 'EdDSA', kid, typ: 'at+jwt' };
+      const sign = (changes: object, headerChanges: object = {}) =>
+        compactJws({ ...header, ...headerChanges }, { ...claims, ...changes }, ed25519Signer(privateKey));
+      const [encodedHeader, encodedPayload, signature = ''] = pair.access_token.split('.');
+      const otherSignature = Buffer.from(Buffer.from(signature, 'base64url').map((byte) => byte ^ 0xff)).toString(
+        'base64url',
+      );
+      clock.advance(15 * 60_000 + 10_000);
+      const hostile: Array<[string, string]> = [
+        ['a forged signature', `${encodedHeader}.${encodedPayload}.${otherSignature}`],
+        ['another issuer', sign({ iss: 'https://evil.example' })],
+        ['another audience', sign({ aud: 'https://evil.example/api' })],
+        ['another token type (an ID token)', sign({}, { typ: 'JWT' })],
+      ];
+      for (const [what, token] of hostile) {
+        assert.equal((await logout(server.url, { accessToken: token })).status, 204, what);
+        assert.equal(await reasonOf(pair.access_token), null, `${what} ended the family`);
+      }
+      assert.equal((await refresh(server.url, pair.refresh_token)).status, 200);
     });
 
     it('answers 204 for an unknown refresh token (RFC 7009 §2.2) and revokes nothing', async () => {
@@ -273,7 +313,7 @@ describeForEachStore('JWT revocation', (store) => {
 
       // The CLI's code path (apps/server/src/cli/users.ts, `disable`), against the same store.
       await server.deps.store.users.setDisabled(user.id, true);
-      await endEverything({ store: server.deps.store }, user.id, 'disabled');
+      await endEverything(server.deps.store, user.id, { clock: server.deps.clock, reason: 'disabled' });
 
       await assertAccessDead(server.url, pair.access_token);
       await assertRefreshDead(server.url, pair.refresh_token);

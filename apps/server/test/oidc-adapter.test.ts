@@ -38,13 +38,32 @@ describe('oidc-provider adapter over the store', () => {
       });
       after(() => store.close());
 
-      it('stores authorization codes and refresh tokens only under their hash', async () => {
+      it('stores codes, tokens and sign-in session ids only as their hash, in the key and in the payload', async () => {
         const codes = new Adapter('AuthorizationCode');
-        await codes.upsert('the-code-value', { grantId: 'g1', kind: 'AuthorizationCode' }, 60);
-        assert.deepEqual(await codes.find('the-code-value'), { grantId: 'g1', kind: 'AuthorizationCode' });
+        // oidc-provider repeats the id in the payload (jti): it is not stored, and comes back on find.
+        await codes.upsert('the-code-value', { jti: 'the-code-value', grantId: 'g1', kind: 'AuthorizationCode' }, 60);
+        assert.deepEqual(await codes.find('the-code-value'), {
+          jti: 'the-code-value',
+          grantId: 'g1',
+          kind: 'AuthorizationCode',
+        });
         assert.equal(await store.oidc.find('AuthorizationCode', 'the-code-value'), null);
-        assert.notEqual(await store.oidc.find('AuthorizationCode', sha256('the-code-value')), null);
-        // Grants and sessions are not bearer values: they keep their ids (the API looks grants up).
+        const stored = await store.oidc.find('AuthorizationCode', sha256('the-code-value'));
+        assert.ok(stored);
+        assert.ok(!JSON.stringify(stored).includes('the-code-value'), JSON.stringify(stored));
+        // The sign-in session's id is its cookie's value: hashed too, and hashed where an interaction names it.
+        await new Adapter('Session').upsert('the-session-id', { jti: 'the-session-id', uid: 'u1', accountId: 'a' }, 60);
+        assert.equal(await store.oidc.find('Session', 'the-session-id'), null);
+        assert.ok(
+          !JSON.stringify(await store.oidc.find('Session', sha256('the-session-id'))).includes('the-session-id'),
+        );
+        await new Adapter('Interaction').upsert(
+          'i1',
+          { jti: 'i1', session: { uid: 'u1', cookie: 'the-session-id' } },
+          60,
+        );
+        assert.ok(!JSON.stringify(await store.oidc.find('Interaction', 'i1')).includes('the-session-id'));
+        // Grants are not bearer values: they keep their ids (the API looks grants up).
         const grants = new Adapter('Grant');
         await grants.upsert('g1', { accountId: 'alice', clientId: 'c' }, 60);
         assert.notEqual(await store.oidc.find('Grant', 'g1'), null);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { nonCanonicalSpellings } from './support/jwt-forge.ts';
 import { authorize, DESKTOP, pkcePair, tokenRequest } from './support/oidc.ts';
 import { Client, manualClock, startTestServer, type TestServer } from './support/server.ts';
 
@@ -196,6 +197,16 @@ describe('OIDC protocol edges (SQLite)', () => {
 
     it('accepts http://[::1]:PORT/callback, end to end', async () => {
       const { app, tokens } = await signIn(server, { redirectUri: 'http://[::1]:53682/callback' });
+      assert.equal(await apiStatus(app, tokens.access_token), 200);
+    });
+  });
+
+  describe('access tokens at the API', () => {
+    it('refuses every other spelling of its access token at the API: = padding, unused bits set', async () => {
+      const { app, tokens } = await signIn(server);
+      const variants = nonCanonicalSpellings(tokens.access_token);
+      assert.ok(variants.length >= 4, `only ${variants.length} variants`);
+      for (const [what, token] of variants) assert.equal(await apiStatus(app, token), 401, what);
       assert.equal(await apiStatus(app, tokens.access_token), 200);
     });
   });

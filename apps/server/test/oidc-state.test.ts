@@ -54,7 +54,8 @@ describe('OpenID Provider state and keys', () => {
     it('rebuilds the provider with the new key first, and tokens from the old key keep working', async () => {
       const before = await signIn(server);
       const oldKid = decodeProtectedHeader(before.access_token).kid;
-      server.deps.oidcKeyRing.rotate();
+      // Forced: the ring is seconds old (a rotation would otherwise wait out the JWKS max-age).
+      server.deps.oidcKeyRing.rotate({ force: true });
       const after = await signIn(server);
       const newKid = decodeProtectedHeader(after.access_token).kid;
       assert.notEqual(newKid, oldKid, 'new tokens are signed with the promoted key');

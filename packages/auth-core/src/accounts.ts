@@ -29,19 +29,17 @@ export class Authenticator {
     // for every argon2 or bcrypt step below, the email for the limiter's keys and the lookup.
     const secret = normalizePassword(password);
     const account = normalizeEmail(email);
-    await limiter.beforeAttempt(ip, account);
+    // Counted before the password is checked, so concurrent guesses cannot outrun the limits
+    // (ASVS 4.0.3 V2.2.1); a failure simply keeps its point.
+    const attempt = await limiter.reserve(ip, account);
     const user = await users.findByEmail(account);
     if (!user || user.disabled) {
       await hasher.verifyDummy(secret);
-      await limiter.onFailure(ip, account);
       throw invalidCredentials();
     }
     const result = await hasher.verify(user.passwordHash, secret);
-    if (!result.ok) {
-      await limiter.onFailure(ip, account);
-      throw invalidCredentials();
-    }
-    await limiter.onSuccess(ip, account);
+    if (!result.ok) throw invalidCredentials();
+    await attempt.succeeded();
     if (result.needsRehash) {
       // Only now do we hold the plaintext that matches: upgrade bcrypt / old argon2 to current argon2id.
       const passwordHash = await hasher.hash(secret);

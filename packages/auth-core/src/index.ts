@@ -1,14 +1,18 @@
 export { Authenticator, type AuthenticatorDeps, DEMO_ACCOUNTS, seedDemoUsers } from './accounts.ts';
 export { CookieSigner } from './cookie-signer.ts';
+export { type EndReason, endEverything } from './end-everything.ts';
 export {
   AUTH_ERROR_STATUS,
   AuthError,
   type AuthErrorCode,
   DataDirError,
   invalidCredentials,
+  KeyRotationTooSoonError,
   tooManyAttempts,
 } from './errors.ts';
-export { type AccessClaims, type AccessTokenSettings, AccessTokens, invalidToken } from './jwt/access-token.ts';
+export { type AccessClaims, type AccessTokenSettings, AccessTokens } from './jwt/access-token.ts';
+export { type AccessTokenPolicy, AccessTokenVerifier, invalidToken } from './jwt/access-token-verifier.ts';
+export { isCanonicalCompactJws } from './jwt/canonical-jws.ts';
 export {
   type DeviceInfo,
   hashRefreshToken,
@@ -18,6 +22,7 @@ export {
   type TokenServiceDeps,
 } from './jwt/token-service.ts';
 export {
+  JWKS_MAX_AGE_SEC,
   jwkThumbprint,
   KeyRing,
   type KeyRingFile,
@@ -32,6 +37,7 @@ export {
 } from './key-ring.ts';
 export {
   DEFAULT_LOGIN_LIMITS,
+  type LoginAttempt,
   LoginLimiter,
   type LoginLimiterOptions,
   type LoginLimits,

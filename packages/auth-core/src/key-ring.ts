@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { DataDirError } from './errors.ts';
+import { DataDirError, KeyRotationTooSoonError } from './errors.ts';
 
 export type KeyState = 'next' | 'current' | 'previous';
 
@@ -37,9 +37,22 @@ export interface KeyRingOptions {
   retireAfterMs: number;
   /** Automatic rotation: `current` is replaced once it is this old (default 90 days). */
   rotationIntervalMs?: number;
+  /**
+   * The least time a key is published as `next` before a rotation may promote it (default
+   * {@link JWKS_MAX_AGE_SEC}): `rotate()` refuses sooner, unless forced.
+   */
+  minPublishedMs?: number;
 }
 
 const NINETY_DAYS = 90 * 24 * 3600 * 1000;
+
+/**
+ * How long verifiers may cache a JWKS: the `max-age` of the JWKS responses, and the least time a
+ * `next` key is published before it may sign (a promoted key unknown to a verifier's cached copy
+ * is refused there: jose's createRemoteJWKSet throws ERR_JWKS_NO_MATCHING_KEY while it cools down,
+ * other libraries until their cache expires).
+ */
+export const JWKS_MAX_AGE_SEC = 300;
 
 /** RFC 7638 thumbprint of an OKP key: SHA-256 over the required members in lexicographic order. */
 export function jwkThumbprint(jwk: { crv: string; kty: string; x: string }): string {
@@ -269,7 +282,8 @@ export class KeyRing {
       try {
         this.rotate();
       } catch {
-        // A read-only or full disk must not fail sign-ins: keep the current key, retry next check.
+        // A read-only or full disk, or a next key published too recently, must not fail sign-ins:
+        // keep the current key, retry at the next check.
       }
     }
   }
@@ -282,13 +296,35 @@ export class KeyRing {
     }
   }
 
-  rotate(): void {
+  /**
+   * next → current → previous, and a new next. Refused with {@link KeyRotationTooSoonError} while
+   * the next key has been published for less than `minPublishedMs` (a verifier's cached JWKS may
+   * not hold it yet), unless `force` (a compromised current key: better that cached verifiers
+   * refuse new tokens until they refetch than keep signing with it).
+   */
+  rotate(options: { force?: boolean } = {}): void {
     // Rotate what the file holds now, not a stale copy: another instance may have rotated since.
     this.#reloadIfChanged();
     const now = this.#options.clock();
+    let next = this.#stored('next');
+    if (!next && !options.force) {
+      // A ring without a next key (written by hand): publish one now, so a later rotation can go.
+      writeKeyRingFile(this.#options.file, {
+        version: 1,
+        keys: [...this.#snapshot().keys, newSigningKey('next', now)],
+      });
+      this.#load();
+      next = this.#stored('next');
+    }
+    const safeAt = (next?.createdAt ?? now) + (this.#options.minPublishedMs ?? JWKS_MAX_AGE_SEC * 1000);
+    if (next && !options.force && now < safeAt) throw new KeyRotationTooSoonError(next.kid, next.createdAt, safeAt);
     const rotated = rotateKeyRingFile(this.#snapshot(), now, this.#options.retireAfterMs);
     writeKeyRingFile(this.#options.file, rotated);
     this.#load();
+  }
+
+  #stored(state: KeyState): StoredKey | undefined {
+    return [...this.#keys.values()].find((k) => k.stored.state === state)?.stored;
   }
 
   #snapshot(): KeyRingFile {

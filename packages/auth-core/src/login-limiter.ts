@@ -1,6 +1,4 @@
-import { StoreUnavailableError } from '@authlab/store';
-import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { AttemptBucket, AttemptCounterRepository } from '@authlab/store';
 import { tooManyAttempts } from './errors.ts';
 
 export interface LoginLimits {
@@ -46,23 +44,17 @@ export const OPEN_LOGIN_LIMITS: LoginLimits = {
 };
 
 export interface LoginLimiterOptions {
+  /** The store's counters (`store.attempts`): SQLite or Redis, shared by every instance. */
+  counters: AttemptCounterRepository;
   limits?: LoginLimits;
-  /** Shared counters for several instances; in-process memory otherwise (one instance). */
-  redis?: Redis;
-  keyPrefix?: string;
   /** Injected so tests can observe the slow-down without waiting for it. */
   sleep?: (ms: number) => Promise<void>;
 }
 
-type Limiter = RateLimiterMemory | RateLimiterRedis;
-
-/**
- * rate-limiter-flexible rejects with a RateLimiterRes when over the limit, with an Error when its
- * store fails; the latter becomes `StoreUnavailableError` (503, fail closed), never a 500.
- */
-function rethrowStoreError(error: unknown): never | null {
-  if (error instanceof RateLimiterRes) return null;
-  throw new StoreUnavailableError(`login limiter: ${(error as Error)?.message ?? error}`, { cause: error });
+/** A counted login attempt: its points stay (a failure) unless the caller reports a success. */
+export interface LoginAttempt {
+  /** The password was right: the pair starts again from zero and the IP and account get their point back. */
+  succeeded(): Promise<void>;
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -72,68 +64,51 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * progressive slow-down per account across IPs, which never refuses the owner who signs in from a
  * clean address (OWASP Authentication Cheat Sheet, "Protect against automated attacks").
  *
+ * Every attempt is counted *before* its password is checked, in one atomic step on the store, and
+ * refunded only on success: N concurrent guesses get at most the limit's number of password
+ * checks, and each one's slow-down counts the others in flight (ASVS 4.0.3 V2.2.1).
+ *
  * @example
- * const limiter = new LoginLimiter();
- * await limiter.beforeAttempt(ip, email);      // throws too_many_attempts (429) when blocked
- * ok ? await limiter.onSuccess(ip, email) : await limiter.onFailure(ip, email);
+ * const limiter = new LoginLimiter({ counters: store.attempts });
+ * const attempt = await limiter.reserve(ip, email); // throws too_many_attempts (429) when blocked
+ * if (passwordIsRight) await attempt.succeeded();
  */
 export class LoginLimiter {
   readonly limits: LoginLimits;
-  readonly #pair: Limiter;
-  readonly #ip: Limiter;
-  readonly #account: Limiter;
+  readonly #counters: AttemptCounterRepository;
   readonly #sleep: (ms: number) => Promise<void>;
 
-  constructor(options: LoginLimiterOptions = {}) {
-    const limits = options.limits ?? DEFAULT_LOGIN_LIMITS;
-    this.limits = limits;
+  constructor(options: LoginLimiterOptions) {
+    this.limits = options.limits ?? DEFAULT_LOGIN_LIMITS;
+    this.#counters = options.counters;
     this.#sleep = options.sleep ?? realSleep;
-    const prefix = options.keyPrefix ?? 'authlab:login';
-    const make = (name: string, points: number, duration: number): Limiter =>
-      options.redis
-        ? new RateLimiterRedis({
-            storeClient: options.redis,
-            keyPrefix: `${prefix}:${name}`,
-            points,
-            duration,
-            // Fail closed at once when Redis is down (the caller answers 503).
-            rejectIfRedisNotReady: true,
-          })
-        : new RateLimiterMemory({ keyPrefix: `${prefix}:${name}`, points, duration });
-    this.#pair = make('pair', limits.pairFailures, limits.pairWindowSec);
-    this.#ip = make('ip', limits.ipFailures, limits.ipWindowSec);
-    // The account counter keeps counting past the threshold; it only ever slows down.
-    this.#account = make('account', Number.MAX_SAFE_INTEGER, limits.accountWindowSec);
   }
 
-  /** Throws `too_many_attempts` while the IP+account pair or the IP is blocked; waits out the slow-down. */
-  async beforeAttempt(ip: string, account: string): Promise<void> {
-    const [pair, byIp, byAccount] = await Promise.all([
-      this.#pair.get(pairKey(ip, account)).catch(rethrowStoreError),
-      this.#ip.get(ip).catch(rethrowStoreError),
-      this.#account.get(account).catch(rethrowStoreError),
-    ]);
-    const blocked = [
-      pair && pair.consumedPoints >= this.limits.pairFailures ? pair.msBeforeNext : 0,
-      byIp && byIp.consumedPoints >= this.limits.ipFailures ? byIp.msBeforeNext : 0,
+  /**
+   * Counts this attempt against the pair, the IP and the account, or throws `too_many_attempts`
+   * (counting nothing) while the pair or the IP is full; then waits out the account's slow-down.
+   */
+  async reserve(ip: string, account: string): Promise<LoginAttempt> {
+    const { limits } = this;
+    const [pair, byIp, byAccount] = [pairKey(ip, account), `login:ip:${ip}`, `login:account:${account}`];
+    const buckets: AttemptBucket[] = [
+      { key: pair, limit: limits.pairFailures, windowMs: limits.pairWindowSec * 1000 },
+      { key: byIp, limit: limits.ipFailures, windowMs: limits.ipWindowSec * 1000 },
+      // The account counter never refuses: it only slows down.
+      { key: byAccount, limit: null, windowMs: limits.accountWindowSec * 1000 },
     ];
-    const waitMs = Math.max(...blocked);
-    if (waitMs > 0) throw tooManyAttempts(Math.max(1, Math.ceil(waitMs / 1000)));
-    const delay = this.slowdownFor(byAccount?.consumedPoints ?? 0);
+    const reservation = await this.#counters.reserve(buckets);
+    if (!reservation.granted) throw tooManyAttempts(Math.max(1, Math.ceil(reservation.retryAfterMs / 1000)));
+    // The attempts counted before this one, finished or still in flight.
+    const delay = this.slowdownFor((reservation.counts[2] ?? 1) - 1);
     if (delay > 0) await this.#sleep(delay);
-  }
-
-  async onFailure(ip: string, account: string): Promise<void> {
-    await Promise.all([
-      this.#pair.consume(pairKey(ip, account)).catch(rethrowStoreError),
-      this.#ip.consume(ip).catch(rethrowStoreError),
-      this.#account.consume(account).catch(rethrowStoreError),
-    ]);
-  }
-
-  /** A success clears only this pair; the account's counter stays so an attacker gains nothing. */
-  async onSuccess(ip: string, account: string): Promise<void> {
-    await this.#pair.delete(pairKey(ip, account)).catch(rethrowStoreError);
+    return {
+      succeeded: async () => {
+        await this.#counters.clear([pair]);
+        // Only this attempt's own point: earlier failures from the IP or on the account stay.
+        await this.#counters.release([byIp, byAccount]);
+      },
+    };
   }
 
   /** The slow-down, in ms, for an account with this many recent failures. */
@@ -144,4 +119,4 @@ export class LoginLimiter {
   }
 }
 
-const pairKey = (ip: string, account: string) => `${ip}|${account}`;
+const pairKey = (ip: string, account: string) => `login:pair:${ip}|${account}`;

@@ -69,6 +69,7 @@ describe('Authenticator', () => {
     store = openSqliteStore({ path: ':memory:' });
     await seedDemoUsers(store.users, spy.hasher, PASSWORD);
     const limiter = new LoginLimiter({
+      counters: store.attempts,
       limits: { ...DEFAULT_LOGIN_LIMITS, pairFailures: 3 },
       sleep: async () => {},
     });

@@ -1,15 +1,15 @@
 /**
  * `pnpm lab doctor`: what a participant's laptop has, what is missing and what to do about it.
- * Required: Node ≥ 22.18, the installed packages, a free loopback port, a writable progress file.
+ * Required: Node ≥ 22.18 (the version in `.node-version` is the one CI runs), the installed packages, a free loopback port, a writable progress file.
  * Chromium is required by the browser labs and `pnpm lab compare`; Redis is optional.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { findChromium, redisServerBinary } from '@authlab/testkit';
-import { labsRoot, listLabs } from './labs.ts';
+import { labsRoot, listLabs, REPO_ROOT } from './labs.ts';
 import { stateFile } from './state.ts';
 
 const run = promisify(execFile);
@@ -24,14 +24,27 @@ export interface DoctorItem {
   fix?: string;
 }
 
+/** The Node.js version CI runs and the README names: `.node-version` at the repository root. */
+export function pinnedNodeVersion(): string | null {
+  try {
+    const version = readFileSync(join(REPO_ROOT, '.node-version'), 'utf8').trim().replace(/^v/, '');
+    return /^\d+\.\d+\.\d+$/.test(version) ? version : null;
+  } catch {
+    return null;
+  }
+}
+
 function nodeItem(): DoctorItem {
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   const ok = major > 22 || (major === 22 && minor >= 18);
+  const pinned = pinnedNodeVersion();
+  const match =
+    pinned === null ? '' : pinned === process.versions.node ? ' (the pinned version)' : ` (CI pins ${pinned})`;
   return {
     name: 'Node.js',
     ok,
-    detail: `${process.versions.node} at ${process.execPath}`,
-    fix: 'install Node 24 LTS (22.18 is the floor: it runs TypeScript without a build step)',
+    detail: `${process.versions.node} at ${process.execPath}${match}`,
+    fix: `install Node ${pinned ?? '24 LTS'} (22.18 is the floor: it runs TypeScript without a build step)`,
   };
 }
 

@@ -234,6 +234,8 @@ describe('pnpm lab doctor', () => {
       const { code, stdout } = await runLabCli(['doctor'], sandbox.env);
       assert.equal(code, 1);
       assert.match(stdout, new RegExp(`✓ Node\\.js\\s+${process.versions.node.replaceAll('.', '\\.')}`));
+      const pinned = readFileSync(join(REPO_ROOT, '.node-version'), 'utf8').trim();
+      assert.ok(stdout.includes(pinned === process.versions.node ? '(the pinned version)' : `(CI pins ${pinned})`));
       assert.match(stdout, /Loopback port\s+127\.0\.0\.1:\d+ can be opened/);
       assert.match(stdout, /(✓ Chromium\s+.* at \/|✗ Chromium\s+not found; .* need it\n.*→ apt-get install chromium)/);
       assert.match(stdout, /✗ Labs.*\n.*→ restore the lab folder/);

@@ -1,6 +1,14 @@
 import type { Redis } from 'ioredis';
 import { LUA_EXTEND, LUA_IS_NULL } from './redis-lua.ts';
-import type { Clock, ConsumeOutcome, OidcIndex, OidcRecord, OidcRepository } from './types.ts';
+import {
+  ACCOUNT_MODELS,
+  type AccountModel,
+  type Clock,
+  type ConsumeOutcome,
+  type OidcIndex,
+  type OidcRecord,
+  type OidcRepository,
+} from './types.ts';
 
 // Keys, under the store's prefix:
 //   oidc:{model}:{id}               the record, JSON {payload, expiresAt, consumedAt, index}
@@ -8,6 +16,7 @@ import type { Clock, ConsumeOutcome, OidcIndex, OidcRecord, OidcRepository } fro
 //   oidc:uid:{model}:{uid}          → id
 //   oidc:usercode:{model}:{code}    → id
 //   oidc:account:{accountId}        set of Grant ids
+//   oidc:account:Session:{accountId} set of the provider's Session ids
 // oidc-provider's model names are PascalCase, so a record key never meets the lowercase index keys.
 // Index entries can go stale (a record re-upserted elsewhere, or expired); every reader checks the
 // record's own `index` before trusting one. `payload` is kept as its JSON text: the scripts decode
@@ -16,6 +25,10 @@ import type { Clock, ConsumeOutcome, OidcIndex, OidcRecord, OidcRepository } fro
 
 /** `isnull`, `extend`; `unindex` removes every index entry of one record, `destroy` the record too. */
 const HELPERS = `${LUA_IS_NULL}${LUA_EXTEND}
+local function accountKey(prefix, model, accountId)
+  if model == 'Grant' then return prefix .. 'oidc:account:' .. accountId end
+  return prefix .. 'oidc:account:' .. model .. ':' .. accountId
+end
 local function unindex(prefix, model, id, ix)
   if type(ix) ~= 'table' then return end
   if type(ix.grantId) == 'string' then
@@ -27,8 +40,8 @@ local function unindex(prefix, model, id, ix)
       if redis.call('GET', k) == id then redis.call('DEL', k) end
     end
   end
-  if model == 'Grant' and type(ix.accountId) == 'string' then
-    redis.call('SREM', prefix .. 'oidc:account:' .. ix.accountId, id)
+  if (model == 'Grant' or model == 'Session') and type(ix.accountId) == 'string' then
+    redis.call('SREM', accountKey(prefix, model, ix.accountId), id)
   end
 end
 local function destroy(prefix, model, id)
@@ -57,8 +70,8 @@ if ARGV[6] ~= '' then
 end
 if ARGV[7] ~= '' then redis.call('SET', prefix .. 'oidc:uid:' .. model .. ':' .. ARGV[7], id, 'PX', ttl) end
 if ARGV[8] ~= '' then redis.call('SET', prefix .. 'oidc:usercode:' .. model .. ':' .. ARGV[8], id, 'PX', ttl) end
-if model == 'Grant' and ARGV[9] ~= '' then
-  local k = prefix .. 'oidc:account:' .. ARGV[9]
+if (model == 'Grant' or model == 'Session') and ARGV[9] ~= '' then
+  local k = accountKey(prefix, model, ARGV[9])
   redis.call('SADD', k, id)
   extend(k, ttl)
 end
@@ -114,10 +127,11 @@ redis.call('DEL', KEYS[1])
 return 1`;
 
 /**
- * KEYS: account set. ARGV: Grant record key prefix, accountId, now. Returns the ids of live grants
- * still indexed with the account; prunes members whose record is gone or moved to another account.
+ * KEYS: account set. ARGV: record key prefix of the model, accountId, now. Returns the ids of live
+ * records still indexed with the account; prunes members whose record is gone or moved to another
+ * account.
  */
-const GRANTS_OF_ACCOUNT = `
+const IDS_OF_ACCOUNT = `
 local out = {}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local v = redis.call('GET', ARGV[1] .. id)
@@ -157,12 +171,14 @@ const toRecord = (json: string): OidcRecord => {
 };
 
 /** Only string entries, so the scripts see exactly the keys a record was indexed with. */
-const cleanIndex = (index: OidcIndex): OidcIndex => {
+const cleanIndex = (model: string, index: OidcIndex): OidcIndex => {
   const clean: OidcIndex = {};
   if (typeof index.grantId === 'string') clean.grantId = index.grantId;
   if (typeof index.uid === 'string') clean.uid = index.uid;
   if (typeof index.userCode === 'string') clean.userCode = index.userCode;
-  if (typeof index.accountId === 'string') clean.accountId = index.accountId;
+  if (typeof index.accountId === 'string' && ACCOUNT_MODELS.includes(model as AccountModel)) {
+    clean.accountId = index.accountId;
+  }
   return clean;
 };
 
@@ -173,7 +189,7 @@ const cleanIndex = (index: OidcIndex): OidcIndex => {
  * @example
  * const oidc = createRedisOidc({ client, keyPrefix: 'authlab:', clock, run });
  * await oidc.upsert('Grant', grantId, { payload, expiresAt, consumedAt: null }, { grantId, accountId });
- * const grantIds = await oidc.grantIdsOfAccount(accountId);
+ * const grantIds = await oidc.idsOfAccount('Grant', accountId);
  */
 export function createRedisOidc({ client, keyPrefix, clock, run }: RedisOidcDeps): OidcRepository {
   const k = {
@@ -182,7 +198,9 @@ export function createRedisOidc({ client, keyPrefix, clock, run }: RedisOidcDeps
     grant: (grantId: string) => `${keyPrefix}oidc:grant:${grantId}`,
     uid: (model: string, uid: string) => `${keyPrefix}oidc:uid:${model}:${uid}`,
     userCode: (model: string, code: string) => `${keyPrefix}oidc:usercode:${model}:${code}`,
-    account: (accountId: string) => `${keyPrefix}oidc:account:${accountId}`,
+    // Grants keep the key they always had, so grants stored before sessions were indexed are found.
+    account: (model: AccountModel, accountId: string) =>
+      model === 'Grant' ? `${keyPrefix}oidc:account:${accountId}` : `${keyPrefix}oidc:account:${model}:${accountId}`,
   };
 
   const live = (record: OidcRecord) => record.expiresAt > clock();
@@ -200,7 +218,7 @@ export function createRedisOidc({ client, keyPrefix, clock, run }: RedisOidcDeps
   return {
     upsert: (model, id, record, index) =>
       run(async () => {
-        const clean = cleanIndex(index);
+        const clean = cleanIndex(model, index);
         const stored: StoredRecord = {
           payload: JSON.stringify(record.payload),
           expiresAt: record.expiresAt,
@@ -248,13 +266,13 @@ export function createRedisOidc({ client, keyPrefix, clock, run }: RedisOidcDeps
       run(async () => {
         await client.eval(REVOKE_GRANT, 1, k.grant(grantId), keyPrefix, grantId);
       }),
-    grantIdsOfAccount: (accountId) =>
+    idsOfAccount: (model, accountId) =>
       run(async () => {
         const ids = (await client.eval(
-          GRANTS_OF_ACCOUNT,
+          IDS_OF_ACCOUNT,
           1,
-          k.account(accountId),
-          k.recordPrefix('Grant'),
+          k.account(model, accountId),
+          k.recordPrefix(model),
           accountId,
           clock(),
         )) as string[];

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import { orderedId } from './ids.ts';
+import { createRedisAttempts } from './redis-attempts.ts';
 import { createRedisIdentities } from './redis-identities.ts';
 import { LUA_EXTEND } from './redis-lua.ts';
 import { createRedisOidc } from './redis-oidc.ts';
@@ -442,6 +443,7 @@ export function openRedisStore(options: RedisStoreOptions): Store {
     refreshTokens: createRedisRefreshTokens({ client, keyPrefix: prefix, clock, run }),
     oidc: createRedisOidc({ client, keyPrefix: prefix, clock, run }),
     identities: createRedisIdentities({ client, keyPrefix: prefix, run }),
+    attempts: createRedisAttempts({ client, keyPrefix: prefix, clock, run }),
     ping: () =>
       run(async () => {
         await client.ping();

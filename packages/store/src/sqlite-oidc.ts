@@ -1,5 +1,13 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { Clock, ConsumeOutcome, OidcIndex, OidcRecord, OidcRepository } from './types.ts';
+import {
+  ACCOUNT_MODELS,
+  type AccountModel,
+  type Clock,
+  type ConsumeOutcome,
+  type OidcIndex,
+  type OidcRecord,
+  type OidcRepository,
+} from './types.ts';
 
 /**
  * The OpenID Provider's records, one row per (model, id). The index columns are part of the row,
@@ -82,8 +90,8 @@ export function createSqliteOidc({ db, clock, run, transaction }: SqliteOidcDeps
     markConsumed: db.prepare('UPDATE oidc_records SET consumed_at = ? WHERE model = ? AND id = ?'),
     destroy: db.prepare('DELETE FROM oidc_records WHERE model = ? AND id = ?'),
     revokeGrant: db.prepare('DELETE FROM oidc_records WHERE grant_id = ?'),
-    grantsOfAccount: db.prepare(
-      "SELECT id FROM oidc_records WHERE model = 'Grant' AND account_id = ? AND expires_at > ? ORDER BY id",
+    idsOfAccount: db.prepare(
+      'SELECT id FROM oidc_records WHERE model = ? AND account_id = ? AND expires_at > ? ORDER BY id',
     ),
   };
 
@@ -105,7 +113,7 @@ export function createSqliteOidc({ db, clock, run, transaction }: SqliteOidcDeps
             index.grantId ?? null,
             index.uid ?? null,
             index.userCode ?? null,
-            index.accountId ?? null,
+            ACCOUNT_MODELS.includes(model as AccountModel) ? (index.accountId ?? null) : null,
           ),
       ),
     find: (model, id) =>
@@ -129,7 +137,9 @@ export function createSqliteOidc({ db, clock, run, transaction }: SqliteOidcDeps
       ),
     destroy: (model, id) => run(() => void q.destroy.run(model, id)),
     revokeByGrantId: (grantId) => run(() => void q.revokeGrant.run(grantId)),
-    grantIdsOfAccount: (accountId) =>
-      run(() => (q.grantsOfAccount.all(accountId, clock()) as unknown as Array<{ id: string }>).map((row) => row.id)),
+    idsOfAccount: (model, accountId) =>
+      run(() =>
+        (q.idsOfAccount.all(model, accountId, clock()) as unknown as Array<{ id: string }>).map((row) => row.id),
+      ),
   };
 }

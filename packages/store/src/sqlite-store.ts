@@ -1,5 +1,6 @@
 import { DatabaseSync } from 'node:sqlite';
 import { orderedId } from './ids.ts';
+import { ATTEMPTS_SCHEMA, ATTEMPTS_SWEEP_SQL, createSqliteAttempts } from './sqlite-attempts.ts';
 import { createSqliteIdentities, IDENTITIES_SCHEMA } from './sqlite-identities.ts';
 import { createSqliteOidc, OIDC_SCHEMA, OIDC_SWEEP_SQL } from './sqlite-oidc.ts';
 import { createSqliteRefreshTokens, REFRESH_SCHEMA, REFRESH_SWEEP_SQL } from './sqlite-refresh.ts';
@@ -126,6 +127,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     db.exec(REFRESH_SCHEMA);
     db.exec(OIDC_SCHEMA);
     db.exec(IDENTITIES_SCHEMA);
+    db.exec(ATTEMPTS_SCHEMA);
   } catch (error) {
     throw new StoreUnavailableError(`cannot open SQLite database ${options.path}: ${(error as Error).message}`, {
       cause: error,
@@ -163,6 +165,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     // Their tokens go with them (ON DELETE CASCADE); until then a replayed token is still detected.
     sweepFamilies: db.prepare(REFRESH_SWEEP_SQL),
     sweepOidc: db.prepare(OIDC_SWEEP_SQL),
+    sweepAttempts: db.prepare(ATTEMPTS_SWEEP_SQL),
   };
 
   /**
@@ -188,6 +191,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         q.sweepSessions.run(now);
         q.sweepFamilies.run(now);
         q.sweepOidc.run(now);
+        q.sweepAttempts.run(now);
       });
     } catch {
       // The next request reports the problem; a sweep is only housekeeping.
@@ -301,6 +305,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     refreshTokens: createSqliteRefreshTokens({ db, run, transaction }),
     oidc: createSqliteOidc({ db, clock, run, transaction }),
     identities: createSqliteIdentities({ db, clock, run }),
+    attempts: createSqliteAttempts({ db, clock, run, transaction }),
     ping: () => run(() => void db.prepare('SELECT 1').get()),
     close: async () => {
       if (closed) return;

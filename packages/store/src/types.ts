@@ -156,9 +156,16 @@ export interface OidcIndex {
   grantId?: string;
   uid?: string;
   userCode?: string;
-  /** Only on Grant records: lets "sign out everywhere" find every grant of an account. */
+  /**
+   * Only on the {@link ACCOUNT_MODELS} (grants and the provider's sign-in sessions): lets "sign
+   * out everywhere" find every grant and provider session of an account.
+   */
   accountId?: string;
 }
+
+/** The provider's records an account can be found by: its grants and its sign-in sessions. */
+export const ACCOUNT_MODELS = ['Grant', 'Session'] as const;
+export type AccountModel = (typeof ACCOUNT_MODELS)[number];
 
 export type ConsumeOutcome =
   | { outcome: 'consumed'; record: OidcRecord }
@@ -180,8 +187,8 @@ export interface OidcRepository {
   destroy(model: string, id: string): Promise<void>;
   /** Destroys every record (any model) indexed with this grant id. */
   revokeByGrantId(grantId: string): Promise<void>;
-  /** Grant ids of the account's live Grant records. */
-  grantIdsOfAccount(accountId: string): Promise<string[]>;
+  /** Ids of the account's live records of `model` (its grants, or its provider sessions), sorted. */
+  idsOfAccount(model: AccountModel, accountId: string): Promise<string[]>;
 }
 
 /**
@@ -201,6 +208,34 @@ export interface IdentityRepository {
   find(issuer: string, subject: string): Promise<string | null>;
 }
 
+/** One rate-limit counter: a fixed window that opens with the first attempt counted in it. */
+export interface AttemptBucket {
+  key: string;
+  /** Attempts the window allows; `null` counts without ever refusing (a slow-down counter). */
+  limit: number | null;
+  windowMs: number;
+}
+
+export type AttemptReservation =
+  /** One attempt was counted in every bucket; `counts[i]` is bucket i's count including it. */
+  | { granted: true; counts: number[] }
+  /** A bucket was full: nothing was counted; the fullest one reopens in `retryAfterMs`. */
+  | { granted: false; retryAfterMs: number };
+
+/**
+ * Counters for login limits, shared by every instance on the store. `reserve` checks and counts
+ * in one step (a SQLite write transaction; one Lua script on Redis), so N concurrent attempts can
+ * never all see room under a limit and all go ahead. Windows are judged by the store's clock.
+ */
+export interface AttemptCounterRepository {
+  /** All or nothing: counts one attempt in every bucket, unless one with a limit is full. */
+  reserve(buckets: ReadonlyArray<AttemptBucket>): Promise<AttemptReservation>;
+  /** Takes one counted attempt back from each key (a refund), never below zero. */
+  release(keys: ReadonlyArray<string>): Promise<void>;
+  /** Forgets the keys' counts. */
+  clear(keys: ReadonlyArray<string>): Promise<void>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'redis';
   readonly users: UserRepository;
@@ -209,6 +244,7 @@ export interface Store {
   readonly refreshTokens: RefreshTokenRepository;
   readonly oidc: OidcRepository;
   readonly identities: IdentityRepository;
+  readonly attempts: AttemptCounterRepository;
   /** Resolves when the store answers; rejects with `StoreUnavailableError` otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

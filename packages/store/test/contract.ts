@@ -11,6 +11,7 @@ import {
   type Store,
   StoreConflictError,
 } from '../src/index.ts';
+import { describeAttemptsContract } from './attempts-contract.ts';
 import { describeIdentityContract } from './identities-contract.ts';
 
 /** A clock the tests move by hand. */
@@ -500,13 +501,13 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
         assert.deepEqual(await oidc().find('DeviceCode', 'd1'), code);
         assert.deepEqual(await oidc().findByUid('DeviceCode', 'u1'), { id: 'd1', record: code });
         assert.deepEqual(await oidc().findByUserCode('DeviceCode', 'ABCD-EFGH'), { id: 'd1', record: code });
-        assert.deepEqual(await oidc().grantIdsOfAccount('acct-1'), ['g1']);
+        assert.deepEqual(await oidc().idsOfAccount('Grant', 'acct-1'), ['g1']);
         clock.advance(1);
         assert.equal(await oidc().find('DeviceCode', 'd1'), null);
         assert.equal(await oidc().findByUid('DeviceCode', 'u1'), null);
         assert.equal(await oidc().findByUserCode('DeviceCode', 'ABCD-EFGH'), null);
         assert.deepEqual(await oidc().consume('DeviceCode', 'd1', clock.now()), { outcome: 'missing' });
-        assert.deepEqual(await oidc().grantIdsOfAccount('acct-1'), []);
+        assert.deepEqual(await oidc().idsOfAccount('Grant', 'acct-1'), []);
       });
 
       it('finds live records by uid and by user code within their own model only', async () => {
@@ -602,7 +603,7 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
         assert.equal(await oidc().findByUid('DeviceCode', 'u1'), null);
         assert.equal(await oidc().findByUserCode('DeviceCode', 'AAAA-BBBB'), null);
         assert.deepEqual(await oidc().consume('DeviceCode', 'd1', clock.now()), { outcome: 'missing' });
-        assert.deepEqual(await oidc().grantIdsOfAccount('acct-1'), []);
+        assert.deepEqual(await oidc().idsOfAccount('Grant', 'acct-1'), []);
         // Stored again under the same id without an index: nothing old points at it.
         await oidc().upsert('DeviceCode', 'd1', record(), {});
         assert.equal(await oidc().findByUid('DeviceCode', 'u1'), null);
@@ -633,11 +634,11 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
         assert.equal(await oidc().find('Grant', 'g1'), null);
         assert.notEqual(await oidc().find('Grant', 'g2'), null);
         assert.notEqual(await oidc().find('RefreshToken', 'moved'), null);
-        assert.deepEqual(await oidc().grantIdsOfAccount('acct-1'), ['g2']);
+        assert.deepEqual(await oidc().idsOfAccount('Grant', 'acct-1'), ['g2']);
 
         await oidc().revokeByGrantId('g2');
         assert.equal(await oidc().find('RefreshToken', 'moved'), null);
-        assert.deepEqual(await oidc().grantIdsOfAccount('acct-1'), []);
+        assert.deepEqual(await oidc().idsOfAccount('Grant', 'acct-1'), []);
         await oidc().revokeByGrantId('unknown-grant');
       });
 
@@ -646,25 +647,51 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
           oidc().upsert('Grant', id, record(overrides), { grantId: id, accountId });
         await grant('g-live-b', 'acct-1');
         await grant('g-live-a', 'acct-1');
-        await grant('g-expiring', 'acct-1', { expiresAt: clock.now() + 10 });
+        // Seconds, not milliseconds: Redis's own PX timer runs on the wall clock and must not fire first.
+        await grant('g-expiring', 'acct-1', { expiresAt: clock.now() + 5_000 });
         await grant('g-destroyed', 'acct-1');
         await grant('g-revoked', 'acct-1');
         await grant('g-moved', 'acct-1');
         await grant('g-moved', 'acct-2');
         await grant('g-other', 'acct-2');
-        // Only Grant records count, whatever else carries the account id.
+        // Only Grant records count here, whatever else carries the account id.
         await oidc().upsert('Session', 's1', record(), { accountId: 'acct-1' });
+        await oidc().upsert('Interaction', 'i1', record(), { accountId: 'acct-1' });
         await oidc().destroy('Grant', 'g-destroyed');
         await oidc().revokeByGrantId('g-revoked');
-        assert.deepEqual(await oidc().grantIdsOfAccount('acct-1'), ['g-expiring', 'g-live-a', 'g-live-b']);
-        clock.advance(10);
-        assert.deepEqual(await oidc().grantIdsOfAccount('acct-1'), ['g-live-a', 'g-live-b']);
-        assert.deepEqual(await oidc().grantIdsOfAccount('acct-2'), ['g-moved', 'g-other']);
-        assert.deepEqual(await oidc().grantIdsOfAccount('acct-none'), []);
+        assert.deepEqual(await oidc().idsOfAccount('Grant', 'acct-1'), ['g-expiring', 'g-live-a', 'g-live-b']);
+        clock.advance(5_000);
+        assert.deepEqual(await oidc().idsOfAccount('Grant', 'acct-1'), ['g-live-a', 'g-live-b']);
+        assert.deepEqual(await oidc().idsOfAccount('Grant', 'acct-2'), ['g-moved', 'g-other']);
+        assert.deepEqual(await oidc().idsOfAccount('Grant', 'acct-none'), []);
+      });
+
+      it("lists the ids of an account's live provider sessions, so logout-all can end them", async () => {
+        const session = (id: string, accountId: string, overrides: Partial<OidcRecord> = {}) =>
+          oidc().upsert('Session', id, record(overrides), { uid: `uid-${id}`, accountId });
+        await session('s-b', 'acct-1');
+        await session('s-a', 'acct-1');
+        await session('s-expiring', 'acct-1', { expiresAt: clock.now() + 5_000 });
+        await session('s-gone', 'acct-1');
+        await session('s-moved', 'acct-1');
+        await session('s-moved', 'acct-2');
+        await oidc().upsert('Grant', 'g1', record(), { grantId: 'g1', accountId: 'acct-1' });
+        await oidc().destroy('Session', 's-gone');
+        assert.deepEqual(await oidc().idsOfAccount('Session', 'acct-1'), ['s-a', 's-b', 's-expiring']);
+        clock.advance(5_000);
+        assert.deepEqual(await oidc().idsOfAccount('Session', 'acct-1'), ['s-a', 's-b']);
+        assert.deepEqual(await oidc().idsOfAccount('Session', 'acct-2'), ['s-moved']);
+        await oidc().destroy('Session', 's-a');
+        assert.deepEqual(await oidc().idsOfAccount('Session', 'acct-1'), ['s-b']);
+        assert.equal(await oidc().findByUid('Session', 'uid-s-a'), null);
       });
     });
 
     describeIdentityContract(() => store);
+    describeAttemptsContract(
+      () => store,
+      (ms) => clock.advance(ms),
+    );
 
     it('refuses work after close with a store error, not a crash', async () => {
       const other = await open(clock.now);

@@ -118,7 +118,7 @@ describe('SQLite store', () => {
       });
       assert.deepEqual(await reopened.oidc.findByUserCode('DeviceCode', 'ABCD-EFGH'), { id: 'd1', record: device });
       assert.deepEqual(await reopened.oidc.findByUid('Session', 'u1'), { id: 's1', record: session });
-      assert.deepEqual(await reopened.oidc.grantIdsOfAccount('acct-1'), ['g1']);
+      assert.deepEqual(await reopened.oidc.idsOfAccount('Grant', 'acct-1'), ['g1']);
       clock.advance(9);
       assert.equal(await reopened.oidc.findByUid('Session', 'u1'), null, 'expiry still follows the clock');
       await reopened.oidc.revokeByGrantId('g1');

@@ -20,7 +20,7 @@ const ALICE = { email: 'alice@example.com', password: 'correct-horse-battery-sta
 /** One line of the report file (the tests import this type only: importing the script would run it). */
 export type BrowserReport =
   | { event: 'started'; pid: number; url: string }
-  | { event: 'finished'; finalUrl: string; outcome: string | null; problems: string[] }
+  | { event: 'finished'; finalUrl: string; outcome: string | null; consentClient: string | null; problems: string[] }
   | { event: 'failed'; error: string }
   | { event: 'exited'; code: number };
 
@@ -39,12 +39,13 @@ async function signIn(url: string): Promise<void> {
     await page.locator('#email').fill(ALICE.email);
     await page.locator('#password').fill(ALICE.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    const consentClient = await page.locator('#oidc-client').textContent();
     await page.locator('#allow').click();
     // The loopback listener's own page, after its 303 away from /callback?code=…
     const result = page.locator('#result');
     await result.waitFor();
     const outcome = await result.getAttribute('data-outcome');
-    report({ event: 'finished', finalUrl: page.url(), outcome, problems: browser.problems(page) });
+    report({ event: 'finished', finalUrl: page.url(), outcome, consentClient, problems: browser.problems(page) });
     process.exitCode = outcome === 'success' ? 0 : 1;
   } finally {
     await browser?.close();

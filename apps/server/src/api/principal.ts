@@ -8,6 +8,11 @@ export type AuthMode = 'session' | 'jwt' | 'oidc';
 export interface Principal {
   user: User;
   mode: AuthMode;
+  /**
+   * The scopes a delegated credential (an OIDC access token) was granted. Absent for the
+   * first-party credentials (a session, a JWT-mode token), which cover the whole API.
+   */
+  scopes?: ReadonlySet<string>;
 }
 
 /**
@@ -22,6 +27,12 @@ export const noCredentials = (description = 'send a session cookie or a Bearer t
 export const invalidToken = () =>
   new HttpError(401, 'invalid_token', 'the access token is invalid, expired or revoked', {
     'WWW-Authenticate': 'Bearer realm="authlab", error="invalid_token"',
+  });
+
+/** RFC 6750 §3.1: a valid token without the scope the resource needs. */
+export const insufficientScope = (scope: string) =>
+  new HttpError(403, 'insufficient_scope', `the access token was not granted the ${scope} scope`, {
+    'WWW-Authenticate': `Bearer realm="authlab", error="insufficient_scope", scope="${scope}"`,
   });
 
 // RFC 7235 §2.1: the auth-scheme is case-insensitive (`bearer`, `BEARER`); the token is not.
@@ -41,6 +52,34 @@ export function bearerToken(ctx: Context): string | null {
   return match[1];
 }
 
+/** The principal of the first verifier that accepts the token, or null; a disabled account's is null. */
+export async function verifyBearer(token: string, verifiers: BearerVerifier[]): Promise<Principal | null> {
+  for (const verify of verifiers) {
+    const principal = await verify(token);
+    if (principal) return principal.user.disabled ? null : principal;
+  }
+  return null;
+}
+
+/**
+ * Whether the request is authenticated by a Bearer token this server accepts, with no cookie
+ * beside it: the one kind of request that carries no ambient credential a foreign page could
+ * borrow (the origin check's exemption). Basic or Negotiate credentials, which browsers attach by
+ * themselves, and tokens we would refuse do not count.
+ */
+export function acceptedBearerOnly(verifiers: BearerVerifier[]) {
+  return async (ctx: Context): Promise<boolean> => {
+    if (ctx.get('Cookie') !== '') return false;
+    let token: string | null;
+    try {
+      token = bearerToken(ctx);
+    } catch {
+      return false; // another scheme, or a malformed Bearer credential
+    }
+    return token !== null && (await verifyBearer(token, verifiers)) !== null;
+  };
+}
+
 /**
  * Authenticates an API request with any mode's credential: a Bearer token through `verifiers`
  * (the JWT and OIDC modes'), else the session cookie through `withSession` (the session mode's
@@ -58,13 +97,21 @@ export function requirePrincipal(verifiers: BearerVerifier[], withSession: Koa.M
         return next();
       });
     }
-    let principal: Principal | null = null;
-    for (const verify of verifiers) {
-      principal = await verify(token);
-      if (principal) break;
-    }
-    if (!principal || principal.user.disabled) throw invalidToken();
+    const principal = await verifyBearer(token, verifiers);
+    if (!principal) throw invalidToken();
     ctx.state.principal = principal;
     await next();
+  };
+}
+
+/**
+ * Refuses a delegated credential without `scope` (the consent page promised the person that
+ * only an app granted it can read and write their notes). First-party credentials pass.
+ */
+export function requireScope(scope: string) {
+  return function checkScope(ctx: Context, next: Next): Promise<void> {
+    const { scopes } = ctx.state.principal as Principal;
+    if (scopes && !scopes.has(scope)) throw insufficientScope(scope);
+    return next();
   };
 }

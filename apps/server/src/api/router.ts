@@ -5,7 +5,7 @@ import { createRouter } from '../http/router.ts';
 import { logoutAll } from './actions/logout-all.ts';
 import { me } from './actions/me.ts';
 import { createNote, deleteNote, listNotes, showNote } from './actions/notes.ts';
-import { type BearerVerifier, requirePrincipal } from './principal.ts';
+import { type BearerVerifier, requirePrincipal, requireScope } from './principal.ts';
 
 /**
  * The protected API, the same for every mode: each route runs behind `requirePrincipal`, which
@@ -15,6 +15,8 @@ import { type BearerVerifier, requirePrincipal } from './principal.ts';
 export function apiRouter(deps: AppDeps, verifiers: BearerVerifier[], withSession: Koa.Middleware): Router {
   const router = createRouter('/api');
   router.use(requirePrincipal(verifiers, withSession));
+  // The one scope the provider offers for the API (configuration.ts): reading and writing alike.
+  router.use(requireScope('api'));
   router.use((ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     return next();

@@ -4,15 +4,18 @@
  * (DATA_DIR/secrets/oidc-keys.json).
  *
  *   pnpm keys list     every key: kid, state, created, activated, retired
- *   pnpm keys rotate   next → current → previous, and a new next
+ *   pnpm keys rotate   next → current → previous, and a new next (refused while next is younger
+ *                      than the JWKS cache lifetime, unless --force)
  *   pnpm keys init     a new ring, only where the file is missing (never overwrites)
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   DataDirError,
+  JWKS_MAX_AGE_SEC,
   jwtKeyRingPath,
   KeyRing,
+  KeyRotationTooSoonError,
   newKeyRingFile,
   oidcKeyRingPath,
   readKeyRingFile,
@@ -26,10 +29,14 @@ const USAGE = `usage: pnpm keys <command> [--ring jwt|oidc]
 commands:
   list     every key of the ring: kid, state (next, current, previous), created, activated, retired
   rotate   promote next to current, keep the old current as previous until its tokens expire,
-           and add a new next; nobody is signed out
+           and add a new next; nobody is signed out. Refused while the next key has been
+           published for less than the JWKS cache lifetime (${JWKS_MAX_AGE_SEC} s): a verifier's
+           cached copy may not hold it yet. --force rotates anyway (a compromised key), and
+           verifiers with a cached JWKS refuse new tokens until they fetch it again
   init     create a ring where DATA_DIR/secrets/jwt-keys.json is missing (a DATA_DIR made before
            the JWT mode existed); never overwrites
 
+--force    rotate: promote the next key even if it was published too recently
 --ring     jwt (default): the JWT mode's access-token keys; oidc: the OpenID Provider's keys (ID
            tokens and its access tokens; every instance rebuilds its provider within seconds)
 
@@ -68,10 +75,20 @@ function list(config: Config, file: string, ring: Ring): void {
   ]);
 }
 
-function rotate(config: Config, file: string, which: Ring): void {
+function rotate(config: Config, file: string, which: Ring, force: boolean): void {
   const ring = openRing(config, file, which);
   const before = ring.list().find((k) => k.state === 'current')?.kid;
-  ring.rotate();
+  try {
+    ring.rotate({ force });
+  } catch (error) {
+    if (!(error instanceof KeyRotationTooSoonError)) throw error;
+    const wait = Math.ceil((error.safeAt - Date.now()) / 1000);
+    throw new CliError(
+      `refusing to rotate ${file}: ${error.message}.\n` +
+        `Run \`pnpm keys rotate\` again in ${wait} s (after ${new Date(error.safeAt).toISOString()}); ` +
+        'with --force only for a compromised key (verifiers with a cached JWKS then refuse new tokens until they fetch it again)',
+    );
+  }
   const current = ring.list().find((k) => k.state === 'current')?.kid;
   const lifetime = which === 'oidc' ? 'ID tokens: 1 h' : `ACCESS_TOKEN_TTL, ${config.jwt.accessTokenTtlSec} s`;
   process.stdout.write(
@@ -112,6 +129,7 @@ function main(argv: string[]): void {
   const { values, positionals } = parseCommandLine(argv, {
     help: { type: 'boolean', short: 'h' },
     ring: { type: 'string', default: 'jwt' },
+    force: { type: 'boolean', default: false },
   });
   if (values.help) {
     process.stdout.write(USAGE);
@@ -129,7 +147,7 @@ function main(argv: string[]): void {
   const config = loadConfig(process.env);
   const file = ring === 'oidc' ? oidcKeyRingPath(config.dataDir) : jwtKeyRingPath(config.dataDir);
   if (command === 'list') list(config, file, ring);
-  else if (command === 'rotate') rotate(config, file, ring);
+  else if (command === 'rotate') rotate(config, file, ring, values.force === true);
   else init(file);
 }
 

@@ -5,10 +5,17 @@
  *   AUTHLAB_NEW_PASSWORD=… pnpm users add carol@example.com --role admin
  *   pnpm users list
  *   pnpm users disable carol@example.com
+ *   pnpm users link carol@example.com https://login.microsoftonline.com/<tenant>/v2.0 <subject>
  */
-import { AuthError, checkNewPassword, DataDirError, loadSecrets, PasswordHasher } from '@authlab/auth-core';
+import {
+  AuthError,
+  checkNewPassword,
+  DataDirError,
+  endEverything,
+  loadSecrets,
+  PasswordHasher,
+} from '@authlab/auth-core';
 import { normalizeEmail, type Role, type Store, StoreConflictError, StoreUnavailableError } from '@authlab/store';
-import { endEverything } from '../api/logout-all.ts';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { openConfiguredStore } from '../store-from-config.ts';
 import { CliError, parseCommandLine, printTable } from './cli-kit.ts';
@@ -24,6 +31,10 @@ commands:
                                     session and token it holds
   disable <email>                   refuse its sign-in and end every session and token it holds
   enable <email>                    allow its sign-in again
+  link <email> <issuer> <subject>   let the identity <subject> at the OpenID Provider <issuer>
+                                    sign in to this account through "Sign in with OpenID
+                                    Connect" (for providers that do not assert email_verified,
+                                    such as Entra ID; a refused sign-in logs both values)
 
 environment: the server's own (DATA_DIR, REDIS_URL, NODE_ENV, …). A password is never taken as
 an argument: the command line of a running process is visible to every user (ps).
@@ -36,6 +47,7 @@ const COMMANDS: Record<string, { args: string; count: number }> = {
   'set-password': { args: '<email>', count: 1 },
   disable: { args: '<email>', count: 1 },
   enable: { args: '<email>', count: 1 },
+  link: { args: '<email> <issuer> <subject>', count: 3 },
 };
 
 function parseRole(text: string): Role {
@@ -99,6 +111,44 @@ async function newPassword(): Promise<string> {
   return first;
 }
 
+/**
+ * The issuer as the ID token's `iss` will carry it, exactly (OIDC Core §3.1.3.7 compares it as a
+ * string): no trailing-slash or case repair, or the link would never match.
+ */
+function parseIssuer(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CliError(
+      `"${text}" is not an issuer URL (it is the ID token's iss, e.g. https://id.example.com/realms/x)`,
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new CliError(`"${text}" is not an issuer URL: it must be https (http only on a loopback host)`);
+  }
+  if (url.search || url.hash) throw new CliError(`"${text}": an issuer has no query or fragment (OIDC Discovery §2)`);
+  return text;
+}
+
+async function linkIdentity(store: Store, email: string, issuerArg: string, subject: string): Promise<void> {
+  const issuer = parseIssuer(issuerArg);
+  if (!subject.trim()) throw new CliError("the subject (the ID token's sub) is empty");
+  const user = await findAccount(store, email);
+  const linked = await store.identities.find(issuer, subject);
+  if (linked && linked !== user.id) {
+    const other = await store.users.findById(linked);
+    throw new CliError(`${subject} at ${issuer} is already linked to ${other?.email ?? 'another account'}`);
+  }
+  try {
+    await store.identities.link(issuer, subject, user.id);
+  } catch (error) {
+    if (!(error instanceof StoreConflictError)) throw error;
+    throw new CliError(`${user.email} is already linked to another subject at ${issuer}`);
+  }
+  process.stdout.write(`${user.email}: linked to ${subject} at ${issuer}\n`);
+}
+
 async function runCommand(command: string, args: string[], role: string | undefined, config: Config, store: Store) {
   const [email = '', roleArg = ''] = args;
   switch (command) {
@@ -147,7 +197,7 @@ async function runCommand(command: string, args: string[], role: string | undefi
       const hasher = await PasswordHasher.create(config.argon2);
       await store.users.setPasswordHash(user.id, await hasher.hash(password));
       // ASVS 4.0.3 V3.3.3: a password change ends every other session and token.
-      await endEverything({ store }, user.id);
+      await endEverything(store, user.id);
       process.stdout.write(`${user.email}: password changed; every session and token it held has ended\n`);
       return;
     }
@@ -155,7 +205,7 @@ async function runCommand(command: string, args: string[], role: string | undefi
       const user = await findAccount(store, email);
       await store.users.setDisabled(user.id, true);
       // Disabling must also end what the account already holds, not only refuse new sign-ins.
-      await endEverything({ store }, user.id, 'disabled');
+      await endEverything(store, user.id, { reason: 'disabled' });
       process.stdout.write(`${user.email}: disabled; every session and token it held has ended\n`);
       return;
     }
@@ -165,6 +215,8 @@ async function runCommand(command: string, args: string[], role: string | undefi
       process.stdout.write(`${user.email}: enabled\n`);
       return;
     }
+    case 'link':
+      return linkIdentity(store, email, args[1] ?? '', args[2] ?? '');
   }
 }
 

@@ -4,8 +4,17 @@ import { createRouter } from '../http/router.ts';
 
 const FILES: Record<string, string> = {
   'style.css': 'text/css; charset=utf-8',
+  'provider.css': 'text/css; charset=utf-8',
   'me.js': 'text/javascript; charset=utf-8',
   'jwt.js': 'text/javascript; charset=utf-8',
+  'login.js': 'text/javascript; charset=utf-8',
+  'compare.js': 'text/javascript; charset=utf-8',
+  'compare-panel.js': 'text/javascript; charset=utf-8',
+  'compare-session.js': 'text/javascript; charset=utf-8',
+  'compare-jwt.js': 'text/javascript; charset=utf-8',
+  'compare-oidc.js': 'text/javascript; charset=utf-8',
+  'compare-sequence.js': 'text/javascript; charset=utf-8',
+  'compare.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };
 

@@ -91,17 +91,6 @@ export function jwtPlayground(): SafeHtml {
     </div>
     <p class="muted small">“Sign out” revokes this browser’s refresh-token family; “Sign out everywhere” revokes
     every family of the account and every access token already issued.</p>
-    <div id="jwt-response" class="response" hidden>
-      <p class="response-line"><code id="jwt-response-request"></code> <span id="jwt-response-status" class="status"></span>
-        <span id="jwt-response-note" class="muted small"></span></p>
-      <p id="jwt-rotation" class="rotation" hidden></p>
-      <pre id="jwt-response-body" class="json" tabindex="0" aria-label="Response body"></pre>
-    </div>
-  </section>
-
-  <section class="card log-card" aria-labelledby="jwt-log-heading">
-    <h2 id="jwt-log-heading">What happened</h2>
-    <ol id="jwt-log" class="log" role="log" aria-labelledby="jwt-log-heading"></ol>
   </section>
 
   <section id="jwt-devices" class="card devices-card" aria-labelledby="jwt-devices-heading" hidden>
@@ -114,6 +103,24 @@ export function jwtPlayground(): SafeHtml {
       <tbody></tbody>
     </table>
     </div>
+  </section>
+</div>
+
+<!-- Outside the signed-in block: when the token is revoked elsewhere, the 401 that showed it and the
+     log of what happened stay on screen next to the sign-in form. -->
+<div id="jwt-activity" class="playground" hidden>
+  <section id="jwt-response" class="card" aria-labelledby="jwt-response-heading" hidden>
+    <h2 id="jwt-response-heading">Last response</h2>
+    <div class="response">
+      <p class="response-line"><code id="jwt-response-request"></code> <span id="jwt-response-status" class="status"></span>
+        <span id="jwt-response-note" class="muted small"></span></p>
+      <p id="jwt-rotation" class="rotation" hidden></p>
+      <pre id="jwt-response-body" class="json" tabindex="0" aria-label="Response body"></pre>
+    </div>
+  </section>
+  <section class="card log-card" aria-labelledby="jwt-log-heading">
+    <h2 id="jwt-log-heading">What happened</h2>
+    <ol id="jwt-log" class="log" role="log" aria-labelledby="jwt-log-heading"></ol>
   </section>
 </div>`;
 }

@@ -51,11 +51,16 @@ export interface CallbackView {
   api?: { status: number; body: unknown };
   /** ms, the server's clock, for "expires in …". */
   now: number;
+  /** ms, when step 1 made this flow's values: an earlier `auth_time` means no password was asked. */
+  flowStartedAt?: number;
 }
 
 const TITLE = 'OpenID Connect, step by step';
 
 const STEPS = ['Prepare', 'Sign in at the provider', 'Back with a code', 'Exchange the code', 'Call the API'];
+
+/** "Step 3 · Back with a code": headings name steps as the progress list numbers them. */
+const stepLabel = (n: number) => `Step ${n} · ${STEPS[n - 1]}`;
 
 /** Where the learner is in the five steps. */
 function progress(current: number): SafeHtml {
@@ -120,7 +125,7 @@ export function walkthroughStartPage(view: StartView, signedInAs: string | undef
 </section>
 ${progress(1)}
 <section class="card" aria-labelledby="flow-pkce-heading">
-  <h2 id="flow-pkce-heading">Step 1 · Prepare: a one-time secret for this sign-in</h2>
+  <h2 id="flow-pkce-heading">${stepLabel(1)}: a one-time secret for this sign-in</h2>
   <p>Before sending the browser anywhere, the client makes three random values. Reloading this page makes new ones.</p>
   <dl class="facts flow-values">
     <dt><code>code_verifier</code></dt>
@@ -148,7 +153,7 @@ ${progress(1)}
   and it goes to no other path of the site.</p>
 </section>
 <section class="card" aria-labelledby="flow-request-heading">
-  <h2 id="flow-request-heading">The authorization request</h2>
+  <h2 id="flow-request-heading">${stepLabel(2)}: the authorization request</h2>
   <p>The browser is sent to the provider’s authorization endpoint, <code>${endpoint}</code>, with these parameters:</p>
   <pre id="flow-authorization-url" class="url" tabindex="0" aria-label="The authorization URL">${view.authorizationUrl}</pre>
   <div class="table-scroll" role="region" aria-label="Parameters of the authorization request" tabindex="0">
@@ -266,6 +271,20 @@ function requestLog(requests: RecordedRequest[]): SafeHtml {
   )}</ol>`;
 }
 
+/**
+ * Said out loud when the provider signed the person in without a password because its own session
+ * from earlier was still alive (`auth_time` before this flow began): signing out of a relying party
+ * does not end the provider's session (OpenID Connect Core §2, `auth_time`).
+ */
+export function knownAlready(authTime: unknown, flowStartedAt: number | undefined): SafeHtml | '' {
+  if (typeof authTime !== 'number' || flowStartedAt === undefined) return '';
+  if (authTime >= Math.floor(flowStartedAt / 1000)) return '';
+  return html`<p class="notice provider-knew" id="flow-known-already" role="status">No password was asked this time:
+  the provider still knew you from a sign-in at ${new Date(authTime * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC
+  (<code>auth_time</code>). Signing out of an application does not sign you out of the provider;
+  <a href="/oidc/session/end">sign out at the provider</a> to be asked again.</p>`;
+}
+
 function exchangeSections(view: CallbackView): SafeHtml {
   const { tokens, api, expected } = view;
   const token = view.requests.find((request) => request.method === 'POST');
@@ -274,7 +293,7 @@ function exchangeSections(view: CallbackView): SafeHtml {
   const access = tokens?.accessToken;
   return html`
 <section class="card" aria-labelledby="flow-exchange-heading">
-  <h2 id="flow-exchange-heading">Step 3 · Exchange the code, server to server</h2>
+  <h2 id="flow-exchange-heading">${stepLabel(4)}, server to server</h2>
   <p>The browser is out of this step: the server posts the code <em>and the verifier</em> to the token endpoint. The
   provider hashes the verifier, compares it with the challenge it stored with the code, and only then answers.</p>
   ${
@@ -293,6 +312,7 @@ ${
   id
     ? html`<section class="card" aria-labelledby="flow-id-heading">
   <h2 id="flow-id-heading">The ID token: who signed in</h2>
+  ${knownAlready(id.claims.auth_time, view.flowStartedAt)}
   <p>Meant for the client, not for APIs. openid-client checked all of this before the page was drawn:</p>
   <ul class="checks" id="flow-id-checks">
     <li>${check(true, `signature (${String(id.header.alg)}) verified with the provider’s public key`)} <code>${String(id.header.kid ?? '')}</code></li>
@@ -329,7 +349,7 @@ ${
 ${
   api
     ? html`<section class="card" aria-labelledby="flow-api-heading">
-  <h2 id="flow-api-heading">Step 4 · Call the API with the access token</h2>
+  <h2 id="flow-api-heading">${stepLabel(5)} with the access token</h2>
   <p><code>GET /api/me</code> with <code>Authorization: Bearer &lt;access token&gt;</code>:</p>
   <p class="response-line"><span class="status${api.status === 200 ? '' : ' bad'}" id="flow-api-status">${api.status}</span>
     ${api.status === 200 ? html`the API accepted the provider’s token as mode <code>oidc</code>` : 'the API refused the token'}</p>
@@ -366,7 +386,7 @@ export function walkthroughCallbackPage(view: CallbackView, signedInAs: string |
 ${progress(current)}
 ${explanation ? html`<p class="error" role="alert" id="flow-outcome" data-outcome="${view.outcome}">${explanation}</p>` : ''}
 <section class="card" aria-labelledby="flow-back-heading">
-  <h2 id="flow-back-heading">Step 2 · Back from the provider</h2>
+  <h2 id="flow-back-heading">${stepLabel(3)}</h2>
   <p>The redirect’s query string, and the checks the client makes before it trusts any of it:</p>
   ${receivedTable(view)}
 </section>

@@ -127,3 +127,30 @@ export async function startRecorder(
       }),
   };
 }
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Other spellings of the same token: each part padded with `=`, and each part whose last
+ * character carries unused bits with one of them set. Every variant decodes to exactly the bytes
+ * of the original (checked here), so a verifier that accepts one is lenient about spelling only.
+ */
+export function nonCanonicalSpellings(token: string): Array<[string, string]> {
+  const parts = token.split('.');
+  const names = ['header', 'payload', 'signature'];
+  const variants: Array<[string, string]> = [];
+  parts.forEach((part, i) => {
+    const swap = (spelling: string) => parts.map((p, j) => (j === i ? spelling : p)).join('.');
+    const rest = part.length % 4;
+    if (rest === 0) return;
+    variants.push([`${names[i]} padded with =`, swap(part + '='.repeat(4 - rest))]);
+    const last = BASE64URL.indexOf(part.at(-1) ?? '');
+    variants.push([`${names[i]} with an unused bit set`, swap(part.slice(0, -1) + BASE64URL[last | 1])]);
+  });
+  for (const [what, variant] of variants) {
+    const decoded = variant.split('.').map((p) => Buffer.from(p, 'base64url').toString('hex'));
+    const original = parts.map((p) => Buffer.from(p, 'base64url').toString('hex'));
+    if (decoded.join('.') !== original.join('.')) throw new Error(`${what} changes the token's bytes`);
+  }
+  return variants;
+}

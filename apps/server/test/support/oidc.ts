@@ -43,24 +43,43 @@ export async function authorize(browser: Client, options: AuthorizeOptions = {})
   if (options.extra?.prompt === undefined && (params.get('scope') ?? '').includes('offline_access')) {
     params.set('prompt', 'consent');
   }
-  let response = await browser.request(`/oidc/auth?${params}`);
+  const ended = await followToClient(browser, `/oidc/auth?${params}`, redirectUri, options);
+  return { ...ended, state, verifier: pkce.verifier, redirectUri };
+}
+
+/**
+ * Follows an authorization request the way a browser without JavaScript would, filling in the
+ * login form (with `email`/`password`, alice by default) and confirming consent, until the
+ * provider redirects to `redirectUri`. `url` is that redirect, or null with the last answer's
+ * status and body when it never came; `passwordAsked` tells whether the login form was shown.
+ */
+export async function followToClient(
+  browser: Client,
+  start: string,
+  redirectUri: string,
+  credentials: { email?: string; password?: string } = {},
+) {
+  let response = await browser.request(start);
   const seen: string[] = [];
+  // Whether the login form was shown: a live provider session skips it.
+  let passwordAsked = false;
   for (let hop = 0; hop < 10; hop++) {
     const location = response.headers.get('location');
     if (!location) break;
     const url = new URL(location, browser.base);
     seen.push(url.toString());
     if (url.toString().startsWith(redirectUri.split('?')[0] ?? redirectUri) && !url.pathname.startsWith('/oidc')) {
-      return { url, state, verifier: pkce.verifier, redirectUri, seen, params: url.searchParams };
+      return { url, seen, params: url.searchParams, passwordAsked };
     }
     if (url.pathname.startsWith('/oidc/interaction/')) {
       const page = await browser.request(url.pathname);
       const html = await page.text();
       const uid = url.pathname.split('/')[3] ?? '';
       if (html.includes('name="password"')) {
+        passwordAsked = true;
         response = await browser.request(`/oidc/interaction/${uid}/login`, {
           method: 'POST',
-          form: { email: options.email ?? 'alice@example.com', password: options.password ?? DEMO_PASSWORD },
+          form: { email: credentials.email ?? 'alice@example.com', password: credentials.password ?? DEMO_PASSWORD },
         });
       } else {
         response = await browser.request(`/oidc/interaction/${uid}/confirm`, { method: 'POST', form: {} });
@@ -70,7 +89,7 @@ export async function authorize(browser: Client, options: AuthorizeOptions = {})
     response = await browser.request(url.pathname + url.search);
   }
   const body = await response.text();
-  return { url: null, state, verifier: pkce.verifier, redirectUri, seen, status: response.status, body, params: null };
+  return { url: null, seen, status: response.status, body, params: null, passwordAsked };
 }
 
 /** POST to the token endpoint as the public native client. */

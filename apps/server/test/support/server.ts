@@ -100,6 +100,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 export class Client {
   readonly base: string;
   readonly cookies = new Map<string, string>();
+  /** Every Set-Cookie line received, in order, attributes included. */
+  readonly setCookieLines: string[] = [];
 
   constructor(base: string) {
     this.base = base;
@@ -122,6 +124,7 @@ export class Client {
     }
     const response = await fetch(new URL(path, this.base), { redirect: 'manual', ...init, headers, body });
     for (const line of response.headers.getSetCookie()) {
+      this.setCookieLines.push(line);
       const [pair, ...attributes] = line.split(';');
       const [name, ...rest] = (pair ?? '').split('=');
       const value = rest.join('=');

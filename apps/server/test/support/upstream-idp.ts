@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { openSqliteStore, systemClock } from '@authlab/store';
 import { freePort } from '@authlab/testkit';
 import { exportJWK, generateKeyPair } from 'jose';
-import Provider from 'oidc-provider';
+import Provider, { type ClientAuthMethod } from 'oidc-provider';
 import { storeAdapterFactory } from '../../src/modes/oidc/adapter.ts';
 
 /** Who the stand-in provider says is signing in. */
@@ -26,6 +26,8 @@ export interface UpstreamIdp {
   decline(): void;
   /** Paths requested so far (UserInfo is `/me`, the token endpoint `/token`). */
   requests(): string[];
+  /** How each token request carried the client's credentials: a Basic header, or not (the body). */
+  tokenRequestAuth(): Array<'basic' | 'body'>;
   close(): Promise<void>;
 }
 
@@ -35,8 +37,18 @@ export interface UpstreamIdp {
  * and interactions that sign in whichever account the test chose. By default (like oidc-provider)
  * the ID token of a code flow carries no email: the relying party must ask UserInfo.
  * `emailInIdToken` puts the email claims into the ID token instead, as Google does.
+ * `clientAuthMethods` is all its token endpoint accepts and advertises (the client is registered
+ * with the first), e.g. `['client_secret_post']` as an Auth0 application defaults to.
+ * `withoutEmailVerified` never asserts `email_verified`, not even as a supported claim, as Entra ID.
  */
-export async function startUpstreamIdp(options: { emailInIdToken?: boolean } = {}): Promise<UpstreamIdp> {
+export async function startUpstreamIdp(
+  options: {
+    emailInIdToken?: boolean;
+    clientAuthMethods?: ['client_secret_basic' | 'client_secret_post', ...ClientAuthMethod[]];
+    withoutEmailVerified?: boolean;
+  } = {},
+): Promise<UpstreamIdp> {
+  const clientAuthMethods = options.clientAuthMethods ?? ['client_secret_basic'];
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const clientId = 'authlab-at-upstream';
@@ -49,6 +61,7 @@ export async function startUpstreamIdp(options: { emailInIdToken?: boolean } = {
   let next: UpstreamAccount | 'decline' | undefined;
   let provider: Provider | undefined;
   const paths: string[] = [];
+  const tokenAuth: Array<'basic' | 'body'> = [];
 
   const interact = async (req: IncomingMessage, res: ServerResponse, current: Provider) => {
     const interaction = await current.interactionDetails(req, res);
@@ -70,7 +83,9 @@ export async function startUpstreamIdp(options: { emailInIdToken?: boolean } = {
   };
 
   const server: Server = createServer((req, res) => {
-    paths.push(new URL(req.url ?? '/', issuer).pathname);
+    const path = new URL(req.url ?? '/', issuer).pathname;
+    paths.push(path);
+    if (path === '/token') tokenAuth.push(/^basic /i.test(req.headers.authorization ?? '') ? 'basic' : 'body');
     const current = provider;
     if (!current) {
       res.writeHead(503).end();
@@ -95,7 +110,7 @@ export async function startUpstreamIdp(options: { emailInIdToken?: boolean } = {
             client_id: clientId,
             client_secret: clientSecret,
             redirect_uris: [redirectUri],
-            token_endpoint_auth_method: 'client_secret_basic',
+            token_endpoint_auth_method: clientAuthMethods[0],
             grant_types: ['authorization_code'],
             response_types: ['code'],
           },
@@ -104,8 +119,9 @@ export async function startUpstreamIdp(options: { emailInIdToken?: boolean } = {
         jwks: { keys: [signingKey as never] },
         cookies: { keys: [randomBytes(16).toString('base64url')] },
         pkce: { required: () => true },
+        clientAuthMethods,
         scopes: ['openid', 'email'],
-        claims: { openid: ['sub'], email: ['email', 'email_verified'] },
+        claims: { openid: ['sub'], email: options.withoutEmailVerified ? ['email'] : ['email', 'email_verified'] },
         conformIdTokenClaims: !options.emailInIdToken,
         features: { devInteractions: { enabled: false } },
         ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Grant: 3600, Session: 3600 },
@@ -124,6 +140,7 @@ export async function startUpstreamIdp(options: { emailInIdToken?: boolean } = {
       next = 'decline';
     },
     requests: () => [...paths],
+    tokenRequestAuth: () => [...tokenAuth],
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

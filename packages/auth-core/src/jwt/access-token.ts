@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { type JWTPayload, jwtVerify, SignJWT } from 'jose';
-import { AuthError } from '../errors.ts';
+import { type JWTPayload, SignJWT } from 'jose';
 import type { KeyRing } from '../key-ring.ts';
-import { claimsWindow, VerifiedTokenCache } from '../verified-token-cache.ts';
+import { AccessTokenVerifier, invalidToken } from './access-token-verifier.ts';
 
 export interface AccessTokenSettings {
   /** `PUBLIC_URL`. */
@@ -33,9 +32,6 @@ export interface AccessClaims {
 /** No real token of ours comes near this; a megabyte of "JWT" is refused before any parsing. */
 const MAX_TOKEN_LENGTH = 4096;
 
-export const invalidToken = (description = 'the access token is invalid, expired or revoked') =>
-  new AuthError('invalid_token', 401, description);
-
 /**
  * Issues and verifies the JWT mode's access tokens: EdDSA, `typ: at+jwt` (RFC 9068), keys only
  * from the local ring.
@@ -49,14 +45,25 @@ export class AccessTokens {
   readonly #ring: KeyRing;
   readonly #settings: Required<AccessTokenSettings>;
   readonly #clock: () => number;
-  readonly #verified: VerifiedTokenCache<{ claims: AccessClaims; kid: string }> | undefined;
+  readonly #verifier: AccessTokenVerifier;
 
   constructor(ring: KeyRing, settings: AccessTokenSettings, clock: () => number) {
     this.#ring = ring;
     this.#settings = { clockToleranceSec: 5, verifiedCacheSize: 10_000, ...settings };
     this.#clock = clock;
-    const size = this.#settings.verifiedCacheSize;
-    this.#verified = size > 0 ? new VerifiedTokenCache({ maxEntries: size }) : undefined;
+    const { issuer, audience, ttlSec, clockToleranceSec, verifiedCacheSize } = this.#settings;
+    this.#verifier = new AccessTokenVerifier(
+      ring,
+      {
+        issuer,
+        audience,
+        requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp', 'jti', 'sid'],
+        clockToleranceSec,
+        maxTokenAgeSec: ttlSec + clockToleranceSec,
+        verifiedCacheSize,
+      },
+      clock,
+    );
   }
 
   get ttlSec(): number {
@@ -105,67 +112,26 @@ export class AccessTokens {
   }
 
   /**
-   * Verifies signature and claims. RFC 8725 §3.1: the algorithm is pinned to EdDSA (so `none`
-   * and HS256-with-the-public-key confusion fail); §3.11: `typ` must be `at+jwt`, so an ID token
-   * or another JWT cannot be replayed as an access token. The key is looked up by `kid` in
-   * memory only: `jwk`, `jku`, `x5u`, `x5c` headers are never followed (no I/O for unknown kids).
-   * Revocation is the caller's next step (see `TokenService.authenticate`).
-   *
-   * A token verified before is taken from a bounded cache without a second signature check, but
-   * only inside its time window on the injected clock and while its key is still in the ring; the
-   * caller's revocation checks run on every request either way.
+   * Verifies signature and claims with the shared {@link AccessTokenVerifier} (EdDSA only,
+   * `typ: at+jwt`, this mode's issuer and audience, at most `ttlSec` old). Revocation is the
+   * caller's next step (see `TokenService.authenticate`).
    */
   async verify(token: string): Promise<AccessClaims> {
-    if (token.length > MAX_TOKEN_LENGTH) throw invalidToken();
-    // Picks up a rotation made by another instance (a stat at most every 5 s, whatever the token
-    // says): the key lookup below stays in memory, so a token's `kid` never causes I/O.
-    this.#ring.refresh();
-    const now = this.#clock();
-    const cached = this.#verified?.get(token, now);
-    if (cached) {
-      // A ring replaced by `pnpm keys init`, or a retired key past its use, no longer has the kid.
-      if (this.#ring.verificationKey(cached.kid)) return cached.claims;
-      this.#verified?.delete(token);
-    }
-    let kid = '';
-    try {
-      const { payload } = await jwtVerify(
-        token,
-        (header) => {
-          const key = typeof header.kid === 'string' ? this.#ring.verificationKey(header.kid) : undefined;
-          if (!key) throw invalidToken('unknown signing key');
-          kid = header.kid as string;
-          return key;
-        },
-        {
-          algorithms: ['EdDSA'],
-          typ: 'at+jwt',
-          issuer: this.#settings.issuer,
-          audience: this.#settings.audience,
-          requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp', 'jti', 'sid'],
-          clockTolerance: this.#settings.clockToleranceSec,
-          currentDate: new Date(now),
-          maxTokenAge: this.#settings.ttlSec + this.#settings.clockToleranceSec,
-        },
-      );
-      const claims = Object.freeze(asClaims(payload));
-      this.#verified?.set(
-        token,
-        { claims, kid },
-        claimsWindow(claims, {
-          toleranceSec: this.#settings.clockToleranceSec,
-          maxTokenAgeSec: this.#settings.ttlSec + this.#settings.clockToleranceSec,
-        }),
-      );
-      return claims;
-    } catch (error) {
-      if (error instanceof AuthError) throw error;
-      throw invalidToken();
-    }
+    return asClaims(await this.#verifier.verify(token));
+  }
+
+  /**
+   * Verifies the token as at the second it was issued: signature, `typ`, issuer, audience and
+   * claims exactly as `verify` does, expiry not. Only for ending the token's own family at logout
+   * (an expired access token must not keep a person from signing out); it never authorises a
+   * request. A token signed with a key since retired from the ring is refused.
+   */
+  async verifyAsIssued(token: string): Promise<AccessClaims> {
+    return asClaims(await this.#verifier.verifyAsIssued(token));
   }
 }
 
-function asClaims(payload: JWTPayload): AccessClaims {
+function asClaims(payload: Readonly<JWTPayload>): AccessClaims {
   const p = payload as Record<string, unknown>;
   const strings = ['sub', 'jti', 'sid', 'role'] as const;
   for (const name of strings) {

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { RefreshFamily, RefreshTokenRepository, User, UserRepository } from '@authlab/store';
 import { AuthError } from '../errors.ts';
-import { type AccessClaims, type AccessTokens, invalidToken } from './access-token.ts';
+import type { AccessClaims, AccessTokens } from './access-token.ts';
+import { invalidToken } from './access-token-verifier.ts';
 
 /** RFC 6749 §5.1 token response. */
 export interface TokenPair {
@@ -118,6 +119,16 @@ export class TokenService {
     if (!family || family.userId !== userId) return false;
     await this.#d.refreshTokens.revokeFamily(family.id, this.#d.clock(), reason);
     return true;
+  }
+
+  /**
+   * Logout with only an access token, expired or not: ends the family it was issued from once its
+   * signature, issuer, audience and type verify (`AccessTokens.verifyAsIssued`). Resolves false
+   * when there was nothing of it to end.
+   */
+  async logoutWithAccessToken(accessToken: string): Promise<boolean> {
+    const claims = await this.#d.accessTokens.verifyAsIssued(accessToken);
+    return this.revokeFamily(claims.sub, claims.sid, 'logout');
   }
 
   devices(userId: string): Promise<RefreshFamily[]> {

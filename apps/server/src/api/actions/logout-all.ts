@@ -1,6 +1,6 @@
+import { endEverything } from '@authlab/auth-core';
 import type { Context } from 'koa';
 import type { AppDeps } from '../../deps.ts';
-import { endEverything } from '../logout-all.ts';
 
 /**
  * `POST /api/logout-all`: with any mode's credential, ends every session, refresh family and
@@ -9,7 +9,7 @@ import { endEverything } from '../logout-all.ts';
 export function logoutAll(deps: AppDeps) {
   return async function logoutAll(ctx: Context): Promise<void> {
     const { user, mode } = ctx.state.principal;
-    await endEverything(deps, user.id);
+    await endEverything(deps.store, user.id, { clock: deps.clock });
     if (mode === 'session') ctx.session = null;
     ctx.status = 204;
   };

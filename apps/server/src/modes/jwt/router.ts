@@ -1,8 +1,7 @@
-import { AuthError, invalidGrant, type TokenPair } from '@authlab/auth-core';
+import { AuthError, endEverything, invalidGrant, JWKS_MAX_AGE_SEC, type TokenPair } from '@authlab/auth-core';
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
-import { endEverything } from '../../api/logout-all.ts';
 import { type BearerVerifier, bearerToken, noCredentials } from '../../api/principal.ts';
 import type { AppDeps } from '../../deps.ts';
 import { readBody } from '../../http/body.ts';
@@ -90,7 +89,7 @@ export function jwtRouter(deps: AppDeps): Router {
 
   router.get('/.well-known/jwks.json', (ctx) => {
     // Short enough that a rotated key set reaches verifiers before the "next" key signs anything.
-    ctx.set('Cache-Control', 'public, max-age=300');
+    ctx.set('Cache-Control', `public, max-age=${JWKS_MAX_AGE_SEC}`);
     ctx.body = deps.keyRing.jwks();
   });
 
@@ -128,9 +127,7 @@ export function jwtRouter(deps: AppDeps): Router {
     if (!revoked) {
       try {
         const bearer = bearerToken(ctx);
-        if (bearer === null) throw invalidGrant();
-        const { user, claims } = await deps.tokens.authenticate(bearer);
-        await deps.tokens.revokeFamily(user.id, claims.sid, 'logout');
+        if (bearer !== null) await deps.tokens.logoutWithAccessToken(bearer);
       } catch (error) {
         // Logout never fails for a bad or missing credential: there is nothing of it to end.
         if (!(error instanceof AuthError) && !(error instanceof HttpError)) throw error;
@@ -141,7 +138,7 @@ export function jwtRouter(deps: AppDeps): Router {
   });
 
   router.post('/jwt/logout-all', requireJwt, async (ctx) => {
-    await endEverything(deps, ctx.state.jwt.user.id);
+    await endEverything(deps.store, ctx.state.jwt.user.id, { clock: deps.clock });
     setRefreshCookie(ctx, null);
     ctx.status = 204;
   });

@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { Clock, OidcRepository } from '@authlab/store';
+import { ACCOUNT_MODELS, type AccountModel, type Clock, type OidcRepository } from '@authlab/store';
 import { errors } from 'oidc-provider';
 
-/** Models whose ids are bearer values: stored only as their SHA-256, like every other token here. */
-const BEARER_MODELS = new Set([
+/**
+ * Models whose ids are bearer values, stored only as their SHA-256 like every other token here: the
+ * tokens and codes, and the sign-in session, whose id is the value of the provider's session cookie
+ * (a copy of the database must not sign anyone in, as for the session mode's ids).
+ */
+const HASHED_MODELS = new Set([
+  'Session',
   'AccessToken',
   'AuthorizationCode',
   'RefreshToken',
@@ -13,6 +18,10 @@ const BEARER_MODELS = new Set([
   'InitialAccessToken',
   'RegistrationAccessToken',
 ]);
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
+
+const isAccountModel = (name: string): name is AccountModel => ACCOUNT_MODELS.includes(name as AccountModel);
 
 /** What the provider must not keep forever when it gives no lifetime. */
 const DEFAULT_TTL_SEC = 14 * 24 * 3600;
@@ -36,7 +45,24 @@ export function storeAdapterFactory(oidc: OidcRepository, clock: Clock) {
     }
 
     #key(id: string): string {
-      return BEARER_MODELS.has(this.name) ? createHash('sha256').update(id).digest('base64url') : id;
+      return HASHED_MODELS.has(this.name) ? sha256(id) : id;
+    }
+
+    /**
+     * The payload as stored: oidc-provider repeats a record's id in it (`jti`), and an
+     * interaction names its sign-in session's id (`session.cookie`); for the hashed models the id
+     * is left out (`find` puts back the one it was asked for) and the session id is kept hashed.
+     */
+    #atRest(payload: Record<string, unknown>): Record<string, unknown> {
+      if (HASHED_MODELS.has(this.name)) {
+        const { jti: _id, ...rest } = payload;
+        return rest;
+      }
+      const session = payload.session as Record<string, unknown> | undefined;
+      if (this.name === 'Interaction' && typeof session?.cookie === 'string') {
+        return { ...payload, session: { ...session, cookie: sha256(session.cookie) } };
+      }
+      return payload;
     }
 
     async upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void> {
@@ -44,12 +70,19 @@ export function storeAdapterFactory(oidc: OidcRepository, clock: Clock) {
       await oidc.upsert(
         this.name,
         this.#key(id),
-        { payload, expiresAt: clock() + (expiresIn ?? DEFAULT_TTL_SEC) * 1000, consumedAt: null },
+        {
+          payload: this.#atRest(payload),
+          expiresAt: clock() + (expiresIn ?? DEFAULT_TTL_SEC) * 1000,
+          consumedAt: null,
+        },
         {
           ...(grantId ? { grantId } : {}),
           ...(typeof payload.uid === 'string' ? { uid: payload.uid } : {}),
           ...(typeof payload.userCode === 'string' ? { userCode: payload.userCode } : {}),
-          ...(this.name === 'Grant' && typeof payload.accountId === 'string' ? { accountId: payload.accountId } : {}),
+          // Grants and sign-in sessions are found by account, so "end everything" reaches them.
+          ...(isAccountModel(this.name) && typeof payload.accountId === 'string'
+            ? { accountId: payload.accountId }
+            : {}),
         },
       );
     }
@@ -57,9 +90,8 @@ export function storeAdapterFactory(oidc: OidcRepository, clock: Clock) {
     async find(id: string): Promise<Record<string, unknown> | undefined> {
       const record = await oidc.find(this.name, this.#key(id));
       if (!record) return undefined;
-      return record.consumedAt === null
-        ? record.payload
-        : { ...record.payload, consumed: Math.floor(record.consumedAt / 1000) };
+      const payload = HASHED_MODELS.has(this.name) ? { ...record.payload, jti: id } : record.payload;
+      return record.consumedAt === null ? payload : { ...payload, consumed: Math.floor(record.consumedAt / 1000) };
     }
 
     async findByUid(uid: string): Promise<Record<string, unknown> | undefined> {

@@ -1,79 +1,64 @@
-import { claimsWindow, type KeyRing, VerifiedTokenCache } from '@authlab/auth-core';
-import { jwtVerify } from 'jose';
+import { AccessTokenVerifier, AuthError, type KeyRing } from '@authlab/auth-core';
+import type { OidcRecord, User } from '@authlab/store';
 import type { BearerVerifier } from '../../api/principal.ts';
 import type { AppDeps } from '../../deps.ts';
 import type { OidcEndpoints } from './clients.ts';
 
-const CLOCK_TOLERANCE_SEC = 5;
-
-/** What a verified OIDC access token tells the API; the rest of its claims are not needed. */
-interface VerifiedOidcToken {
-  sub: string;
-  gid: string;
-  kid: string;
+/** A live OIDC access token: its account, its grant, and the API scopes in the token. */
+export interface OidcAccess {
+  user: User;
+  grant: OidcRecord;
+  scopes: ReadonlySet<string>;
 }
 
-/**
- * The API's view of OIDC access tokens: EdDSA JWTs from our provider (`typ: at+jwt`, RFC 9068),
- * for the API as audience (RFC 8707), whose grant is still live. An ID token (typ JWT, audience
- * the client) never passes; a revoked grant (logout-all, a replayed code or refresh token)
- * stops its access tokens at once.
- *
- * A token verified before skips the signature check (a bounded cache, within the token's time
- * window on the injected clock, while its key is in the ring); the grant and the account are
- * read on every request, so revocation is never cached.
- */
-export function oidcBearerVerifier(deps: AppDeps, ring: KeyRing, endpoints: OidcEndpoints): BearerVerifier {
-  const verified = new VerifiedTokenCache<VerifiedOidcToken>({ maxEntries: 10_000 });
+/** Resolves to the live access behind a token, or null for anything else; throws only for store failures. */
+export type OidcAccessTokens = (token: string) => Promise<OidcAccess | null>;
 
-  const verify = async (token: string): Promise<VerifiedOidcToken | null> => {
-    ring.refresh();
-    const now = deps.clock();
-    const cached = verified.get(token, now);
-    if (cached) {
-      if (ring.verificationKey(cached.kid)) return cached;
-      verified.delete(token);
-    }
-    let kid = '';
-    let payload: Record<string, unknown>;
-    try {
-      ({ payload } = await jwtVerify(
-        token,
-        (header) => {
-          const key = typeof header.kid === 'string' ? ring.verificationKey(header.kid) : undefined;
-          if (!key) throw new Error('unknown key');
-          kid = header.kid as string;
-          return key;
-        },
-        {
-          algorithms: ['EdDSA'],
-          typ: 'at+jwt',
-          issuer: endpoints.issuer,
-          audience: endpoints.apiResource,
-          requiredClaims: ['sub', 'exp', 'iat', 'jti', 'client_id', 'gid'],
-          clockTolerance: CLOCK_TOLERANCE_SEC,
-          currentDate: new Date(now),
-        },
-      ));
-    } catch {
-      return null;
-    }
-    if (typeof payload.sub !== 'string' || typeof payload.gid !== 'string') return null;
-    const result = Object.freeze({ sub: payload.sub, gid: payload.gid, kid });
-    verified.set(token, result, claimsWindow(payload, { toleranceSec: CLOCK_TOLERANCE_SEC }));
-    return result;
-  };
+/**
+ * OIDC access tokens as the API and UserInfo see them: EdDSA JWTs from our provider (`typ:
+ * at+jwt`, RFC 9068), for the API as audience (RFC 8707), checked by the same
+ * {@link AccessTokenVerifier} as the JWT mode's, whose grant is still live and whose account is
+ * enabled. An ID token (typ JWT, audience the client) never passes; a revoked grant (logout-all,
+ * a replayed code or refresh token) stops its access tokens at once: the grant and the account
+ * are read on every request, so revocation is never cached.
+ */
+export function oidcAccessTokens(deps: AppDeps, ring: KeyRing, endpoints: OidcEndpoints): OidcAccessTokens {
+  const verifier = new AccessTokenVerifier(
+    ring,
+    {
+      issuer: endpoints.issuer,
+      audience: endpoints.apiResource,
+      requiredClaims: ['sub', 'exp', 'iat', 'jti', 'client_id', 'gid'],
+      clockToleranceSec: 5,
+    },
+    deps.clock,
+  );
 
   return async (token) => {
-    if (token.length > 8192) return null;
-    const claims = await verify(token);
-    if (!claims) return null;
+    let claims: { sub: string; gid: string; scope: string };
+    try {
+      const payload = await verifier.verify(token);
+      if (typeof payload.sub !== 'string' || typeof payload.gid !== 'string') return null;
+      claims = { sub: payload.sub, gid: payload.gid, scope: typeof payload.scope === 'string' ? payload.scope : '' };
+    } catch (error) {
+      if (error instanceof AuthError) return null;
+      throw error;
+    }
     const [grant, user] = await Promise.all([
       deps.store.oidc.find('Grant', claims.gid),
       deps.store.users.findById(claims.sub),
     ]);
     if (!grant || grant.payload.accountId !== claims.sub) return null;
     if (!user || user.disabled) return null;
-    return { user, mode: 'oidc' };
+    // RFC 9068 §2.2.3: `scope` is space-delimited; a whole word must match, never a substring.
+    return { user, grant, scopes: new Set(claims.scope.split(' ').filter(Boolean)) };
+  };
+}
+
+/** The API's verifier for OIDC access tokens; the principal carries the token's scopes (RFC 6750 §3.1). */
+export function oidcBearerVerifier(tokens: OidcAccessTokens): BearerVerifier {
+  return async (token) => {
+    const access = await tokens(token);
+    return access && { user: access.user, mode: 'oidc', scopes: access.scopes };
   };
 }

@@ -1,6 +1,6 @@
 import type { Clock, Store } from '@authlab/store';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
-import { errors } from 'oidc-provider';
+import { errors, interactionPolicy } from 'oidc-provider';
 import { storeAdapterFactory } from './adapter.ts';
 import { type OidcEndpoints, registeredClients } from './clients.ts';
 import { logoutSource, postLogoutSuccessSource, renderError } from './provider-pages.ts';
@@ -12,6 +12,8 @@ export interface ProviderSettings {
   /** Private Ed25519 JWKs, current first (the provider signs with the first matching key). */
   jwks: Array<Record<string, unknown>>;
   cookieKeys: string[];
+  /** `Secure` cookies with prefixes (https, or a loopback PUBLIC_URL), as for the session mode. */
+  secureCookies: boolean;
   webClientSecret: string;
   accessTokenTtlSec: number;
   refreshTokenTtlSec: number;
@@ -40,7 +42,7 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
     // and any other method is `invalid_client`.
     clientAuthMethods: ['none', 'client_secret_basic'],
     jwks: { keys: s.jwks as never },
-    cookies: { keys: s.cookieKeys },
+    cookies: providerCookies(s.cookieKeys, s.secureCookies),
     // RFC 9700 §2.1.2: only the authorization code flow; no implicit or hybrid response types.
     responseTypes: ['code'],
     // RFC 9700 §2.1.1: PKCE for every client; oidc-provider supports only S256 (no `plain`).
@@ -87,7 +89,10 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
     // The grant id travels in the access token so the API can refuse one whose grant was revoked.
     extraTokenClaims: async (_ctx, token) =>
       token.kind === 'AccessToken' && 'grantId' in token && token.grantId ? { gid: token.grantId } : undefined,
-    interactions: { url: async (_ctx, interaction) => `/oidc/interaction/${interaction.uid}` },
+    interactions: {
+      url: async (_ctx, interaction) => `/oidc/interaction/${interaction.uid}`,
+      policy: loginAgainForUnavailableAccounts(),
+    },
     findAccount: async (_ctx, sub) => {
       const user = await s.store.users.findById(sub);
       if (!user || user.disabled) return undefined;
@@ -113,4 +118,46 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
     },
     renderError,
   };
+}
+
+/**
+ * The provider's cookies, held to the session mode's rules (ASVS V3.4.1, V3.4.3): `Secure` where
+ * PUBLIC_URL is https (or loopback); the sign-in session cookie `__Host-` (Path=/, no Domain: no
+ * other host or path may set or shadow it, RFC 6265bis §4.1.3.2); the interaction cookies, scoped
+ * to their interaction's path, `__Secure-`. Their values are signed with the server's session keys.
+ */
+function providerCookies(keys: string[], secure: boolean): NonNullable<Configuration['cookies']> {
+  const prefix = (host: boolean) => (secure ? (host ? '__Host-' : '__Secure-') : '');
+  return {
+    keys,
+    names: {
+      session: `${prefix(true)}authlab.oidc.session`,
+      interaction: `${prefix(false)}authlab.oidc.interaction`,
+      resume: `${prefix(false)}authlab.oidc.resume`,
+    },
+    long: { httpOnly: true, sameSite: 'lax', secure, path: '/' },
+    short: { httpOnly: true, sameSite: 'lax', secure },
+  };
+}
+
+/**
+ * oidc-provider's prompts, plus one login check: a provider session whose account is disabled or
+ * gone (findAccount answers undefined) asks for the password again. Without it the provider takes
+ * the session as signed in, finds no account and fails with 500 server_error; with it the person
+ * gets the login page, where a disabled account cannot sign in (and `prompt=none` gets
+ * login_required, OIDC Core §3.1.2.6).
+ */
+function loginAgainForUnavailableAccounts() {
+  const { Check, base } = interactionPolicy;
+  const policy = base();
+  const login = policy.get('login');
+  if (!login) throw new Error('oidc-provider has no login prompt');
+  const noSession = login.checks.findIndex((check) => check.reason === 'no_session');
+  login.checks.add(
+    new Check('account_unavailable', 'the signed-in account is disabled or no longer exists', (ctx) =>
+      ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT,
+    ),
+    noSession + 1,
+  );
+  return policy;
 }

@@ -212,6 +212,7 @@ export function flowWalkthroughRouter(deps: AppDeps): Router {
       outcome: 'done',
       requests: [],
       now: clock(),
+      ...(flow ? { flowStartedAt: flow.expiresAt - FLOW_TTL_MS } : {}),
     };
     const render = async (status: number) => {
       noStore(ctx);

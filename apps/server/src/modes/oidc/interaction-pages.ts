@@ -10,11 +10,12 @@ const SCOPE_TEXT: Record<string, string> = {
 /** The provider's sign-in form: fields `email` and `password`, posted same-origin. */
 export function loginPage(options: { uid: string; clientName: string; error?: string | undefined }): string {
   return page(
-    { title: 'Sign in' },
+    { title: 'Sign in', frame: 'provider' },
     html`
 <section class="card narrow">
-  <h1>Sign in</h1>
-  <p class="muted"><strong id="oidc-client">${options.clientName}</strong> wants you to sign in with your authlab account.</p>
+  <h1>Sign in to authlab ID</h1>
+  <p class="asking"><strong id="oidc-client">${options.clientName}</strong> asks you to sign in with your authlab account.
+  It will not see your password: only this page does.</p>
   ${options.error ? html`<p class="error" role="alert" id="login-error">${options.error}</p>` : ''}
   <form method="post" action="/oidc/interaction/${options.uid}/login" class="stack">
     <label for="email">Email</label>
@@ -40,7 +41,7 @@ export function consentPage(options: {
 }): string {
   const scopes = options.scopes.length > 0 ? options.scopes : ['openid'];
   return page(
-    { title: 'Allow access?' },
+    { title: 'Allow access?', frame: 'provider' },
     html`
 <section class="card narrow">
   <h1>Allow <span id="oidc-client">${options.clientName}</span>?</h1>

@@ -1,8 +1,8 @@
-import type { KeyRing } from '@authlab/auth-core';
+import { JWKS_MAX_AGE_SEC, type KeyRing } from '@authlab/auth-core';
 import { StoreUnavailableError } from '@authlab/store';
 import type { Context, Middleware } from 'koa';
 import mount from 'koa-mount';
-import Provider from 'oidc-provider';
+import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import { type ProviderSettings, providerConfiguration } from './configuration.ts';
 import { restrictResponseModes } from './response-modes.ts';
 
@@ -36,6 +36,7 @@ export class ProviderHost {
         providerConfiguration({ ...this.#settings, jwks: this.#ring.privateJwks() }),
       );
       provider.proxy = this.#proxy;
+      if (this.#settings.secureCookies) markProviderConnectionsSecure(provider);
       restrictResponseModes(provider);
       // oidc-provider answers every unexpected error itself, as 500 server_error, and logs
       // nothing. An unreachable store is not a bug of ours: it is marked here and turned into a
@@ -60,10 +61,29 @@ export class ProviderHost {
     return async (ctx, next) => {
       this.current();
       await this.#mounted(ctx, next);
+      // The lifetime the key ring waits out before promoting a published key (key-ring.ts).
+      if ((ctx as Partial<KoaContextWithOIDC>).oidc?.route === 'jwks') {
+        ctx.set('Cache-Control', `public, max-age=${JWKS_MAX_AGE_SEC}`);
+      }
       if (ctx.state.storeUnavailable && ctx.status === 500) {
         ctx.status = 503;
         ctx.set('Retry-After', '5');
       }
     };
   }
+}
+
+/**
+ * oidc-provider sets its session cookie through a Koa context of its own (`ctx.oidc.cookies`),
+ * which the app-wide `markSecureConnection` never sees; behind a TLS-terminating proxy or on a
+ * loopback origin its cookie library would refuse a `Secure` cookie on the plain connection. The
+ * same rule as for the app: where the server's cookies are Secure, the provider's may be too.
+ */
+function markProviderConnectionsSecure(provider: Provider): void {
+  const createContext = provider.createContext.bind(provider);
+  provider.createContext = ((req, res) => {
+    const ctx = createContext(req, res);
+    ctx.cookies.secure = true;
+    return ctx;
+  }) as typeof provider.createContext;
 }

@@ -38,7 +38,7 @@ export async function renderError(
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');
   ctx.body = page(
-    { title: 'Sign-in problem' },
+    { title: 'Sign-in problem', frame: 'provider' },
     html`
 <section class="card narrow">
   <h1>Sign-in could not continue</h1>
@@ -58,7 +58,7 @@ export async function logoutSource(ctx: KoaContextWithOIDC, form: string): Promi
   ctx.set('Cache-Control', 'no-store');
   const client = ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId;
   ctx.body = page(
-    { title: 'Sign out' },
+    { title: 'Sign out', frame: 'provider' },
     html`
 <section class="card narrow">
   <h1>Sign out of authlab?</h1>
@@ -76,7 +76,7 @@ export async function postLogoutSuccessSource(ctx: KoaContextWithOIDC): Promise<
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');
   ctx.body = page(
-    { title: 'Signed out' },
+    { title: 'Signed out', frame: 'provider' },
     html`
 <section class="card narrow">
   <h1 id="signed-out">You are signed out</h1>

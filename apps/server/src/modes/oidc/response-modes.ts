@@ -22,8 +22,11 @@ export const RESPONSE_MODES: readonly string[] = ['query'];
  * oidc-provider always registers form_post and fragment and lists them in discovery, with no
  * option to turn them off, hence two hooks (its documented pre- and post-middlewares):
  *
- * - At the authorization endpoint, a `response_mode` other than `query` gets our error page
- *   (`unsupported_response_mode`, 400) before the provider reads the request. Past that point the
+ * - Any request to the provider whose query names a `response_mode` other than `query` gets our
+ *   error page (`unsupported_response_mode`, 400) before the provider reads the request. Any
+ *   path, not only `/auth`: the provider's router also answers `/AUTH`, `/Auth` and `/auth/` (it
+ *   folds case and a trailing slash), and no other endpoint takes the parameter, so refusing it
+ *   everywhere leaves no spelling to find. Past that point the
  *   provider would deliver even its refusal in the mode asked for, by the very form that cannot
  *   work, so the refusal is shown where the person is (as for an unregistered redirect URI: no
  *   redirect to a URI not yet validated). PAR and request objects are off (configuration.ts), so
@@ -31,19 +34,15 @@ export const RESPONSE_MODES: readonly string[] = ['query'];
  * - Discovery's `response_modes_supported` lists only {@link RESPONSE_MODES}.
  */
 export function restrictResponseModes(provider: Provider): void {
-  // The path the provider's router sees (it is mounted under /oidc, which koa-mount strips).
-  const authorizationPath = provider.pathFor('authorization', { mountPath: '' });
   provider.use(async (ctx: Context, next: Next) => {
-    if (ctx.path === authorizationPath) {
-      const asked = [ctx.query.response_mode ?? []].flat();
-      if (asked.some((mode) => !RESPONSE_MODES.includes(mode))) {
-        ctx.status = 400;
-        await renderError(ctx as unknown as KoaContextWithOIDC, {
-          error: 'unsupported_response_mode',
-          error_description: 'only response_mode=query is supported (or leave response_mode out)',
-        });
-        return;
-      }
+    const asked = [ctx.query.response_mode ?? []].flat();
+    if (asked.some((mode) => !RESPONSE_MODES.includes(mode))) {
+      ctx.status = 400;
+      await renderError(ctx as unknown as KoaContextWithOIDC, {
+        error: 'unsupported_response_mode',
+        error_description: 'only response_mode=query is supported (or leave response_mode out)',
+      });
+      return;
     }
     await next();
     const { oidc } = ctx as Partial<KoaContextWithOIDC>;

@@ -2,43 +2,13 @@ import { StoreConflictError, type User } from '@authlab/store';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import * as client from 'openid-client';
-import { isLoopbackUrl } from '../../config.ts';
 import type { AppDeps } from '../../deps.ts';
 import { pendingFlowCookie, sameText } from '../../http/pending-flow.ts';
 import { createRouter } from '../../http/router.ts';
-import { oidcEndpoints, WEB_CALLBACK_PATH, WEB_CLIENT_ID } from '../oidc/clients.ts';
+import { WEB_CALLBACK_PATH } from '../oidc/clients.ts';
+import { FederationError, upstreamErrorOf } from './federation-error.ts';
 import { beginSession } from './session-middleware.ts';
-
-/** The OpenID Provider the session mode signs people in with. */
-export interface Upstream {
-  issuer: string;
-  clientId: string;
-  /** Absent for a public client (PKCE alone); most providers issue a secret to a web app. */
-  clientSecret: string | undefined;
-  /** Our own provider at `/oidc`: its subject is our user id, so there is nothing to link. */
-  builtIn: boolean;
-}
-
-/** `OIDC_UPSTREAM_*` when set, else the built-in provider with the server's own client `authlab-web`. */
-export function federationUpstream(deps: AppDeps): Upstream {
-  const ownIssuer = oidcEndpoints(deps.config.publicUrl).issuer;
-  const upstream = deps.config.oidcUpstream ?? {
-    issuer: ownIssuer,
-    clientId: WEB_CLIENT_ID,
-    clientSecret: deps.secrets.oidcWebClientSecret,
-  };
-  return { ...upstream, builtIn: upstream.issuer === ownIssuer };
-}
-
-/** A refused federated sign-in; `code` is the `error` shown on /login. */
-export class FederationError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'FederationError';
-    this.code = code;
-  }
-}
+import { discoveryOf, federationUpstream, type Upstream } from './upstream-client.ts';
 
 /** What the browser must bring back to the callback, bound to it by a signed cookie. */
 interface PendingSignIn {
@@ -58,38 +28,6 @@ const FLOW_PATH = '/session/oidc';
 const flowCookieName = (secure: boolean) => (secure ? '__Secure-authlab.oidc-flow' : 'authlab.oidc-flow');
 
 const flowCookie = pendingFlowCookie<PendingSignIn>(['state', 'nonce', 'verifier', 'issuer']);
-
-/**
- * Discovery once per process; a failure is not kept, so the next sign-in tries again. Plain http
- * only to a loopback issuer (a provider on this machine, the built-in one in development).
- */
-function discoveryOf(upstream: Upstream): () => Promise<client.Configuration> {
-  let pending: Promise<client.Configuration> | undefined;
-  const discover = async () => {
-    const issuer = new URL(upstream.issuer);
-    const insecure = issuer.protocol === 'http:';
-    if (insecure && !isLoopbackUrl(issuer)) {
-      throw new FederationError('oidc_insecure_issuer', `refusing plain http to a non-loopback issuer ${issuer.href}`);
-    }
-    // client_secret_basic: the one method RFC 6749 §2.3.1 says every server MUST support.
-    const auth = upstream.clientSecret ? client.ClientSecretBasic(upstream.clientSecret) : client.None();
-    try {
-      return await client.discovery(issuer, upstream.clientId, undefined, auth, {
-        execute: insecure ? [client.allowInsecureRequests] : [],
-        timeout: 10,
-      });
-    } catch (error) {
-      throw new FederationError('oidc_unavailable', `discovery of ${issuer.href} failed`, { cause: error });
-    }
-  };
-  return () => {
-    pending ??= discover().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
-    return pending;
-  };
-}
 
 /** The verified email of the ID token, or of UserInfo when the ID token carries none. */
 async function emailClaims(configuration: client.Configuration, access: string, claims: client.IDToken) {
@@ -132,7 +70,17 @@ async function linkedAccount(
 
   const { email, verified } = await emailClaims(configuration, tokens.access_token, claims);
   // An unverified address is only a claim: linking by it would hand the account to whoever typed it.
-  if (verified !== true || typeof email !== 'string') throw noAccount();
+  // Providers that never assert it (Entra ID) are linked by an operator instead: `pnpm users link`.
+  if (verified !== true || typeof email !== 'string') {
+    throw new FederationError('oidc_no_account', 'no link, and no verified email to link by', {
+      detail: {
+        issuer: claims.iss,
+        subject: claims.sub,
+        email_verified: String(verified),
+        hint: `an operator can link it: pnpm users link <email> ${claims.iss} ${claims.sub}`,
+      },
+    });
+  }
   const user = await users.findByEmail(email);
   if (!user) throw noAccount();
   if (user.disabled) return user; // refused by the caller, and not worth a link
@@ -152,7 +100,10 @@ async function refusalsToLogin(ctx: Context, work: () => Promise<void>): Promise
   } catch (error) {
     if (!(error instanceof FederationError)) throw error;
     const cause = (error.cause as Error | undefined)?.message;
-    ctx.state.log?.warn({ code: error.code, reason: error.message, cause }, 'federated sign-in refused');
+    ctx.state.log?.warn(
+      { code: error.code, reason: error.message, cause, ...upstreamErrorOf(error.cause), ...error.detail },
+      'federated sign-in refused',
+    );
     ctx.set('Cache-Control', 'no-store');
     ctx.redirect(`/login?error=${error.code}`);
     ctx.status = 303;
@@ -252,7 +203,14 @@ export function federatedRouter(deps: AppDeps): Router {
       if (user.disabled) throw new FederationError('account_disabled', 'the account is disabled');
       await beginSession(ctx, deps, user);
       ctx.set('Cache-Control', 'no-store');
-      ctx.redirect('/me');
+      // Our provider signed the person in before this flow began (auth_time, OIDC Core §2): it asked
+      // no password. /me says so, since signing out here leaves the provider's session alive.
+      const authTime = tokens.claims()?.auth_time;
+      const knewAlready =
+        upstream.builtIn &&
+        typeof authTime === 'number' &&
+        authTime < Math.floor((flow.expiresAt - FLOW_TTL_MS) / 1000);
+      ctx.redirect(knewAlready ? '/me?provider_session=reused' : '/me');
       ctx.status = 303;
     });
   });

@@ -37,6 +37,7 @@ const ui = {
   devices: $('jwt-devices'),
   devicesBody: document.querySelector('#jwt-devices-table tbody'),
   log: $('jwt-log'),
+  activity: $('jwt-activity'),
 };
 
 const clockTime = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
@@ -100,6 +101,7 @@ function log(text) {
   time.textContent = clockTime.format(now);
   item.append(time, ' ', text);
   ui.log.prepend(item);
+  ui.activity.hidden = false;
   while (ui.log.children.length > LOG_LIMIT) ui.log.lastElementChild.remove();
 }
 
@@ -256,6 +258,7 @@ async function runRefresh(reason) {
   const hadToken = session !== null;
   forget();
   showSignIn();
+  if (hadToken) log(`Signed out by the server: ${code}. The refresh token was refused (revoked, replayed or expired)`);
   if (hadToken || reason !== 'page load') showError(code, `${description}. Sign in again.`);
   else notify('Your earlier sign-in has ended. Sign in again.');
   return false;
@@ -314,13 +317,12 @@ function tick() {
       : 'Refreshing…';
 }
 
+/** Back to the form. The last response and the log stay: they say why this happened. */
 function showSignIn() {
   ui.signedIn.hidden = true;
   ui.signin.hidden = false;
-  ui.response.hidden = true;
   ui.devices.hidden = true;
   ui.devicesBody.replaceChildren();
-  ui.log.replaceChildren();
 }
 
 function showSignedIn() {
@@ -329,6 +331,7 @@ function showSignedIn() {
 }
 
 function showResponse(method, path, result, note) {
+  ui.activity.hidden = false;
   ui.response.hidden = false;
   ui.rotation.hidden = true;
   ui.responseRequest.textContent = `${method} ${path}`;
@@ -410,7 +413,7 @@ async function signIn(event) {
     return;
   }
   ui.password.value = '';
-  ui.log.replaceChildren();
+  ui.response.hidden = true;
   log('POST /jwt/login → 200: access token in memory, refresh token in an HttpOnly cookie');
   accept(result.body);
   showSignedIn();
@@ -419,9 +422,14 @@ async function signIn(event) {
 
 async function callMe() {
   const result = await callWithToken('GET', '/api/me');
-  if (!session) return;
-  showResponse('GET', '/api/me', result, result.retried ? 'after one silent refresh' : '');
-  if (result.status !== 200) showErrorOf(result);
+  const note = result.retried
+    ? 'after one silent refresh'
+    : session
+      ? ''
+      : 'refused, and the refresh that followed too';
+  showResponse('GET', '/api/me', result, note);
+  // Signed out on the way: the refresh's refusal is already the message shown.
+  if (result.status !== 200 && session) showErrorOf(result);
 }
 
 async function refreshNow() {

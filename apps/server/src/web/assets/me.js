@@ -10,6 +10,33 @@ for (const time of document.querySelectorAll('time.local')) {
   time.textContent = localTime.format(date);
 }
 
+// Signed in: the email the sign-in page kept for a retry (login.js) is not needed any more.
+try {
+  sessionStorage.removeItem('authlab.login.email');
+} catch {}
+
+// The session's time left if this browser stays idle, counted on this browser's clock from the
+// duration the server sent (the server's clock may differ from the reader's).
+const timeLeft = document.getElementById('me-time-left');
+if (timeLeft) {
+  const endsAt = Date.now() + Number(timeLeft.dataset.expiresInMs);
+  const format = (ms) => {
+    const seconds = Math.max(0, Math.ceil(ms / 1000));
+    const h = Math.floor(seconds / 3600);
+    const m = String(Math.floor((seconds % 3600) / 60)).padStart(h > 0 ? 2 : 1, '0');
+    const s = String(seconds % 60).padStart(2, '0');
+    return h > 0 ? `${h}:${m}:${s}` : `${m}:${s}`;
+  };
+  const tick = () => {
+    const left = endsAt - Date.now();
+    timeLeft.textContent = left > 0 ? format(left) : 'ended: reload to sign in again';
+    timeLeft.classList.toggle('low', left < 60_000);
+    if (left <= 0) clearInterval(ticker);
+  };
+  const ticker = setInterval(tick, 1000);
+  tick();
+}
+
 document.addEventListener('click', async (event) => {
   const button = event.target.closest('button.revoke');
   if (!button) return;

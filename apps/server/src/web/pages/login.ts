@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import type { AppDeps } from '../../deps.ts';
 import { html, page } from '../html.ts';
 import { noStoreHtml } from './no-store.ts';
 
@@ -7,7 +8,6 @@ const LOGIN_ERRORS: Record<string, string> = {
   too_many_attempts: 'Too many failed attempts from here. Wait a few minutes, then try again.',
   password_too_long: 'That password is longer than 1024 bytes.',
   invalid_request: 'Enter your email and your password.',
-  forbidden_origin: 'This sign-in form was posted from another site and was refused.',
   // Federated sign-in (modes/session/federated.ts).
   access_denied: 'Sign-in was cancelled at the identity provider. Nothing was changed.',
   oidc_flow_expired: 'That sign-in took too long or was started in another browser. Start again.',
@@ -21,20 +21,28 @@ const LOGIN_ERRORS: Record<string, string> = {
   oidc_failed: 'Sign-in with OpenID Connect could not be completed. Start again.',
 };
 
+/** Names the one address whose forms the origin check accepts (see http/refused-form.ts). */
+const refusedFormMessage = (publicUrl: string) =>
+  `That form was not sent from ${new URL(publicUrl).origin}, the only address this server accepts forms from, so it was refused and nothing changed. Use this page, at ${new URL(publicUrl).origin}, to sign in.`;
+
 /** `GET /login`: the session mode's sign-in form, with the error a refused post came back with. */
-export function loginPage(ctx: Context): void {
-  if (ctx.state.signedIn) {
-    ctx.redirect('/me');
-    return;
-  }
-  const code = typeof ctx.query.error === 'string' ? ctx.query.error : '';
-  const message = LOGIN_ERRORS[code] ?? (code ? 'Sign-in failed. Try again.' : '');
-  // 200 even with an error: the refusal was the POST's answer; this GET rendered a form fine.
-  noStoreHtml(ctx);
-  const invalid = message ? html` aria-invalid="true" aria-describedby="login-error"` : '';
-  ctx.body = page(
-    { title: 'Sign in', current: '/login' },
-    html`
+export function loginPage(deps: AppDeps) {
+  return function loginPage(ctx: Context): void {
+    if (ctx.state.signedIn) {
+      ctx.redirect('/me');
+      return;
+    }
+    const code = typeof ctx.query.error === 'string' ? ctx.query.error : '';
+    const message =
+      code === 'forbidden_origin'
+        ? refusedFormMessage(deps.config.publicUrl)
+        : (LOGIN_ERRORS[code] ?? (code ? 'Sign-in failed. Try again.' : ''));
+    // 200 even with an error: the refusal was the POST's answer; this GET rendered a form fine.
+    noStoreHtml(ctx);
+    const invalid = message ? html` aria-invalid="true" aria-describedby="login-error"` : '';
+    ctx.body = page(
+      { title: 'Sign in', current: '/login', scripts: ['/assets/login.js'] },
+      html`
 <section class="card narrow" aria-labelledby="login-heading">
   <h1 id="login-heading">Sign in</h1>
   <p class="muted">Server-session mode: the server keeps your session; your browser keeps only an opaque cookie.</p>
@@ -50,5 +58,6 @@ export function loginPage(ctx: Context): void {
   <p class="muted small">Demo accounts: <code>alice@example.com</code>, <code>bob@example.com</code>,
   <code>admin@example.com</code>; the server prints their password when it starts.</p>
 </section>`,
-  );
+    );
+  };
 }

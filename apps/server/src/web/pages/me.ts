@@ -16,6 +16,8 @@ export function mePage(deps: AppDeps) {
     }
     const { user, session } = signedIn;
     const { idleTtlMs, absoluteTtlMs } = deps.config.session;
+    // Sent as a duration, not a time: the countdown then runs on the reader's clock, however far off.
+    const expiresInMs = Math.min(session.createdAt + absoluteTtlMs, session.lastSeenAt + idleTtlMs) - deps.clock();
     const sessions = (await deps.store.sessions.listByUser(user.id))
       .map(({ record }) => sessionView(record, session.handle))
       // This browser first, then the most recently active.
@@ -24,6 +26,14 @@ export function mePage(deps: AppDeps) {
     ctx.body = page(
       { title: 'Your account', signedInAs: user.email, current: '/me', scripts: ['/assets/me.js'] },
       html`
+${
+  // Set by the federated callback when the provider's earlier session answered (auth_time).
+  ctx.query.provider_session === 'reused'
+    ? html`<p class="notice provider-knew" role="status" id="me-provider-knew">Signed in with OpenID Connect <strong>without a password</strong>:
+  the provider still knew you from an earlier sign-in. Signing out here ends this session only;
+  <a href="/oidc/session/end">sign out at the provider</a> too, to be asked for your password next time.</p>`
+    : ''
+}
 <section class="card" aria-labelledby="me-heading">
     <h1 id="me-heading">Signed in as <span id="me-email">${user.email}</span></h1>
     <dl class="facts">
@@ -31,6 +41,8 @@ export function mePage(deps: AppDeps) {
     <dt>User id</dt><dd><code>${user.id}</code></dd>
     <dt>Session started</dt><dd>${timeTag(session.createdAt)}</dd>
     <dt>Session ends</dt><dd>after ${duration(idleTtlMs)} without activity, and at the latest ${timeTag(session.createdAt + absoluteTtlMs)}</dd>
+    <dt>Time left</dt><dd><span id="me-time-left" class="time-left" role="timer" aria-atomic="true" data-expires-in-ms="${expiresInMs}">${duration(Math.max(1000, Math.round(expiresInMs / 1000) * 1000))}</span>
+      <span class="muted small">if this browser stays idle; each request to the server restarts the idle clock</span></dd>
     </dl>
     <div class="actions">
     <form method="post" action="/session/logout"><button type="submit" id="sign-out">Sign out</button></form>

@@ -18,7 +18,7 @@ export function pagesRouter(deps: AppDeps, withSession: Koa.Middleware): Router 
   router.use(withSession);
   router.get('/', home);
   router.get('/jwt', jwtPage);
-  router.get('/login', loginPage);
+  router.get('/login', loginPage(deps));
   router.get('/me', mePage(deps));
   return router;
 }

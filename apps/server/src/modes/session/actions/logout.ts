@@ -1,5 +1,5 @@
+import { endEverything } from '@authlab/auth-core';
 import type { Context } from 'koa';
-import { endEverything } from '../../../api/logout-all.ts';
 import type { AppDeps } from '../../../deps.ts';
 import { formAware } from '../form-aware.ts';
 import { signedInOrThrow } from '../signed-in.ts';
@@ -17,7 +17,7 @@ export function logoutAll(deps: AppDeps) {
   return async function logoutAll(ctx: Context): Promise<void> {
     await formAware(ctx, '/', async () => {
       const { user } = signedInOrThrow(ctx);
-      await endEverything(deps, user.id);
+      await endEverything(deps.store, user.id, { clock: deps.clock });
       ctx.session = null;
       ctx.status = 204;
     });
