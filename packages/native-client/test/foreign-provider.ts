@@ -5,6 +5,7 @@ import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose'
 import Koa from 'koa';
 import mount from 'koa-mount';
 import Provider from 'oidc-provider';
+import type { Page } from 'playwright-core';
 
 /** The public native client registered at the foreign provider (RFC 8252: no secret, any loopback port). */
 export const FOREIGN_CLIENT_ID = 'authlab-cli';
@@ -126,4 +127,13 @@ export async function startForeignProvider(options: { issuerPath?: string } = {}
       await close(idpServer);
     },
   };
+}
+
+/** Alice's sign-in on the foreign provider's own pages (any login and password, then consent). */
+export async function signInAtForeignProvider(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.locator('input[name="login"]').fill('alice@example.com');
+  await page.locator('input[name="password"]').fill('any password: these pages check none');
+  await page.getByRole('button', { name: 'Sign-in' }).click();
+  await page.getByRole('button', { name: 'Continue' }).click();
 }
