@@ -30,7 +30,7 @@ const USAGE = `usage: pnpm authlab <command> [options]
 
 commands:
   login [--server URL] [--mode oidc|jwt] [--browser CMD] [--no-browser] [--device NAME]
-        [--issuer URL] [--client-id ID] [--scope SCOPES] [--api URL]
+        [--issuer URL] [--client-id ID] [--scope SCOPES] [--api URL] [--port N]
         oidc (default): sign in through your browser (PKCE, loopback redirect)
         jwt: email and password, asked here (the password is not echoed)
   whoami                         who the API says you are (GET <api>/api/me)
@@ -49,6 +49,8 @@ options:
   --scope SCOPES   default "${DEFAULT_SCOPE}"; must include openid
   --api URL        where whoami and call send the token (default the server)
                    login remembers these four for the next commands
+  --port N         listen for the browser's redirect on 127.0.0.1:N, not on a free port (for a
+                   provider that compares loopback redirect URIs port included)
 
 environment:
   AUTHLAB_HOME     settings and the file vault (default: your OS config dir)
@@ -63,7 +65,7 @@ exit codes: 0 ok, 1 usage, 2 not signed in, 3 the API answered an error, 4 no an
 /** The options (besides `--server` and `--help`) and the most arguments each command takes. */
 const COMMANDS: Record<string, { options: string[]; maxArgs: number }> = {
   login: {
-    options: ['mode', 'browser', 'no-browser', 'device', 'issuer', 'client-id', 'scope', 'api'],
+    options: ['mode', 'browser', 'no-browser', 'device', 'issuer', 'client-id', 'scope', 'api', 'port'],
     maxArgs: 0,
   },
   whoami: { options: [], maxArgs: 0 },
@@ -92,6 +94,7 @@ function parse(argv: string[]) {
         'client-id': { type: 'string' },
         scope: { type: 'string' },
         api: { type: 'string' },
+        port: { type: 'string' },
         data: { type: 'string' },
         everywhere: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -100,6 +103,15 @@ function parse(argv: string[]) {
   } catch (error) {
     throw new CliExit(EXIT.usage, `${(error as Error).message}\n\n${USAGE}`);
   }
+}
+
+/** `--port`: a fixed port for the loopback listener (RFC 8252 §7.3 prefers any free one, the default). */
+function listenPort(raw: string): number {
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65_535) {
+    throw new CliExit(EXIT.usage, `--port takes a port number from 1 to 65535 (got "${raw}")`);
+  }
+  return port;
 }
 
 /** `from` says where `raw` came from: `--server`, or the settings the last login stored. */
@@ -183,6 +195,8 @@ async function login(values: ReturnType<typeof parse>['values'], home: string, v
     scope,
     api,
   });
+  const port = values.port === undefined ? undefined : listenPort(values.port);
+  if (port !== undefined && mode !== 'oidc') throw new CliExit(EXIT.usage, '--port is for --mode oidc');
   const target = targetOf(settings);
   const manager = managerFor(settings, vault);
   let claims: Record<string, unknown> | undefined;
@@ -212,6 +226,7 @@ async function login(values: ReturnType<typeof parse>['values'], home: string, v
         clientId: target.clientId,
         scope: target.scope,
         openBrowser,
+        ...(port !== undefined ? { port } : {}),
       });
       const result = await authorizer.authorize({ signal: abort.signal });
       await manager.signIn(result.tokens);

@@ -192,16 +192,21 @@ describe('pnpm authlab with --issuer at a root issuer', () => {
     const idp = await startForeignProvider();
     t.after(() => idp.close());
     const machine = newMachine();
-    const { result } = await loginThroughBrowser(t, machine, [
+    const port = await freePort();
+    const { result, report } = await loginThroughBrowser(t, machine, [
       '--issuer',
       idp.issuer,
       '--client-id',
       FOREIGN_CLIENT_ID,
       '--api',
       idp.api,
+      '--port',
+      String(port),
     ]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, new RegExp(`^signed in as alice@example\\.com \\(oidc, ${idp.issuer}\\)`));
+    const opened = await report.waitFor((line) => (line.event === 'started' ? line.url : undefined), 'start');
+    assert.equal(new URL(opened).searchParams.get('redirect_uri'), `http://127.0.0.1:${port}/callback`, '--port');
     const call = await authlab(['call', '/api/me'], { env: machine.env() });
     assert.equal(call.code, 0, call.stderr);
     assert.equal((JSON.parse(call.stdout) as { client_id: string }).client_id, FOREIGN_CLIENT_ID);
@@ -240,12 +245,13 @@ describe('pnpm authlab login: exit codes say what failed', () => {
     assert.match(result.stderr, /cannot reach the OpenID Provider at .*ECONNREFUSED/);
   });
 
-  it('1 for a scope without openid, an option of the OIDC mode with --mode jwt, a plain-http API off loopback', async () => {
+  it('1 for a scope without openid, an option of the OIDC mode with --mode jwt, plain http off loopback, a bad --port', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--issuer', idp.issuer, '--scope', 'email offline_access'], /--scope must include openid/],
       [['--mode', 'jwt', '--issuer', idp.issuer], /--issuer is for --mode oidc/],
       [['--issuer', idp.issuer, '--api', 'http://api.example.com'], /refusing http:\/\/api\.example\.com: plain http/],
       [['--issuer', 'http://sso.example.com/realms/x'], /refusing http:\/\/sso\.example\.com\/realms\/x: plain http/],
+      [['--issuer', idp.issuer, '--port', '0'], /--port takes a port number from 1 to 65535/],
     ];
     for (const [options, message] of cases) {
       const result = await login(...options);
