@@ -114,6 +114,13 @@ function listenPort(raw: string): number {
   return port;
 }
 
+/** `whoami` without an authlab answer: a 5xx is no answer, a 404 or a page a wrong `--api`, else its error. */
+function whoamiExit(status: number): number {
+  if (status >= 500) return EXIT.unreachable;
+  if (status === 404 || (status >= 200 && status < 300)) return EXIT.notFound;
+  return EXIT.httpError;
+}
+
 /** `from` says where `raw` came from: `--server`, or the settings the last login stored. */
 const serverUrl = (raw: string, from: string): string => checkedUrl(raw, from).origin;
 
@@ -302,7 +309,7 @@ async function run(argv: string[]): Promise<void> {
         process.stdout.write(`${JSON.stringify(me.body, null, 2)}\n`);
         return;
       }
-      throw new CliExit(me.status === 404 || me.kind === 'not-json' ? EXIT.notFound : EXIT.httpError, me.message);
+      throw new CliExit(whoamiExit(me.status), me.message);
     }
     case 'call':
       return call(manager, target, request as CallRequest);
