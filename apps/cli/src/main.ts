@@ -11,7 +11,6 @@ import {
   commandBrowserOpener,
   defaultAuthlabHome,
   defaultBrowserOpener,
-  isLoopbackHttp,
   JwtSource,
   LoopbackAuthorizer,
   NativeAuthError,
@@ -21,16 +20,20 @@ import {
   type Vault,
   withManualFallback,
 } from '@authlab/native-client';
+import { CliExit, EXIT, exitCodeFor } from './exit-codes.ts';
+import { identify, readMe } from './identity.ts';
 import { ask } from './prompt.ts';
 import { readSettings, type Settings, writeSettings } from './settings.ts';
+import { checkedUrl, DEFAULT_CLIENT_ID, DEFAULT_SCOPE, loginSettings, type Target, targetOf } from './target.ts';
 
 const USAGE = `usage: pnpm authlab <command> [options]
 
 commands:
   login [--server URL] [--mode oidc|jwt] [--browser CMD] [--no-browser] [--device NAME]
+        [--issuer URL] [--client-id ID] [--scope SCOPES] [--api URL] [--port N]
         oidc (default): sign in through your browser (PKCE, loopback redirect)
         jwt: email and password, asked here (the password is not echoed)
-  whoami                         who the server says you are
+  whoami                         who the API says you are (GET <api>/api/me)
   call [METHOD] PATH [--data JSON]
                                  call the API and print its JSON answer (GET unless told)
   refresh                        get a new access token now
@@ -41,29 +44,30 @@ options:
   --server URL     default: the server of the last login, else http://localhost:4000
   --browser CMD    run CMD (split into words, no shell) with the URL as its last argument
   --no-browser     print the sign-in URL instead of opening a browser
+  --issuer URL     the OpenID Provider (default <server>/oidc), e.g. https://sso.example.edu/realms/x
+  --client-id ID   its public client for this CLI (default ${DEFAULT_CLIENT_ID})
+  --scope SCOPES   default "${DEFAULT_SCOPE}"; must include openid
+  --api URL        where whoami and call send the token (default the server)
+                   login remembers these four for the next commands
+  --port N         listen for the browser's redirect on 127.0.0.1:N, not on a free port (for a
+                   provider that compares loopback redirect URIs port included)
 
 environment:
   AUTHLAB_HOME     settings and the file vault (default: your OS config dir)
   AUTHLAB_VAULT    keyring (default) | file (opt in: the token is then not protected by the OS)
   BROWSER          the browser command when --browser is not given
 
-exit codes: 0 ok, 1 usage, 2 not signed in, 3 the API answered an error, 4 server unreachable,
-            5 sign-in failed or was refused
+exit codes: 0 ok, 1 usage, 2 not signed in, 3 the API answered an error, 4 no answer (server or
+            provider unreachable), 5 sign-in failed or was refused, 6 wrong address (no OpenID
+            Provider at --issuer, no authlab API at --api)
 `;
-
-const EXIT = { usage: 1, notSignedIn: 2, httpError: 3, unreachable: 4, authFailed: 5 } as const;
-
-class CliExit extends Error {
-  readonly exitCode: number;
-  constructor(exitCode: number, message: string) {
-    super(message);
-    this.exitCode = exitCode;
-  }
-}
 
 /** The options (besides `--server` and `--help`) and the most arguments each command takes. */
 const COMMANDS: Record<string, { options: string[]; maxArgs: number }> = {
-  login: { options: ['mode', 'browser', 'no-browser', 'device'], maxArgs: 0 },
+  login: {
+    options: ['mode', 'browser', 'no-browser', 'device', 'issuer', 'client-id', 'scope', 'api', 'port'],
+    maxArgs: 0,
+  },
   whoami: { options: [], maxArgs: 0 },
   call: { options: ['data'], maxArgs: 2 },
   refresh: { options: [], maxArgs: 0 },
@@ -86,6 +90,11 @@ function parse(argv: string[]) {
         browser: { type: 'string' },
         'no-browser': { type: 'boolean' },
         device: { type: 'string' },
+        issuer: { type: 'string' },
+        'client-id': { type: 'string' },
+        scope: { type: 'string' },
+        api: { type: 'string' },
+        port: { type: 'string' },
         data: { type: 'string' },
         everywhere: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -96,22 +105,24 @@ function parse(argv: string[]) {
   }
 }
 
-/** `from` says where `raw` came from: `--server`, or the settings the last login stored. */
-function serverUrl(raw: string, from: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new CliExit(EXIT.usage, `${from} ${raw} is not a URL (example: --server http://localhost:4000)`);
+/** `--port`: a fixed port for the loopback listener (RFC 8252 §7.3 prefers any free one, the default). */
+function listenPort(raw: string): number {
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65_535) {
+    throw new CliExit(EXIT.usage, `--port takes a port number from 1 to 65535 (got "${raw}")`);
   }
-  if (url.protocol === 'http:' && !isLoopbackHttp(url)) {
-    throw new CliExit(EXIT.usage, `refusing ${raw}: plain http is accepted only on a loopback host; use https`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new CliExit(EXIT.usage, `refusing ${raw}: use https (or plain http on a loopback host)`);
-  }
-  return url.origin;
+  return port;
 }
+
+/** `whoami` without an authlab answer: a 5xx is no answer, a 404 or a page a wrong `--api`, else its error. */
+function whoamiExit(status: number): number {
+  if (status >= 500) return EXIT.unreachable;
+  if (status === 404 || (status >= 200 && status < 300)) return EXIT.notFound;
+  return EXIT.httpError;
+}
+
+/** `from` says where `raw` came from: `--server`, or the settings the last login stored. */
+const serverUrl = (raw: string, from: string): string => checkedUrl(raw, from).origin;
 
 /** The server of `--server`, else the one `login` stored in `settings.json` (checked the same way). */
 function chooseServer(values: ReturnType<typeof parse>['values'], stored: Settings, home: string): string {
@@ -146,9 +157,9 @@ function callRequest(args: string[], data: string | undefined): CallRequest {
   return { method, path, data };
 }
 
-function sourceFor(settings: Settings): TokenSource {
+function sourceFor(settings: Settings, target: Target): TokenSource {
   return settings.mode === 'oidc'
-    ? new OidcSource({ issuer: `${settings.server}/oidc`, clientId: 'authlab-cli' })
+    ? new OidcSource({ issuer: target.issuer, clientId: target.clientId })
     : new JwtSource({ server: settings.server });
 }
 
@@ -162,12 +173,8 @@ async function openVault(home: string): Promise<Vault> {
 }
 
 function managerFor(settings: Settings, vault: Vault): TokenManager {
-  return new TokenManager({
-    source: sourceFor(settings),
-    vault,
-    account: `${settings.mode}:${settings.server}`,
-    retries: 2,
-  });
+  const target = targetOf(settings);
+  return new TokenManager({ source: sourceFor(settings, target), vault, account: target.account, retries: 2 });
 }
 
 const minutesLeft = (ms: number) => {
@@ -180,7 +187,7 @@ async function askForSignIn(question: string, options?: { hidden?: boolean }): P
   try {
     return await ask(question, options);
   } catch (error) {
-    throw new CliExit(EXIT.authFailed, `sign-in stopped: ${(error as Error).message}`);
+    throw new CliExit(EXIT.refused, `sign-in stopped: ${(error as Error).message}`);
   }
 }
 
@@ -188,8 +195,18 @@ async function login(values: ReturnType<typeof parse>['values'], home: string, v
   const previous = readSettings(home);
   const mode = values.mode ?? 'oidc';
   if (mode !== 'oidc' && mode !== 'jwt') throw new CliExit(EXIT.usage, `--mode takes oidc or jwt (got "${mode}")`);
-  const settings: Settings = { server: chooseServer(values, previous, home), mode };
+  const { issuer, 'client-id': clientId, scope, api } = values;
+  const settings = loginSettings(chooseServer(values, previous, home), mode, {
+    issuer,
+    'client-id': clientId,
+    scope,
+    api,
+  });
+  const port = values.port === undefined ? undefined : listenPort(values.port);
+  if (port !== undefined && mode !== 'oidc') throw new CliExit(EXIT.usage, '--port is for --mode oidc');
+  const target = targetOf(settings);
   const manager = managerFor(settings, vault);
+  let claims: Record<string, unknown> | undefined;
   if ('warning' in vault && typeof vault.warning === 'string') process.stderr.write(`warning: ${vault.warning}\n`);
 
   if (mode === 'jwt') {
@@ -212,22 +229,25 @@ async function login(values: ReturnType<typeof parse>['values'], home: string, v
     process.stderr.write('waiting for you to sign in in the browser… (Ctrl-C cancels)\n');
     try {
       const authorizer = new LoopbackAuthorizer({
-        issuer: `${settings.server}/oidc`,
-        clientId: 'authlab-cli',
+        issuer: target.issuer,
+        clientId: target.clientId,
+        scope: target.scope,
         openBrowser,
+        ...(port !== undefined ? { port } : {}),
       });
-      const { tokens } = await authorizer.authorize({ signal: abort.signal });
-      await manager.signIn(tokens);
+      const result = await authorizer.authorize({ signal: abort.signal });
+      await manager.signIn(result.tokens);
+      claims = result.claims;
     } finally {
       process.off('SIGINT', onInterrupt);
     }
   }
   writeSettings(home, settings);
-  const me = await manager.fetch(`${settings.server}/api/me`);
-  const body = (await me.json()) as { email?: string };
-  process.stdout.write(
-    `signed in as ${body.email ?? 'unknown'} (${mode}, ${settings.server}); token in ${vault.kind}\n`,
-  );
+  // Signed in and stored: from here on nothing may report a failure, only say what is unknown.
+  const { who, note } = await identify(manager, target.api, claims);
+  if (note) process.stderr.write(`note: ${note}\n`);
+  const where = mode === 'oidc' && settings.issuer !== undefined ? target.issuer : settings.server;
+  process.stdout.write(`signed in as ${who} (${mode}, ${where}); token in ${vault.kind}\n`);
 }
 
 async function requireSignedIn(manager: TokenManager): Promise<void> {
@@ -236,8 +256,8 @@ async function requireSignedIn(manager: TokenManager): Promise<void> {
   }
 }
 
-async function call(manager: TokenManager, settings: Settings, { method, path, data }: CallRequest) {
-  const response = await manager.fetch(`${settings.server}${path}`, {
+async function call(manager: TokenManager, target: Target, { method, path, data }: CallRequest) {
+  const response = await manager.fetch(`${target.api}${path}`, {
     method,
     ...(data !== undefined ? { body: data, headers: { 'content-type': 'application/json' } } : {}),
   });
@@ -275,18 +295,24 @@ async function run(argv: string[]): Promise<void> {
 
   const stored = readSettings(home);
   const settings: Settings = { ...stored, server: chooseServer(values, stored, home) };
+  const target = targetOf(settings);
   const manager = managerFor(settings, vault);
   await requireSignedIn(manager);
   switch (command) {
     case 'whoami': {
-      const response = await manager.fetch(`${settings.server}/api/me`);
-      if (!response.ok) throw new CliExit(EXIT.httpError, `/api/me answered ${response.status}`);
-      const me = (await response.json()) as { email: string; role: string; mode: string; sub: string };
-      process.stdout.write(`${me.email} (${me.role}) via ${me.mode} at ${settings.server}\n`);
-      return;
+      const me = await readMe(manager, target.api);
+      if (me.kind === 'authlab') {
+        process.stdout.write(`${me.email} (${me.role}) via ${me.mode} at ${target.api}\n`);
+        return;
+      }
+      if (me.kind === 'other') {
+        process.stdout.write(`${JSON.stringify(me.body, null, 2)}\n`);
+        return;
+      }
+      throw new CliExit(whoamiExit(me.status), me.message);
     }
     case 'call':
-      return call(manager, settings, request as CallRequest);
+      return call(manager, target, request as CallRequest);
     case 'refresh': {
       await manager.refresh();
       const left = (manager.status().accessTokenExpiresAt ?? Date.now()) - Date.now();
@@ -300,11 +326,14 @@ async function run(argv: string[]): Promise<void> {
       process.stdout.write(
         `mode: ${status.mode}\nserver: ${settings.server}\nvault: ${status.vault}\naccess token: ${minutesLeft(left)} left\n`,
       );
+      if (settings.mode === 'oidc') {
+        process.stdout.write(`issuer: ${target.issuer} (client ${target.clientId})\napi: ${target.api}\n`);
+      }
       return;
     }
     case 'logout': {
       if (values.everywhere) {
-        const response = await manager.fetch(`${settings.server}/api/logout-all`, { method: 'POST' });
+        const response = await manager.fetch(`${target.api}/api/logout-all`, { method: 'POST' });
         if (!response.ok && response.status !== 401) {
           throw new CliExit(EXIT.httpError, `/api/logout-all answered ${response.status}`);
         }
@@ -320,19 +349,6 @@ async function run(argv: string[]): Promise<void> {
       return;
     }
   }
-}
-
-/** Human messages and documented exit codes; never a stack trace. */
-function exitCodeFor(error: unknown): number {
-  if (error instanceof CliExit) return error.exitCode;
-  if (error instanceof NativeAuthError) {
-    if (error.code === 'not_signed_in') return EXIT.notSignedIn;
-    // The vault failed after it was chosen (a file others can read, a corrupt file, a locked key store).
-    if (error.code.startsWith('vault_')) return EXIT.usage;
-    if (['server_unavailable', 'refresh_unavailable', 'discovery_failed'].includes(error.code)) return EXIT.unreachable;
-    return EXIT.authFailed;
-  }
-  return EXIT.unreachable;
 }
 
 run(process.argv.slice(2)).catch((error: unknown) => {

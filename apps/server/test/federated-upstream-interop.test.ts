@@ -125,6 +125,22 @@ describe('federated sign-in with an upstream that accepts only client_secret_pos
     assert.equal((await browser.json('/session/me')).body.user.email, 'alice@example.com');
     assert.deepEqual(federation.idp.tokenRequestAuth(), ['body']);
   });
+
+  it("logs the upstream's own error when the person declines there", async () => {
+    federation.idp.decline();
+    const browser = new Client(federation.server.url);
+    const start = await browser.request('/session/oidc/start');
+    let response = await browser.request(start.headers.get('location') ?? '');
+    for (let hop = 0; hop < 12 && !(response.headers.get('location') ?? '').includes(CALLBACK); hop++) {
+      response = await browser.request(new URL(response.headers.get('location') ?? '', response.url).href);
+    }
+    const callback = new URL(response.headers.get('location') ?? '', response.url);
+    const landing = await browser.request(callback.pathname + callback.search);
+    assert.equal(landing.headers.get('location'), '/login?error=access_denied');
+    const refusal = refusals(federation.server).at(-1);
+    assert.equal(refusal?.code, 'access_denied');
+    assert.equal(refusal?.upstream_error, 'access_denied');
+  });
 });
 
 describe('federated sign-in with an upstream that lists both methods', () => {

@@ -29,14 +29,44 @@ export async function discoverPublicClient(
       ...custom,
     });
   } catch (error) {
-    throw new NativeAuthError(
-      'discovery_failed',
-      `cannot read ${issuer}'s configuration: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
+    throw discoveryError(url, error);
   }
+}
+
+/** openid-client's codes for a discovery answer that is not this issuer's provider metadata. */
+const NOT_A_PROVIDER = new Set([
+  'OAUTH_RESPONSE_IS_NOT_CONFORM',
+  'OAUTH_RESPONSE_IS_NOT_JSON',
+  'OAUTH_PARSE_ERROR',
+  'OAUTH_INVALID_RESPONSE',
+  'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED',
+]);
+
+/**
+ * Tells "no answer" (`discovery_failed`: network, timeout, a 5xx; try again later) from "an answer
+ * that is not this provider" (`not_a_provider`: a 404, a page instead of JSON, another `issuer`;
+ * the issuer URL is wrong, and trying again will not help).
+ */
+function discoveryError(issuer: URL, error: unknown): NativeAuthError {
+  const where = new URL(`${issuer.pathname.replace(/\/$/, '')}/.well-known/openid-configuration`, issuer).href;
+  const { code, cause } = error as { code?: unknown; cause?: unknown };
+  const status = cause instanceof Response ? cause.status : undefined;
+  if (typeof code === 'string' && NOT_A_PROVIDER.has(code) && !(status !== undefined && status >= 500)) {
+    const what =
+      code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED'
+        ? 'names another issuer (the issuer must match exactly, trailing slash included)'
+        : status !== undefined && status !== 200
+          ? `answered ${status}`
+          : 'is not OpenID Provider metadata';
+    return new NativeAuthError('not_a_provider', `no OpenID Provider at ${issuer.href}: ${where} ${what}`, {
+      cause: error,
+    });
+  }
+  const network = (cause as { code?: unknown } | undefined)?.code;
+  const reason = `${(error as Error).message}${typeof network === 'string' ? ` (${network})` : ''}`;
+  return new NativeAuthError('discovery_failed', `cannot reach the OpenID Provider at ${issuer.href}: ${reason}`, {
+    cause: error,
+  });
 }
 
 /** A token endpoint response (code or refresh grant) as the token manager takes it. */

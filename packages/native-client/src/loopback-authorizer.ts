@@ -24,7 +24,8 @@ export type { LoopbackAuthorizerOptions, LoopbackHost } from './loopback/setting
  *
  * `authorize()` settles after the listener has closed, rejecting with `NativeAuthError` codes:
  * `timeout`, `aborted`, `superseded`, `port_in_use`, `listen_failed`, `browser_failed`
- * (`BrowserOpenError`), `discovery_failed`, `state_mismatch`, `iss_mismatch`, `invalid_response`,
+ * (`BrowserOpenError`), `discovery_failed` (no answer), `not_a_provider` (an answer that is not
+ * the issuer's metadata), `state_mismatch`, `iss_mismatch`, `invalid_response`,
  * `exchange_failed`, or the provider's own `error` (`access_denied`, …).
  *
  * The parts live in `./loopback/`: `settings.ts` (options and their checks), `listener.ts`

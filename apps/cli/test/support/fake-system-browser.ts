@@ -4,7 +4,8 @@
  * argument, exactly as it would run `firefox` or `xdg-open`. It drives the system Chromium
  * (`CHROMIUM_PATH`, or the usual locations) headless through alice's sign-in at the provider: the
  * login page, the consent page (#allow), then the CLI's loopback listener, and waits for the
- * listener's result page.
+ * listener's result page. With `FAKE_BROWSER_PAGES=oidc-provider` it goes through a foreign
+ * oidc-provider's own login and consent pages instead.
  *
  * Exit code 0 once the result page says signed in, 1 otherwise. The CLI starts browsers detached
  * with their output ignored, so what happened is also appended, one JSON object a line, to the
@@ -36,11 +37,20 @@ async function signIn(url: string): Promise<void> {
     const page = await browser.newPage();
     page.setDefaultTimeout(30_000);
     await page.goto(url);
-    await page.locator('#email').fill(ALICE.email);
-    await page.locator('#password').fill(ALICE.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    const consentClient = await page.locator('#oidc-client').textContent();
-    await page.locator('#allow').click();
+    let consentClient: string | null = null;
+    if (process.env.FAKE_BROWSER_PAGES === 'oidc-provider') {
+      // A foreign provider's own pages (oidc-provider's development login and consent).
+      await page.locator('input[name="login"]').fill(ALICE.email);
+      await page.locator('input[name="password"]').fill(ALICE.password);
+      await page.getByRole('button', { name: 'Sign-in' }).click();
+      await page.getByRole('button', { name: 'Continue' }).click();
+    } else {
+      await page.locator('#email').fill(ALICE.email);
+      await page.locator('#password').fill(ALICE.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      consentClient = await page.locator('#oidc-client').textContent();
+      await page.locator('#allow').click();
+    }
     // The loopback listener's own page, after its 303 away from /callback?code=…
     const result = page.locator('#result');
     await result.waitFor();

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { JwtSource, LoopbackAuthorizer, OidcSource } from '@authlab/native-client';
 import type { AppSnapshot, Channel, Mode, Result } from './api.ts';
 import { AppState } from './app-state.ts';
+import type { OidcSettings } from './config.ts';
 import { createIpcHandlers, type DesktopActions, type IpcHandler, invokeHandler } from './ipc-handlers.ts';
 import { toPlainError } from './plain-errors.ts';
 import { SafeStorageVault } from './safe-storage-vault.ts';
@@ -17,6 +18,8 @@ export const DESKTOP_CLIENT_ID = 'authlab-desktop';
 export interface DesktopCoreOptions {
   /** The authlab server's origin (its `PUBLIC_URL`), validated by `loadDesktopConfig`. */
   server: string;
+  /** Another OpenID Provider for the OIDC panel (validated by `loadDesktopConfig`); default the server's. */
+  oidc?: OidcSettings;
   /** Where the window's page lives; the only IPC sender accepted. Default `app://authlab/index.html`. */
   appUrl?: string;
   /** Electron's `app.getPath('userData')`: the encrypted credentials and the settings. */
@@ -62,7 +65,9 @@ export interface DesktopCore {
  */
 export function createDesktopCore(options: DesktopCoreOptions): DesktopCore {
   const server = new URL(options.server).origin;
-  const issuer = `${server}/oidc`;
+  const issuer = options.oidc?.issuer ?? `${server}/oidc`;
+  const clientId = options.oidc?.clientId ?? DESKTOP_CLIENT_ID;
+  const ownProvider = options.oidc?.issuer === undefined && options.oidc?.clientId === undefined;
   const appUrl = options.appUrl ?? APP_URL;
   const clock = options.clock ?? Date.now;
   const fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
@@ -94,11 +99,15 @@ export function createDesktopCore(options: DesktopCoreOptions): DesktopCore {
   });
 
   const jwtSource = new JwtSource({ server, fetch });
-  const tokenPanel = (source: JwtSource | OidcSource) =>
-    new TokenPanel({ source, vault, server, state, fetch, clock, timing: options.tokenTiming });
+  const tokenPanel = (source: JwtSource | OidcSource, target: { api: string; account: string }) =>
+    new TokenPanel({ source, vault, ...target, state, fetch, clock, timing: options.tokenTiming });
   const panels = {
-    oidc: tokenPanel(new OidcSource({ issuer, clientId: DESKTOP_CLIENT_ID, fetch })),
-    jwt: tokenPanel(jwtSource),
+    oidc: tokenPanel(new OidcSource({ issuer, clientId, fetch }), {
+      api: options.oidc?.api ?? server,
+      // Unchanged for the server's own provider, so an earlier sign-in is still found.
+      account: ownProvider ? `oidc:${server}` : `oidc:${issuer} ${clientId}`,
+    }),
+    jwt: tokenPanel(jwtSource, { api: server, account: `jwt:${server}` }),
     session: new SessionPanel({
       client: new SessionClient({ server, vault, account: `session:${server}`, fetch }),
       state,
@@ -107,7 +116,8 @@ export function createDesktopCore(options: DesktopCoreOptions): DesktopCore {
   } satisfies Record<Mode, unknown>;
   const authorizer = new LoopbackAuthorizer({
     issuer,
-    clientId: DESKTOP_CLIENT_ID,
+    clientId,
+    ...(options.oidc?.scope ? { scope: options.oidc.scope } : {}),
     openBrowser: openExternal,
     clock,
     ...(options.signInTimeoutMs ? { timeoutMs: options.signInTimeoutMs } : {}),

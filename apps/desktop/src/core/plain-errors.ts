@@ -28,6 +28,10 @@ const WORDS: Record<string, (detail: string) => Omit<PlainError, 'code'>> = {
     message: 'Cannot reach the sign-in server.',
     action: 'Check that the server is running, then click Sign in again.',
   }),
+  not_a_provider: () => ({
+    message: 'There is no sign-in server (OpenID Provider) at the configured issuer address.',
+    action: 'Check the issuer setting (--issuer or AUTHLAB_ISSUER): it must match the provider exactly, path included.',
+  }),
   invalid_grant: () => ({
     message: 'The server ended this sign-in: it was revoked, signed out elsewhere, or it expired.',
     action: 'Sign in again.',

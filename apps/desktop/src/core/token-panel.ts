@@ -18,7 +18,10 @@ export type TokenTiming = Pick<TokenManagerOptions, 'marginMs' | 'retries' | 'ba
 export interface TokenPanelOptions {
   source: TokenSource;
   vault: Vault;
-  server: string;
+  /** Base URL of the API the panel calls (`<api>/api/me`): the authlab server, or another API. */
+  api: string;
+  /** The vault entry, e.g. `oidc:http://localhost:4000`. */
+  account: string;
   state: AppState;
   fetch: typeof fetch;
   clock: () => number;
@@ -60,7 +63,7 @@ export class TokenPanel {
     this.#manager = new TokenManager({
       source: observed,
       vault: options.vault,
-      account: `${this.mode}:${options.server}`,
+      account: options.account,
       clock: options.clock,
       autoRefresh: true,
       retries: 2,
@@ -96,7 +99,7 @@ export class TokenPanel {
     this.#showTokens(tokens);
     this.#state.update(this.mode, { status: 'signed-in', busy: null, error: null });
     this.#log('sign-in', how);
-    await this.#whoAmI();
+    await this.#whoAmI(tokens.idToken);
   }
 
   /** At start: a refresh token in the vault signs the panel in silently. */
@@ -116,7 +119,7 @@ export class TokenPanel {
   }
 
   async callApi(): Promise<void> {
-    const response = await this.#manager.fetch(`${this.#o.server}/api/me`);
+    const response = await this.#manager.fetch(`${this.#o.api}/api/me`);
     const body = await readBody(response);
     this.#state.update(this.mode, { lastCall: { at: this.#state.now(), status: response.status, body }, error: null });
     this.#log(
@@ -150,7 +153,7 @@ export class TokenPanel {
    */
   async signOut(everywhere: boolean): Promise<string | undefined> {
     if (everywhere) {
-      const response = await this.#manager.fetch(`${this.#o.server}/api/logout-all`, { method: 'POST' });
+      const response = await this.#manager.fetch(`${this.#o.api}/api/logout-all`, { method: 'POST' });
       if (response.status !== 204) {
         throw new NativeAuthError('logout_all_failed', `the server answered ${response.status} to sign-out everywhere`);
       }
@@ -173,11 +176,26 @@ export class TokenPanel {
     this.#manager.close();
   }
 
-  async #whoAmI(): Promise<void> {
-    const response = await this.#manager.fetch(`${this.#o.server}/api/me`);
-    if (!response.ok) return;
-    const me = (await response.json()) as { sub: string; email: string; role: string };
-    this.#state.update(this.mode, { user: { sub: me.sub, email: me.email, role: me.role } });
+  /**
+   * Who is signed in: the authlab API's `/api/me`, else (another provider's API, one that answers a
+   * page, or none) the ID token's claims. Never throws: the sign-in is already stored.
+   */
+  async #whoAmI(idToken?: string): Promise<void> {
+    const me = await this.#manager
+      .fetch(`${this.#o.api}/api/me`)
+      .then(async (response) => (response.ok ? ((await readBody(response)) as Record<string, unknown> | null) : null))
+      .catch(() => null);
+    if (typeof me?.sub === 'string' && typeof me.email === 'string' && typeof me.role === 'string') {
+      this.#state.update(this.mode, { user: { sub: me.sub, email: me.email, role: me.role } });
+      return;
+    }
+    const claims = idToken ? decodeClaims(idToken) : null;
+    const name = [claims?.email, claims?.preferred_username, claims?.upn, claims?.sub].find(
+      (v) => typeof v === 'string',
+    );
+    if (typeof claims?.sub === 'string' && typeof name === 'string') {
+      this.#state.update(this.mode, { user: { sub: claims.sub, email: name, role: 'from the ID token' } });
+    }
   }
 
   #showTokens(tokens: TokenSet): void {

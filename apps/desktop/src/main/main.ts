@@ -106,6 +106,7 @@ function start(): void {
 
     core = createDesktopCore({
       server: config.server,
+      oidc: config.oidc,
       userDataDir: app.getPath('userData'),
       safeStorage,
       platform: process.platform,
