@@ -19,6 +19,17 @@ const STACK_FRAME = /^\s+at /m;
 
 const newDataDir = () => mkdtempSync(join(tmpdir(), 'authlab-startup-'));
 
+/** A new DATA_DIR, removed when this file's tests end. */
+const tempDirs: string[] = [];
+after(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+const tempDir = () => {
+  const dir = newDataDir();
+  tempDirs.push(dir);
+  return dir;
+};
+
 async function until(predicate: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
@@ -186,16 +197,6 @@ function connectionRefused(port: number): Promise<string> {
 }
 
 describe('starting the server from the command line', () => {
-  const dirs: string[] = [];
-  const tempDir = () => {
-    const dir = newDataDir();
-    dirs.push(dir);
-    return dir;
-  };
-  after(() => {
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
-
   it('prints where it listens and the four demo accounts, answers /healthz and writes 0600 secrets', async () => {
     const dataDir = tempDir();
     const server = await startServerProcess({ DATA_DIR: dataDir });
@@ -250,15 +251,6 @@ describe('starting the server from the command line', () => {
 
 describe('the listening address (HOST)', () => {
   const OWN_PASSWORD = 'a-password-nobody-has-read-in-the-readme';
-  const dirs: string[] = [];
-  const tempDir = () => {
-    const dir = newDataDir();
-    dirs.push(dir);
-    return dir;
-  };
-  after(() => {
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
   const start = (env: Record<string, string>) =>
     startServer({ config: loadConfig({ PORT: '0', ...env }), logger: createLogger('silent') });
 
