@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { type Argon2Params, assertStrongArgon2, DEFAULT_ARGON2 } from '@authlab/auth-core';
 import { z } from 'zod';
@@ -13,6 +14,8 @@ export class ConfigError extends Error {
 
 export interface Config {
   production: boolean;
+  /** The listening address: loopback unless `HOST` opens it. */
+  host: string;
   port: number;
   /** The origin every browser request must come from, e.g. `http://localhost:4000` (no trailing slash). */
   publicUrl: string;
@@ -99,8 +102,27 @@ const url = (protocols: string[]) =>
     { message: `must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL` },
   );
 
+/** The demo accounts' password when DEMO_PASSWORD is not set: printed in the README, so public. */
+export const PUBLISHED_DEMO_PASSWORD = 'correct-horse-battery-staple';
+
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** Whether `host` (an address or name to listen on) reaches this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1' || /^::ffff:127\./i.test(host);
+  return host === 'localhost' || host.endsWith('.localhost');
+}
+
 const schema = z.object({
   NODE_ENV: z.string().default('development'),
+  HOST: z
+    .string()
+    .default('127.0.0.1')
+    .refine((host) => isIP(host) !== 0 || HOST_NAME.test(host), {
+      message: 'must be an IP address or a host name, without scheme, port or brackets (e.g. 127.0.0.1 or 0.0.0.0)',
+    }),
   PORT: integer(4000, 0, 65_535),
   PUBLIC_URL: url(['http:', 'https:']).optional(),
   DATA_DIR: z.string().min(1).default('.data'),
@@ -112,7 +134,7 @@ const schema = z.object({
   REFRESH_IDLE_TTL: duration('7d'),
   REFRESH_ABSOLUTE_TTL: duration('30d'),
   JWT_KEY_ROTATION_INTERVAL: duration('90d'),
-  DEMO_PASSWORD: z.string().min(12, 'must have at least 12 characters').default('correct-horse-battery-staple'),
+  DEMO_PASSWORD: z.string().min(12, 'must have at least 12 characters').default(PUBLISHED_DEMO_PASSWORD),
   SEED_DEMO: optionalBool(),
   OIDC_UPSTREAM_ISSUER: url(['http:', 'https:']).optional(),
   OIDC_UPSTREAM_CLIENT_ID: z.string().min(1).optional(),
@@ -182,6 +204,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       `OIDC_UPSTREAM_ISSUER must use https; plain http is allowed only on a loopback host such as 127.0.0.1 (got "${upstream}")`,
     );
   }
+  const seedDemo = e.SEED_DEMO ?? !production;
+  // The demo accounts' password is in the README: reachable from the network, they are anyone's.
+  if (!isLoopbackHost(e.HOST) && seedDemo && e.DEMO_PASSWORD === PUBLISHED_DEMO_PASSWORD) {
+    throw new ConfigError(
+      `HOST=${e.HOST} is not a loopback address and the demo accounts would have the password printed in the README: set DEMO_PASSWORD to one of your own, or SEED_DEMO=false`,
+    );
+  }
   const argon2 = { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM };
   try {
     assertStrongArgon2(argon2);
@@ -190,6 +219,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   return {
     production,
+    host: e.HOST,
     port: e.PORT,
     publicUrl: publicUrl.origin,
     https,
@@ -206,7 +236,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     demoPassword: e.DEMO_PASSWORD,
     // Production seeds nothing unless asked for explicitly.
-    seedDemo: e.SEED_DEMO ?? !production,
+    seedDemo,
     oidcUpstream: upstream
       ? {
           issuer: upstream,

@@ -23,6 +23,10 @@ async function main(): Promise<void> {
     running = await startServer({ config, logger });
   } catch (error) {
     const code = (error as { code?: string }).code;
+    if (error instanceof ConfigError) {
+      process.stderr.write(`authlab: ${error.message}\n`);
+      process.exit(2);
+    }
     if (code === 'data_dir' || code === 'store_unavailable' || code === 'EADDRINUSE') {
       const hint = code === 'EADDRINUSE' ? ` (port ${config.port} is taken: set PORT to another one)` : '';
       process.stderr.write(`authlab: ${(error as Error).message}${hint}\n`);

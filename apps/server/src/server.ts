@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import {
   AccessTokens,
   Authenticator,
+  demoAccountsAccepting,
   KeyRing,
   LoginLimiter,
   type LoginLimits,
@@ -14,7 +15,7 @@ import {
 import { type Clock, systemClock } from '@authlab/store';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
-import type { Config } from './config.ts';
+import { type Config, ConfigError, isLoopbackHost, PUBLISHED_DEMO_PASSWORD } from './config.ts';
 import type { AppDeps } from './deps.ts';
 import { createLogger } from './logging.ts';
 import { openConfiguredStore } from './store-from-config.ts';
@@ -28,7 +29,7 @@ export interface StartOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Key prefix in Redis (tests isolate runs with it). */
   redisKeyPrefix?: string;
-  /** Listen on this host (default: all interfaces for a server, 127.0.0.1 in tests). */
+  /** Listen on this host instead of `config.host` (tests pass 127.0.0.1). */
   host?: string;
   /**
    * How long a client may take to send its request line and headers before the connection is
@@ -98,6 +99,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (config.seedDemo) {
     seeded = (await seedDemoUsers(store.users, hasher, config.demoPassword)).map((user) => user.email);
   }
+  const host = options.host ?? config.host;
+  if (!isLoopbackHost(host)) {
+    const exposed = await demoAccountsAccepting(store.users, hasher, PUBLISHED_DEMO_PASSWORD);
+    if (exposed.length > 0) {
+      await store.close();
+      throw new ConfigError(
+        `HOST=${host} is not a loopback address and ${exposed.join(', ')} still accept the password printed in the README: change it with \`pnpm users set-password\` (or listen on loopback)`,
+      );
+    }
+  }
 
   const accessTtlMs = config.jwt.accessTokenTtlSec * 1000;
   const keyRing = KeyRing.open({
@@ -151,7 +162,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     app.callback(),
   );
   server.on('clientError', answerClientError);
-  server.listen({ port: config.port, host: options.host });
+  server.listen({ port: config.port, host });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -132,6 +132,42 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('listening address (HOST)', () => {
+    const OWN_PASSWORD = 'a-password-nobody-has-read-in-the-readme';
+
+    it('listens on loopback by default', () => {
+      assert.equal(loadConfig({}).host, '127.0.0.1');
+    });
+
+    it('takes any loopback address, and any address once DEMO_PASSWORD is changed', () => {
+      for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost'])
+        assert.equal(loadConfig({ HOST: host }).host, host);
+      for (const host of ['0.0.0.0', '::', '192.0.2.10', 'auth.example.com']) {
+        assert.equal(loadConfig({ HOST: host, DEMO_PASSWORD: OWN_PASSWORD }).host, host);
+      }
+    });
+
+    it('refuses every non-loopback HOST while the demo accounts are seeded with the published password', () => {
+      for (const host of ['0.0.0.0', '::', '192.0.2.10', '::ffff:192.0.2.10', 'auth.example.com', '127.0.0.1.nip.io']) {
+        assertRefused({ HOST: host }, 'HOST');
+        assertRefused({ HOST: host, DEMO_PASSWORD: 'correct-horse-battery-staple' }, 'HOST');
+      }
+    });
+
+    it('takes a non-loopback HOST when no demo accounts are seeded (production, or SEED_DEMO=false)', () => {
+      assert.equal(loadConfig({ HOST: '0.0.0.0', SEED_DEMO: 'false' }).host, '0.0.0.0');
+      assert.equal(
+        loadConfig({ HOST: '0.0.0.0', NODE_ENV: 'production', PUBLIC_URL: 'https://a.example' }).host,
+        '0.0.0.0',
+      );
+    });
+
+    it('refuses a HOST that is not an address or a host name', () => {
+      for (const host of ['http://0.0.0.0', '0.0.0.0:4000', 'two words', '[::1]'])
+        assertRefused({ HOST: host }, 'HOST');
+    });
+  });
+
   describe('durations', () => {
     it('reads a bare number as seconds, and s, m, h and d units', () => {
       assert.equal(parseDuration('900'), 900_000);

@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort, requireComponent, which } from '@authlab/testkit';
+import { ConfigError, loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/logging.ts';
+import { startServer } from '../src/server.ts';
 import { Client, DEMO_PASSWORD, hermeticEnv } from './support/server.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -15,6 +18,17 @@ const DEMO_EMAILS = ['alice@example.com', 'bob@example.com', 'admin@example.com'
 const STACK_FRAME = /^\s+at /m;
 
 const newDataDir = () => mkdtempSync(join(tmpdir(), 'authlab-startup-'));
+
+/** A new DATA_DIR, removed when this file's tests end. */
+const tempDirs: string[] = [];
+after(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+const tempDir = () => {
+  const dir = newDataDir();
+  tempDirs.push(dir);
+  return dir;
+};
 
 async function until(predicate: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -183,16 +197,6 @@ function connectionRefused(port: number): Promise<string> {
 }
 
 describe('starting the server from the command line', () => {
-  const dirs: string[] = [];
-  const tempDir = () => {
-    const dir = newDataDir();
-    dirs.push(dir);
-    return dir;
-  };
-  after(() => {
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
-
   it('prints where it listens and the four demo accounts, answers /healthz and writes 0600 secrets', async () => {
     const dataDir = tempDir();
     const server = await startServerProcess({ DATA_DIR: dataDir });
@@ -242,6 +246,66 @@ describe('starting the server from the command line', () => {
     assert.match(stderr, new RegExp(`^authlab: .*EADDRINUSE.*port ${port} is taken`, 'm'));
     assert.doesNotMatch(stderr, STACK_FRAME);
     assert.doesNotMatch(run.stdout(), /authlab listening/);
+  });
+});
+
+describe('the listening address (HOST)', () => {
+  const OWN_PASSWORD = 'a-password-nobody-has-read-in-the-readme';
+  const start = (env: Record<string, string>) =>
+    startServer({ config: loadConfig({ PORT: '0', ...env }), logger: createLogger('silent') });
+
+  /** The error start-up failed with; a server that started anyway is closed and the test fails. */
+  const refusedToStart = async (env: Record<string, string>): Promise<unknown> => {
+    let running: Awaited<ReturnType<typeof start>>;
+    try {
+      running = await start(env);
+    } catch (error) {
+      return error;
+    }
+    await running.close();
+    assert.fail(`it started with ${JSON.stringify(env)}`);
+  };
+
+  it('listens on 127.0.0.1 only when HOST is not set', async () => {
+    const running = await start({ DATA_DIR: tempDir() });
+    try {
+      const address = running.server.address();
+      assert.ok(typeof address === 'object' && address);
+      assert.equal(address.address, '127.0.0.1');
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('listens on every interface with HOST=0.0.0.0 once DEMO_PASSWORD is changed', async () => {
+    const running = await start({ DATA_DIR: tempDir(), HOST: '0.0.0.0', DEMO_PASSWORD: OWN_PASSWORD });
+    try {
+      const address = running.server.address();
+      assert.ok(typeof address === 'object' && address);
+      assert.equal(address.address, '0.0.0.0');
+      assert.equal((await new Client(running.url).login('alice@example.com', OWN_PASSWORD)).status, 200);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('`pnpm start` with HOST=0.0.0.0 and the published demo password exits 2 naming HOST and DEMO_PASSWORD', async () => {
+    const { code, line } = await expectRefusal({ HOST: '0.0.0.0', DATA_DIR: tempDir() });
+    assert.equal(code, 2);
+    assert.match(line, /^authlab: HOST=0\.0\.0\.0 .*DEMO_PASSWORD/);
+  });
+
+  it('refuses HOST=0.0.0.0 while demo accounts seeded earlier still accept the published password', async () => {
+    const dataDir = tempDir();
+    await (await start({ DATA_DIR: dataDir })).close(); // seeded with the README's password
+    const changedSince: Array<Record<string, string>> = [{ DEMO_PASSWORD: OWN_PASSWORD }, { SEED_DEMO: 'false' }];
+    for (const env of changedSince) {
+      const error = await refusedToStart({ DATA_DIR: dataDir, HOST: '0.0.0.0', ...env });
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.match(error.message, /^HOST=0\.0\.0\.0 .*alice@example\.com.*legacy@example\.com/);
+    }
+    // Still fine on loopback.
+    await (await start({ DATA_DIR: dataDir })).close();
   });
 });
 

@@ -76,3 +76,21 @@ export async function seedDemoUsers(users: UserRepository, hasher: PasswordHashe
   }
   return created;
 }
+
+/**
+ * The demo accounts in the store that still accept `password` (the one printed in the README):
+ * the server refuses to listen beyond loopback while there are any, whatever DEMO_PASSWORD says
+ * now (they may have been seeded with the published one before it was changed).
+ */
+export async function demoAccountsAccepting(
+  users: UserRepository,
+  hasher: PasswordHasher,
+  password: string,
+): Promise<string[]> {
+  const accepting: string[] = [];
+  for (const { email } of DEMO_ACCOUNTS) {
+    const user = await users.findByEmail(email);
+    if (user && !user.disabled && (await hasher.verify(user.passwordHash, password)).ok) accepting.push(email);
+  }
+  return accepting;
+}

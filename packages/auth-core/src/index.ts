@@ -1,4 +1,10 @@
-export { Authenticator, type AuthenticatorDeps, DEMO_ACCOUNTS, seedDemoUsers } from './accounts.ts';
+export {
+  Authenticator,
+  type AuthenticatorDeps,
+  DEMO_ACCOUNTS,
+  demoAccountsAccepting,
+  seedDemoUsers,
+} from './accounts.ts';
 export { CookieSigner } from './cookie-signer.ts';
 export { type EndReason, endEverything } from './end-everything.ts';
 export {

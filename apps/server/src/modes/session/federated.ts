@@ -169,16 +169,19 @@ export function federatedRouter(deps: AppDeps): Router {
 
   router.get('/callback', async (ctx) => {
     const flow = flowCookie.decode(ctx.cookies.get(cookieName, { signed: true }));
-    // Single use, whatever the outcome: a replayed callback finds no flow.
-    ctx.cookies.set(cookieName, null, cookieOptions);
     await refusalsToLogin(ctx, async () => {
       if (!flow || clock() >= flow.expiresAt) {
+        ctx.cookies.set(cookieName, null, cookieOptions);
         throw new FederationError('oidc_flow_expired', 'no pending sign-in in this browser, or it expired');
       }
+      // A response that is not this flow's (any site can navigate here with `?state=x`) must not
+      // end the flow, or a cross-site link would break every sign-in in progress: refused, kept.
       const state = ctx.query.state;
       if (typeof state !== 'string' || !sameText(state, flow.state)) {
         throw new FederationError('oidc_state_mismatch', 'the response does not belong to the sign-in started here');
       }
+      // This flow's own response: single use from here, whatever the outcome (no replay).
+      ctx.cookies.set(cookieName, null, cookieOptions);
       const configuration = await discovered();
       if (configuration.serverMetadata().issuer !== flow.issuer) {
         throw new FederationError('oidc_flow_expired', 'the sign-in was started with another provider');
