@@ -8,7 +8,7 @@ import { findLab, type Lab, labFolders, loadLab, UsageError, variantDir, workDir
 import { describeRun, runLab } from './run.ts';
 import { folderDiff } from './solution-diff.ts';
 import { clearProgress, readProgress, updateProgress } from './state.ts';
-import { verifyLab } from './verify.ts';
+import { verifyCheats, verifyLab } from './verify.ts';
 
 export const out = (text = '') => process.stdout.write(`${text}\n`);
 export const shown = (path: string) => relative(process.cwd(), path) || '.';
@@ -144,7 +144,21 @@ export function resetLab(lab: Lab): number {
 }
 
 /** The labs named by `ids`, or all of them. */
-export async function verify(ids: string[]): Promise<number> {
+const firstLine = (text: string, max = 160) => {
+  const line = text.split('\n')[0] ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+};
+
+/** Every wrong fix of the lab, alone: what an author runs while writing one. */
+async function verifyCheatsOnly(lab: Lab): Promise<boolean> {
+  const verdicts = await verifyCheats(lab);
+  for (const { cheat, open, problem } of verdicts) {
+    out(problem ? `    ✗ cheat ${cheat.name} ${problem}` : `    ✓ cheat ${cheat.name}: ${firstLine(open ?? '')}`);
+  }
+  return verdicts.every((verdict) => !verdict.problem);
+}
+
+export async function verify(ids: string[], options: { cheatsOnly?: boolean } = {}): Promise<number> {
   const folders = ids.length > 0 ? ids.map((id) => findLab(id).dir) : labFolders();
   let failed = 0;
   for (const dir of folders) {
@@ -157,6 +171,11 @@ export async function verify(ids: string[]): Promise<number> {
       out(`✗ ${basename(dir)}\n    ${(error as Error).message}`);
       continue;
     }
+    if (options.cheatsOnly) {
+      out(lab.id);
+      if (!(await verifyCheatsOnly(lab))) failed += 1;
+      continue;
+    }
     const verdict = await verifyLab(lab);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     if (verdict.problems.length === 0) {
@@ -164,8 +183,10 @@ export async function verify(ids: string[]): Promise<number> {
       const fix = checks.filter((check) => check.partOfTheFix).length;
       out(
         `✓ ${lab.id}  attack works on starter/ and fails on solution/; ${checks.length} checks pass on solution/` +
-          `${fix > 0 ? ` (${fix} of them, part of the fix, fail on starter/)` : ''} (${seconds} s)`,
+          `${fix > 0 ? ` (${fix} of them, part of the fix, fail on starter/)` : ''}; ` +
+          `${verdict.cheats.length} wrong fixes stay unsolved (${seconds} s)`,
       );
+      for (const { cheat, open } of verdict.cheats) out(`    ✓ cheat ${cheat.name}: ${firstLine(open ?? '')}`);
     } else {
       failed += 1;
       out(`✗ ${lab.id}`);
