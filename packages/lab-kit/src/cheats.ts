@@ -39,7 +39,7 @@ export interface CheatVerdict {
 
 const VARIANT_PATH = /^(?:[ab]\/)?(starter|solution)\/(.+)$/;
 
-function parseCheat(file: string): Cheat {
+export function parseCheat(file: string): Cheat {
   const name = basename(file, '.patch');
   const text = readFileSync(file, 'utf8');
   const why = /^Wrong because: (.+)$/m.exec(text)?.[1]?.trim();
@@ -73,7 +73,7 @@ export function listCheats(lab: Lab): string[] {
  * A copy of the cheat's base folder with the patch applied, inside the lab folder (where the
  * packages the code imports resolve). The caller removes it.
  */
-function applyCheat(lab: Lab, cheat: Cheat): string {
+export function applyCheat(lab: Lab, cheat: Cheat): string {
   const dir = mkdtempSync(join(lab.dir, '.cheat-'));
   cpSync(join(lab.dir, cheat.base), dir, { recursive: true });
   for (const patch of cheat.patches) {
