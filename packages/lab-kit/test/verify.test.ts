@@ -7,6 +7,7 @@ import { cpSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { findChromium, requireComponent } from '@authlab/testkit';
+import { applyCheat, listCheats, parseCheat } from '../src/cheats.ts';
 import { listLabs, REPO_ROOT } from '../src/labs.ts';
 import { verifyLab } from '../src/verify.ts';
 import { labSandbox, runLabCli } from './support/cli.ts';
@@ -45,6 +46,18 @@ const cheat = (caughtBy: string, diff: string) =>
   `Wrong because: a test cheat.\nCaught by: ${caughtBy}\n\n--- solution/server.ts\n+++ solution/server.ts\n${diff}`;
 
 describe('pnpm lab verify', () => {
+  test("every lab's cheats say why they are wrong and what catches them, and apply to today's files", () => {
+    for (const lab of listLabs()) {
+      const files = listCheats(lab);
+      assert.ok(files.length >= 3, `${lab.id} has ${files.length} cheats`);
+      for (const file of files) {
+        const cheat = parseCheat(file);
+        assert.ok(cheat.why.length > 20, `${file}: say why this fix is wrong`);
+        rmSync(applyCheat(lab, cheat), { recursive: true });
+      }
+    }
+  });
+
   test('stops an attack or check that hangs, and reports it instead of stalling', async () => {
     const sandbox = labSandbox();
     const labsDir = join(sandbox.workspace, '..', 'labs');
