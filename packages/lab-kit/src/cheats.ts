@@ -89,13 +89,10 @@ export function applyCheat(lab: Lab, cheat: Cheat): string {
   return dir;
 }
 
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** `Caught by:` names a check the lab does not have (or several). */
+class CatcherMissing extends Error {}
 
-async function catcherCheck(lab: Lab, part: string): Promise<LabCheck> {
-  const found = (await loadChecks(lab)).filter((check) => check.name.includes(part));
-  if (found.length !== 1) throw new Error(`"Caught by: check "${part}"" names ${found.length} checks, not one`);
-  return found[0] as LabCheck;
-}
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** What the named task says about the cheat's code: what is open, or null when it passes. */
 async function runCatcher(lab: Lab, cheat: Cheat, codeDir: string): Promise<string | null> {
@@ -104,7 +101,11 @@ async function runCatcher(lab: Lab, cheat: Cheat, codeDir: string): Promise<stri
     const outcome = await withServer(codeDir, (server) => attack.run(server));
     return outcome.succeeded ? `the attack still works: ${outcome.evidence}` : null;
   }
-  const check = await catcherCheck(lab, cheat.caughtBy.check);
+  const part = cheat.caughtBy.check;
+  const found = (await loadChecks(lab)).filter((check) => check.name.includes(part));
+  if (found.length !== 1)
+    throw new CatcherMissing(`names ${found.length} checks with "${part}" in their name, not one`);
+  const check = found[0] as LabCheck;
   try {
     await withServer(codeDir, (server) => check.run(server));
     return null;
@@ -134,13 +135,21 @@ export async function verifyCheat(lab: Lab, file: string): Promise<CheatVerdict>
     return { cheat, problem: message(error) };
   }
   try {
-    const open = await runCatcher(lab, cheat, codeDir);
+    let missing = '';
+    const open = await runCatcher(lab, cheat, codeDir).catch((error: unknown) => {
+      if (!(error instanceof CatcherMissing)) throw error;
+      missing = `${error.message}; `;
+      return null;
+    });
     if (open) return { cheat, open };
     const run = await runLab(lab, codeDir);
-    if (run.solved) return { cheat, problem: 'is marked SOLVED: strengthen the check or the attack until it fails' };
+    if (run.solved) {
+      return { cheat, problem: `${missing}is marked SOLVED: strengthen the check or the attack until it fails` };
+    }
     const others = run.checks.filter((check) => !check.ok).map((check) => `check "${check.name}"`);
     if (!('error' in run.outcome) && run.outcome.succeeded) others.unshift('the attack');
-    return { cheat, problem: `is not caught by what it names, only by ${others.join(', ') || 'an attack error'}` };
+    const by = others.join(', ') || 'an attack error';
+    return { cheat, problem: `${missing || 'is not caught by what it names; '}only by ${by}` };
   } catch (error) {
     const what = error instanceof LabServerStartError ? 'its server does not start' : 'it could not be run';
     return { cheat, problem: `${what}: ${message(error)}` };

@@ -5,6 +5,7 @@ import { cpSync, existsSync, rmSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { doctor, formatDoctor } from './doctor.ts';
 import { findLab, type Lab, labFolders, loadLab, UsageError, variantDir, workDir } from './labs.ts';
+import { checkRound, describeChanged, takeSnapshot } from './round.ts';
 import { describeRun, runLab } from './run.ts';
 import { folderDiff } from './solution-diff.ts';
 import { clearProgress, readProgress, updateProgress } from './state.ts';
@@ -67,16 +68,22 @@ export async function check(lab: Lab, options: { solution: boolean; instructor: 
   if (useSolution && !options.instructor) throw new UsageError('--solution is for instructors: add --instructor.');
   const dir = useSolution ? variantDir(lab, 'solution') : ensureWorkCopy(lab);
   out(`Checking ${lab.id} against ${shown(dir)}/ …`);
-  const run = await runLab(lab, dir);
+  if (useSolution) {
+    const run = await runLab(lab, dir);
+    out(describeRun(run));
+    return run.solved ? 0 : 1;
+  }
+  const snapshot = takeSnapshot(lab, dir);
+  const { run, changed, solved } = await checkRound(lab, snapshot).finally(snapshot.remove);
   out(describeRun(run));
-  if (useSolution) return run.solved ? 0 : 1;
-  recordRun(lab, run.solved);
+  if (changed.length > 0) out(describeChanged(changed));
+  recordRun(lab, solved);
   out(
-    run.solved
+    solved
       ? `\nSolved. pnpm lab solution ${labNumber(lab)} shows the reference fix and the debrief.`
       : `\nNot yet. Stuck? pnpm lab hint ${labNumber(lab)}`,
   );
-  return run.solved ? 0 : 1;
+  return solved ? 0 : 1;
 }
 
 export function recordRun(lab: Lab, solved: boolean): void {
