@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineChecks, type LabTarget, postJson } from '@authlab/lab-kit';
+import argon2 from 'argon2';
 
 const storedHash = (lab: LabTarget, username: string): string =>
   JSON.parse(readFileSync(join(lab.dataDir, 'users.json'), 'utf8'))[username].hash;
@@ -73,11 +74,18 @@ export default defineChecks([
     async run(lab) {
       await postJson(lab, '/register', { username: 'carol', password: 'a brand new passphrase' });
       await postJson(lab, '/login', { username: 'bob', password: 'correct horse battery staple' });
-      for (const username of ['alice', 'carol', 'bob']) {
+      const passwords = { alice: 'dragonfly-7', carol: 'a brand new passphrase', bob: 'correct horse battery staple' };
+      for (const [username, password] of Object.entries(passwords)) {
         const hash = storedHash(lab, username);
         assert.ok(
           atOwaspCost(hash),
           `${username}'s stored hash "${hash.slice(0, 32)}…" is weaker than argon2id with 19 MiB and 2 passes (or an OWASP equivalent)`,
+        );
+        // The parameters in the string prove nothing by themselves: argon2 itself must accept it.
+        const genuine = await argon2.verify(hash, password).catch(() => false);
+        assert.ok(
+          genuine,
+          `${username}'s stored hash "${hash.slice(0, 32)}…" has argon2id's format, but argon2 does not verify ${username}'s password against it`,
         );
       }
     },

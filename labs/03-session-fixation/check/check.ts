@@ -65,6 +65,28 @@ export default defineChecks([
     },
   },
   {
+    name: "alice's sign-in on a second device ends neither her first device's session nor other visitors' sessions",
+    async run(lab) {
+      const laptop = browser(lab);
+      const phone = browser(lab);
+      const visitor = browser(lab);
+      await visitor.request('POST', '/cart', { item: 'umbrella' });
+      assert.equal((await laptop.request('POST', '/login', ALICE)).status, 200);
+      assert.equal((await phone.request('POST', '/login', ALICE)).status, 200);
+      assert.equal(
+        (await laptop.request('GET', '/me')).status,
+        200,
+        "signing in on her phone must not end alice's laptop session",
+      );
+      const cart = await visitor.request('GET', '/cart');
+      assert.deepEqual(
+        ((await cart.json()) as { cart: string[] }).cart,
+        ['umbrella'],
+        "alice's sign-in must not end or empty another visitor's session",
+      );
+    },
+  },
+  {
     name: 'the session cookie is __Host- prefixed, HttpOnly, Secure, SameSite=Lax or Strict, Path=/, with no Domain (logout clears that same cookie)',
     partOfTheFix: true,
     async run(lab) {

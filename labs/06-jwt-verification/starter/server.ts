@@ -2,13 +2,14 @@
  * An API that signs its own access tokens (EdDSA, 15 minutes), and a billing service on the same
  * signing key that shares invoices by link: the link carries a token for the billing audience.
  *
- *   POST /login {username, password}      200 {token_type, access_token, expires_in} | 401
+ *   POST /login {username, password}      200 {token_type, access_token, expires_in, refresh_token} | 401
  *   GET  /public-key                       the PEM partners verify our tokens with
  *   GET  /api/me                           Bearer → 200 {sub, role} | 401
  *   GET  /api/admin                        Bearer, role admin → 200 | 403 | 401
  *   GET  /billing/invoices/:id?token=…     200 the invoice the link's token names | 401
  *
- * Publishes `invoiceLink`: the link to invoice 7 that admin sent mallory, the accountant.
+ * Publishes `invoiceLink`: the link to invoice 7 that admin sent mallory, the accountant; and
+ * `stagingToken`: an admin token of the staging server, which shares this server's signing key.
  */
 import { createHmac, createPublicKey, timingSafeEqual, verify as verifySignature } from 'node:crypto';
 import { PasswordHasher } from '@authlab/auth-core';
@@ -20,6 +21,7 @@ import Koa, { type Context } from 'koa';
 
 const ACCESS_TTL_SEC = 15 * 60;
 const LINK_TTL_SEC = 7 * 24 * 3600;
+const REFRESH_TTL_SEC = 30 * 24 * 3600;
 
 const fromBase64url = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
 
@@ -58,11 +60,16 @@ export default labServer(async (lab) => {
   const { publicKey, privateKey } = await generateKeyPair('EdDSA');
   const publicKeyPem = await exportSPKI(publicKey);
 
-  const sign = (claims: Record<string, unknown>, audience: string, ttlSec: number) => {
+  const sign = (
+    claims: Record<string, unknown>,
+    audience: string,
+    ttlSec: number,
+    { typ = 'at+jwt', issuer = lab.url } = {},
+  ) => {
     const now = Math.floor(lab.clock() / 1000);
     return new SignJWT(claims)
-      .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt' })
-      .setIssuer(lab.url)
+      .setProtectedHeader({ alg: 'EdDSA', typ })
+      .setIssuer(issuer)
       .setAudience(audience)
       .setIssuedAt(now)
       .setExpirationTime(now + ttlSec)
@@ -92,7 +99,15 @@ export default labServer(async (lab) => {
     if (!user || !(await hasher.verify(user.hash, String(body.password ?? ''))).ok)
       ctx.throw(401, 'invalid_credentials');
     const accessToken = await sign({ sub: username }, API, ACCESS_TTL_SEC);
-    ctx.body = { token_type: 'Bearer', access_token: accessToken, expires_in: ACCESS_TTL_SEC };
+    // A refresh token for the app to keep, signed by the same helper with its own `typ` (the
+    // refresh endpoint is lab 08's topic and is left out here).
+    const refreshToken = await sign({ sub: username }, API, REFRESH_TTL_SEC, { typ: 'refresh+jwt' });
+    ctx.body = {
+      token_type: 'Bearer',
+      access_token: accessToken,
+      expires_in: ACCESS_TTL_SEC,
+      refresh_token: refreshToken,
+    };
   });
   router.get('/public-key', (ctx) => {
     ctx.type = 'application/x-pem-file';
@@ -116,6 +131,9 @@ export default labServer(async (lab) => {
 
   lab.publish({
     invoiceLink: `${BILLING}/invoices/7?token=${await sign({ sub: 'admin', invoice: '7' }, BILLING, LINK_TTL_SEC)}`,
+    // The staging server was set up from a backup of this one, signing key included; only its
+    // issuer name differs. Its admin token turned up in a shared test-data folder.
+    stagingToken: await sign({ sub: 'admin' }, API, ACCESS_TTL_SEC, { issuer: `${lab.url}/staging` }),
   });
 
   return new Koa().use(bodyParser()).use(router.routes());

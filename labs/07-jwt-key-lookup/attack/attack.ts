@@ -52,6 +52,8 @@ export default defineAttack({
       ['embedded jwk', { jwk: { kty: myJwk.kty, crv: myJwk.crv, x: myJwk.x } }],
       [`jku → her JWKS at 127.0.0.1:${port}`, { jku: `http://127.0.0.1:${port}/jwks.json`, kid: myJwk.kid }],
       ['kid "../webhook-keys/mallory" (her uploaded key file)', { kid: '../webhook-keys/mallory' }],
+      // The same path for a server that deletes "../" once: what is left is "../" again.
+      ['kid "....//webhook-keys/mallory"', { kid: '....//webhook-keys/mallory' }],
     ];
     const results: { what: string; status: number }[] = [];
     try {

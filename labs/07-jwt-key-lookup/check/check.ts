@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import { defineChecks, type LabTarget, postJson } from '@authlab/lab-kit';
-import { generateKeyPair, SignJWT } from 'jose';
+import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 
 async function signIn(lab: LabTarget, username: string, password: string): Promise<Response> {
   return postJson(lab, '/login', { username, password });
@@ -74,6 +76,31 @@ export default defineChecks([
         '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAtlcx8C8f0+bnbSNaEHvtPEAgnSfTubEzY46mOG3U61s=\n-----END PUBLIC KEY-----\n';
       assert.equal((await put(pem)).status, 204, 'an Ed25519 public key in PEM is stored: 204');
       assert.equal((await put('not a key')).status, 400, 'anything else: 400');
+    },
+  },
+  {
+    // Sanitising the kid (basename, stripping "../") still lets it name a file: any key file
+    // that gets into the server's folders (an upload, a backup, a shared volume) then verifies.
+    name: 'a kid never names a file: a key file placed in the data folder verifies nothing',
+    partOfTheFix: true,
+    async run(lab) {
+      const { publicKey, privateKey } = await generateKeyPair('EdDSA');
+      const pem = await exportSPKI(publicKey);
+      mkdirSync(join(lab.dataDir, 'keys'), { recursive: true });
+      for (const folder of ['keys', 'webhook-keys', '.']) writeFileSync(join(lab.dataDir, folder, 'planted.pem'), pem);
+      const claims = JSON.parse(
+        Buffer.from(
+          (await tokenOf(lab, 'mallory', 'mallory-integrates-webhooks')).split('.')[1] ?? '',
+          'base64url',
+        ).toString(),
+      );
+      for (const kid of ['planted', '../planted', '../webhook-keys/planted']) {
+        const token = await new SignJWT({ ...claims, sub: 'admin' })
+          .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid })
+          .sign(privateKey);
+        const status = (await get(lab, '/api/admin', token)).status;
+        assert.equal(status, 401, `a token with kid "${kid}", signed with a key in a .pem file on disk, got ${status}`);
+      }
     },
   },
   {

@@ -5,9 +5,9 @@ const DAY = 24 * 3600 * 1000;
 
 type Tokens = { access_token: string; refresh_token: string };
 
-async function signIn(lab: LabTarget): Promise<Tokens> {
-  const response = await postJson(lab, '/login', { username: 'alice', password: 'correct-horse-battery-staple' });
-  assert.equal(response.status, 200, 'alice signs in with her password');
+async function signIn(lab: LabTarget, username = 'alice'): Promise<Tokens> {
+  const response = await postJson(lab, '/login', { username, password: 'correct-horse-battery-staple' });
+  assert.equal(response.status, 200, `${username} signs in with the password`);
   return (await response.json()) as Tokens;
 }
 
@@ -49,6 +49,20 @@ export default defineChecks([
       assert.equal(wrong.status, 401, 'a wrong password gets 401');
       await assertRefused(await refresh(lab, 'made-up-refresh-token'), 'a made-up refresh token gets 401');
       assert.equal((await fetch(`${lab.url}/api/me`)).status, 401, 'GET /api/me without a token gets 401');
+    },
+  },
+  {
+    // Anyone can send a made-up or an old token: reacting by revoking more than that token's own
+    // family would let any stranger sign everyone out.
+    name: "a made-up refresh token, or a replay of alice's, does not end bob's sign-in",
+    async run(lab) {
+      const bob = await signIn(lab, 'bob');
+      const alice = await signIn(lab, 'alice');
+      await assertRefused(await refresh(lab, 'made-up-refresh-token'), 'a made-up refresh token gets 401');
+      await refresh(lab, alice.refresh_token);
+      await refresh(lab, alice.refresh_token); // a replay: alice's family goes, and only hers
+      const response = await refresh(lab, bob.refresh_token);
+      assert.equal(response.status, 200, "bob's refresh token must still work: he had nothing to do with either");
     },
   },
   {

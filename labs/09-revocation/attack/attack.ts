@@ -12,7 +12,7 @@ export default defineAttack({
     'the API trusts any well-signed, unexpired token; logout-all only deletes refresh tokens, and ' +
     'an access token already issued stays valid until its exp',
   async run(lab) {
-    // What was stolen: the access token from alice's sign-in.
+    // What was stolen: the access token from alice's sign-in on her laptop.
     const login = await postJson(lab, '/login', { username: 'alice', password: 'alice-in-wonderland' });
     if (!login.ok) throw new Error(`alice could not sign in (${login.status})`);
     const { access_token: stolen, expires_in: ttlSec } = (await login.json()) as {
@@ -20,11 +20,15 @@ export default defineAttack({
       expires_in: number;
     };
 
-    // A minute later, alice logs out everywhere.
+    // A minute later, alice logs out everywhere from her phone: "everywhere" must reach the
+    // laptop's token too, not only the token that asks.
     await lab.advanceClock(60_000);
+    const phone = await postJson(lab, '/login', { username: 'alice', password: 'alice-in-wonderland' });
+    if (!phone.ok) throw new Error(`alice could not sign in on her phone (${phone.status})`);
+    const { access_token: phoneToken } = (await phone.json()) as { access_token: string };
     const logout = await fetch(`${lab.url}/logout-all`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${stolen}` },
+      headers: { authorization: `Bearer ${phoneToken}` },
     });
     if (logout.status !== 204) throw new Error(`alice's POST /logout-all answered ${logout.status}, not 204`);
 

@@ -40,15 +40,29 @@ export default defineAttack({
     // nobody needs it any more. The thief signs a new one.
     await lab.advanceClock(30 * MINUTE);
     const now = (decodeJwt(today).iat as number) + 30 * 60;
-    const forged = await new SignJWT({ sub: 'alice' })
-      .setProtectedHeader({ alg: 'EdDSA', kid })
-      .setIssuedAt(now)
-      .setExpirationTime(now + 15 * 60)
-      .sign(stolenKey);
-    const me = await fetch(`${lab.url}/api/me`, { headers: { authorization: `Bearer ${forged}` } });
+    // The thief writes every claim: a server that judges a retired key's tokens by their `iat`
+    // gets one dated a minute before the rotation, with an `exp` as far ahead as it likes.
+    const rotatedAt = decodeJwt(today).iat as number;
+    const forgeries = [
+      ['dated now', now],
+      ['dated a minute before the rotation', rotatedAt - 60],
+    ] as const;
     const age = rotated ? 'was retired half an hour ago' : 'still signs after 91 days (no rotation happened)';
-    return me.ok
-      ? worked(`key ${kid} ${age}, yet a token for alice signed with it got GET /api/me → 200 ${await me.text()}`)
-      : blocked(`key ${kid} ${age}; the token forged with it was refused (${me.status})`);
+    const refused: string[] = [];
+    for (const [dated, iat] of forgeries) {
+      const forged = await new SignJWT({ sub: 'alice' })
+        .setProtectedHeader({ alg: 'EdDSA', kid })
+        .setIssuedAt(iat)
+        .setExpirationTime(now + 15 * 60)
+        .sign(stolenKey);
+      const me = await fetch(`${lab.url}/api/me`, { headers: { authorization: `Bearer ${forged}` } });
+      if (me.ok) {
+        return worked(
+          `key ${kid} ${age}, yet a token for alice signed with it (${dated}) got GET /api/me → 200 ${await me.text()}`,
+        );
+      }
+      refused.push(`${dated}: ${me.status}`);
+    }
+    return blocked(`key ${kid} ${age}; the tokens forged with it were refused (${refused.join(', ')})`);
   },
 });

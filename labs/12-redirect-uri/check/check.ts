@@ -66,6 +66,10 @@ export default defineChecks([
         'http://127.0.0.1:51004/callback?next=/elsewhere',
         'https://127.0.0.1:51004/callback',
         'http://localhost:51004/callback',
+        // Shapes that pass a prefix or suffix test and lead elsewhere: the host here is
+        // attacker.example ("127.0.0.1:51004" is a user name), or a subdomain of it.
+        'http://127.0.0.1:51004@attacker.example/callback',
+        'http://127.0.0.1.attacker.example:51004/callback',
       ]) {
         const { location } = await authorize(lab, 'notes-desktop', uri);
         const code = location && URL.canParse(location) ? new URL(location).searchParams.get('code') : null;
@@ -77,9 +81,15 @@ export default defineChecks([
     name: 'an unknown client or an unregistered redirect_uri gets an error at the server, never a redirect (RFC 6749 §4.1.2.1)',
     partOfTheFix: true,
     async run(lab) {
+      const web = lab.info.webRedirectUri as string;
       for (const [clientId, uri] of [
         ['notes-web', 'https://attacker.example/callback'],
         ['someone-else', 'https://attacker.example/callback'],
+        // The web app's own origin is not enough: another path there (an open redirect, a
+        // user's page) or a query the app did not register gets nothing (RFC 9700 §4.1.3).
+        ['notes-web', `${web}/../elsewhere`],
+        ['notes-web', `${web}?next=https://attacker.example/`],
+        ['notes-web', `${new URL(web).origin}/`],
       ] as const) {
         const { response, location } = await authorize(lab, clientId, uri);
         const what = `client ${clientId}, redirect_uri ${uri}`;

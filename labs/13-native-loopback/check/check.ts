@@ -74,14 +74,25 @@ export default defineChecks([
     },
   },
   {
-    name: "a callback whose state is not this sign-in's is refused, even with a good code",
+    name: "a callback whose state is missing or not this sign-in's is refused, even with a good code; no two sign-ins share a state",
     partOfTheFix: true,
     async run(lab) {
-      const { authorizeUrl } = await startSignIn(lab);
-      const callback = await callbackFor(authorizeUrl, 'alice');
-      callback.searchParams.set('state', 'not-the-one-the-app-sent');
-      await deliver(callback);
-      assert.equal(await whoami(lab), null, 'the app must not redeem a code whose state does not match');
+      const tampered: [string, (callback: URL) => void][] = [
+        ['another state', (callback) => callback.searchParams.set('state', 'not-the-one-the-app-sent')],
+        ['no state at all', (callback) => callback.searchParams.delete('state')],
+      ];
+      for (const [what, tamper] of tampered) {
+        const { authorizeUrl } = await startSignIn(lab);
+        const callback = await callbackFor(authorizeUrl, 'alice');
+        tamper(callback);
+        await deliver(callback);
+        assert.equal(await whoami(lab), null, `the app must not redeem a code that comes back with ${what}`);
+      }
+      // A state the attacker can predict (a constant, a counter) binds nothing.
+      const states = new Set<string | null>();
+      for (let i = 0; i < 2; i += 1)
+        states.add(new URL((await startSignIn(lab)).authorizeUrl).searchParams.get('state'));
+      assert.equal(states.size, 2, 'each sign-in must send a state of its own, unguessable (RFC 6749 §10.12)');
     },
   },
   {

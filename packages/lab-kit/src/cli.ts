@@ -9,6 +9,7 @@
  *   pnpm lab reset <lab>|--all     your copy back to the starter, the lab's progress cleared
  *   pnpm lab doctor                what this machine has and what to do about what it lacks
  *   pnpm lab verify [<lab>…]       for instructors and CI: every lab still teaches what it says
+ *                  [--cheats]      only the wrong fixes in cheats/ (when writing one)
  *   pnpm lab compare               the three modes of the real server, measured side by side
  *
  * `--instructor` (or AUTHLAB_INSTRUCTOR=1) shows every hint and every solution.
@@ -52,7 +53,7 @@ const OPTIONS: Record<string, string[]> = {
   solution: [],
   reset: ['--all'],
   doctor: [],
-  verify: [],
+  verify: ['--cheats'],
 };
 
 function refuseUnknownOptions(command: string, args: string[]): void {
@@ -87,7 +88,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'doctor':
       return doctorCommand();
     case 'verify':
-      return verify(labArgs(args));
+      return verify(labArgs(args), { cheatsOnly: args.includes('--cheats') });
     case 'compare': {
       const module = await import('./compare/command.ts');
       return module.compareCommand(args);

@@ -5,10 +5,11 @@ import { cpSync, existsSync, rmSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { doctor, formatDoctor } from './doctor.ts';
 import { findLab, type Lab, labFolders, loadLab, UsageError, variantDir, workDir } from './labs.ts';
+import { checkRound, describeChanged, takeSnapshot } from './round.ts';
 import { describeRun, runLab } from './run.ts';
 import { folderDiff } from './solution-diff.ts';
 import { clearProgress, readProgress, updateProgress } from './state.ts';
-import { verifyLab } from './verify.ts';
+import { verifyCheats, verifyLab } from './verify.ts';
 
 export const out = (text = '') => process.stdout.write(`${text}\n`);
 export const shown = (path: string) => relative(process.cwd(), path) || '.';
@@ -67,16 +68,22 @@ export async function check(lab: Lab, options: { solution: boolean; instructor: 
   if (useSolution && !options.instructor) throw new UsageError('--solution is for instructors: add --instructor.');
   const dir = useSolution ? variantDir(lab, 'solution') : ensureWorkCopy(lab);
   out(`Checking ${lab.id} against ${shown(dir)}/ …`);
-  const run = await runLab(lab, dir);
+  if (useSolution) {
+    const run = await runLab(lab, dir);
+    out(describeRun(run));
+    return run.solved ? 0 : 1;
+  }
+  const snapshot = takeSnapshot(lab, dir);
+  const { run, changed, solved } = await checkRound(lab, snapshot).finally(snapshot.remove);
   out(describeRun(run));
-  if (useSolution) return run.solved ? 0 : 1;
-  recordRun(lab, run.solved);
+  if (changed.length > 0) out(describeChanged(changed));
+  recordRun(lab, solved);
   out(
-    run.solved
+    solved
       ? `\nSolved. pnpm lab solution ${labNumber(lab)} shows the reference fix and the debrief.`
       : `\nNot yet. Stuck? pnpm lab hint ${labNumber(lab)}`,
   );
-  return run.solved ? 0 : 1;
+  return solved ? 0 : 1;
 }
 
 export function recordRun(lab: Lab, solved: boolean): void {
@@ -144,7 +151,21 @@ export function resetLab(lab: Lab): number {
 }
 
 /** The labs named by `ids`, or all of them. */
-export async function verify(ids: string[]): Promise<number> {
+const firstLine = (text: string, max = 160) => {
+  const line = text.split('\n')[0] ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+};
+
+/** Every wrong fix of the lab, alone: what an author runs while writing one. */
+async function verifyCheatsOnly(lab: Lab): Promise<boolean> {
+  const verdicts = await verifyCheats(lab);
+  for (const { cheat, open, problem } of verdicts) {
+    out(problem ? `    ✗ cheat ${cheat.name} ${problem}` : `    ✓ cheat ${cheat.name}: ${firstLine(open ?? '')}`);
+  }
+  return verdicts.every((verdict) => !verdict.problem);
+}
+
+export async function verify(ids: string[], options: { cheatsOnly?: boolean } = {}): Promise<number> {
   const folders = ids.length > 0 ? ids.map((id) => findLab(id).dir) : labFolders();
   let failed = 0;
   for (const dir of folders) {
@@ -157,6 +178,11 @@ export async function verify(ids: string[]): Promise<number> {
       out(`✗ ${basename(dir)}\n    ${(error as Error).message}`);
       continue;
     }
+    if (options.cheatsOnly) {
+      out(lab.id);
+      if (!(await verifyCheatsOnly(lab))) failed += 1;
+      continue;
+    }
     const verdict = await verifyLab(lab);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     if (verdict.problems.length === 0) {
@@ -164,8 +190,10 @@ export async function verify(ids: string[]): Promise<number> {
       const fix = checks.filter((check) => check.partOfTheFix).length;
       out(
         `✓ ${lab.id}  attack works on starter/ and fails on solution/; ${checks.length} checks pass on solution/` +
-          `${fix > 0 ? ` (${fix} of them, part of the fix, fail on starter/)` : ''} (${seconds} s)`,
+          `${fix > 0 ? ` (${fix} of them, part of the fix, fail on starter/)` : ''}; ` +
+          `${verdict.cheats.length} wrong fixes stay unsolved (${seconds} s)`,
       );
+      for (const { cheat, open } of verdict.cheats) out(`    ✓ cheat ${cheat.name}: ${firstLine(open ?? '')}`);
     } else {
       failed += 1;
       out(`✗ ${lab.id}`);

@@ -19,6 +19,8 @@ const Manifest = z
     prerequisites: z.array(z.string()),
     /** Components beyond Node the attack needs. */
     needs: z.array(z.enum(['chromium'])).default([]),
+    /** Files of the copy the participant must leave as the starter has them (see protected.ts). */
+    protected: z.array(z.string()).default([]),
   })
   .strict();
 

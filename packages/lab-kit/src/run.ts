@@ -42,8 +42,14 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
  */
 export const TASK_TIMEOUT_MS = Number(process.env.AUTHLAB_LAB_TASK_TIMEOUT_MS ?? 120_000);
 
-async function withServer<T>(codeDir: string, use: (server: RunningLabServer) => Promise<T>): Promise<T> {
-  const server = await startLabServer(codeDir);
+/** The lab server itself did not come up (its code does not load or start): no verdict on the code. */
+export class LabServerStartError extends Error {}
+
+/** Runs `use` against a fresh server from `codeDir`, stopped afterwards, within TASK_TIMEOUT_MS. */
+export async function withServer<T>(codeDir: string, use: (server: RunningLabServer) => Promise<T>): Promise<T> {
+  const server = await startLabServer(codeDir).catch((error: unknown) => {
+    throw new LabServerStartError(message(error));
+  });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -60,9 +66,9 @@ async function withServer<T>(codeDir: string, use: (server: RunningLabServer) =>
 }
 
 /** How many lab servers one run keeps up at once (each check gets a fresh one). */
-const PARALLEL_SERVERS = 4;
+export const PARALLEL_SERVERS = 4;
 
-async function inParallel<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
+export async function inParallel<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
   const results: T[] = new Array(tasks.length);
   let next = 0;
   const worker = async () => {

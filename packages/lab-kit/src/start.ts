@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ensureWorkCopy, labNumber, out, recordRun, shown } from './commands.ts';
 import type { Lab } from './labs.ts';
-import { describeRun, runLab } from './run.ts';
+import { checkRound, describeChanged, type Snapshot, takeSnapshot } from './round.ts';
+import { describeRun } from './run.ts';
 import { readProgress, updateProgress } from './state.ts';
 import { type RunningLabServer, startLabServer } from './target.ts';
 import { serialRuns, watchFolder } from './watch.ts';
@@ -22,15 +23,26 @@ export async function start(lab: Lab, options: { poll: boolean }): Promise<numbe
   out(`## Steps\n\n${lab.sections.get('Steps') ?? ''}\n`);
   out(`Your copy: ${shown(dir)}/  (edit it; the checks re-run on every save)`);
 
-  /** The learner's own server, up between rounds so they can poke at it. */
+  /**
+   * The learner's own server, up between rounds so they can poke at it, run from the round's
+   * snapshot; it keeps its port across saves, so a browser tab or a curl loop keeps working.
+   */
   let server: RunningLabServer | null = null;
+  let snapshot: Snapshot | null = null;
+  let port = 0;
   let quitting = false;
   let solvedAnnounced = Boolean(readProgress()[lab.id]?.solvedAt);
 
-  const round = async () => {
+  const stopServer = async () => {
     const previous = server;
     server = null;
     await previous?.stop();
+    snapshot?.remove();
+    snapshot = null;
+  };
+
+  const round = async () => {
+    await stopServer();
     if (quitting) return;
     if (!existsSync(join(dir, 'server.ts'))) {
       out(
@@ -39,27 +51,33 @@ export async function start(lab: Lab, options: { poll: boolean }): Promise<numbe
       void quit(1);
       return;
     }
+    // One snapshot per round: the server, the attack and every check see the same code, however
+    // many saves happen meanwhile (those start the next round).
+    const current = takeSnapshot(lab, dir);
+    snapshot = current;
     let started: RunningLabServer;
     try {
-      started = await startLabServer(dir);
+      started = await startOnPort(current.dir, port);
     } catch (error) {
       out(`\n✗ Your server does not start:\n${message(error)}\nFix it and save: the checks run again then.`);
       return;
     }
     if (quitting) return void (await started.stop());
     server = started;
+    port = started.port;
     out(`\nYour server: ${started.url}`);
     for (const [key, value] of Object.entries(started.info)) out(`  ${key}: ${JSON.stringify(value)}`);
     out('Checking …');
-    const run = await runLab(lab, dir);
+    const { run, changed, solved } = await checkRound(lab, current);
     if (quitting) return;
     out(describeRun(run));
-    recordRun(lab, run.solved);
-    if (run.solved && !solvedAnnounced) {
+    if (changed.length > 0) out(describeChanged(changed));
+    recordRun(lab, solved);
+    if (solved && !solvedAnnounced) {
       solvedAnnounced = true;
       out(`\n★ Solved ${lab.id}!\n\n## Debrief\n\n${lab.sections.get('Debrief') ?? ''}`);
       out(`\nThe reference fix: pnpm lab solution ${labNumber(lab)}`);
-    } else if (!run.solved) {
+    } else if (!solved) {
       out(`\nNot yet. Stuck? pnpm lab hint ${labNumber(lab)}`);
     }
   };
@@ -86,9 +104,7 @@ export async function start(lab: Lab, options: { poll: boolean }): Promise<numbe
     keyboard.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    const current = server;
-    server = null;
-    await current?.stop();
+    await stopServer();
     finish(code ?? (readProgress()[lab.id]?.solvedAt ? 0 : 1));
   };
   const onSignal = () => void quit();
@@ -105,6 +121,15 @@ export async function start(lab: Lab, options: { poll: boolean }): Promise<numbe
   process.on('SIGTERM', onSignal);
   rounds.request();
   return finished;
+}
+
+/** The learner's server on the port it had (0: any); on a fresh one if that port was taken meanwhile. */
+async function startOnPort(dir: string, port: number): Promise<RunningLabServer> {
+  if (port === 0) return startLabServer(dir);
+  return startLabServer(dir, { port }).catch((error: unknown) => {
+    if (!message(error).includes('could not listen')) throw error;
+    return startLabServer(dir);
+  });
 }
 
 /**

@@ -31,7 +31,8 @@ export interface RunningLabServer extends LabTarget {
 }
 
 const HOST = join(import.meta.dirname, 'host.ts');
-const START_TIMEOUT_MS = 30_000;
+// Far beyond an honest start (a second or two), so that only a hang trips it, also on a laptop under load.
+const START_TIMEOUT_MS = 90_000;
 /** A server or browser that has not stopped after this long is killed. */
 const STOP_GRACE_MS = 5_000;
 

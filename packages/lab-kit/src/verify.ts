@@ -4,17 +4,23 @@
  * against `starter/` and fails against `solution/`; the functional checks pass on both (a fix
  * that breaks the app is no fix; a starter that does not run teaches nothing), except the checks
  * that are part of the fix, which must fail on the starter (so they are proven able to fail).
+ * And every wrong fix in `cheats/` (at least three) leaves the lab unsolved (see cheats.ts).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type CheatVerdict, listCheats, verifyCheat } from './cheats.ts';
 import { type Lab, REQUIRED_SECTIONS, variantDir } from './labs.ts';
-import { type LabRun, runLab } from './run.ts';
+import { inParallel, type LabRun, PARALLEL_SERVERS, runLab } from './run.ts';
+
+/** Wrong fixes each lab must prove it refuses: a lab tested only against its starter is not. */
+export const MIN_CHEATS = 3;
 
 export interface LabVerdict {
   lab: Lab;
   problems: string[];
   starter?: LabRun;
   solution?: LabRun;
+  cheats: CheatVerdict[];
 }
 
 function structureProblems(lab: Lab): string[] {
@@ -61,9 +67,24 @@ function runProblems(variant: 'starter' | 'solution', run: LabRun): string[] {
 
 export async function verifyLab(lab: Lab): Promise<LabVerdict> {
   const problems = structureProblems(lab);
-  if (problems.some((problem) => problem.endsWith('is missing'))) return { lab, problems };
+  if (problems.some((problem) => problem.endsWith('is missing'))) return { lab, problems, cheats: [] };
   const starter = await runLab(lab, variantDir(lab, 'starter'));
   const solution = await runLab(lab, variantDir(lab, 'solution'));
   problems.push(...runProblems('starter', starter), ...runProblems('solution', solution));
-  return { lab, problems, starter, solution };
+  const cheats = await verifyCheats(lab);
+  if (cheats.length < MIN_CHEATS) {
+    problems.push(`cheats/ has ${cheats.length} wrong fixes; it needs at least ${MIN_CHEATS} (see labs/README.md)`);
+  }
+  for (const verdict of cheats) {
+    if (verdict.problem) problems.push(`cheat "${verdict.cheat.name}" ${verdict.problem}`);
+  }
+  return { lab, problems, starter, solution, cheats };
+}
+
+/** Every cheat of the lab (one server each, normally), a few at a time. */
+export function verifyCheats(lab: Lab): Promise<CheatVerdict[]> {
+  return inParallel(
+    listCheats(lab).map((file) => () => verifyCheat(lab, file)),
+    PARALLEL_SERVERS,
+  );
 }

@@ -195,6 +195,32 @@ describe('pnpm lab start', () => {
   });
 
   // Lab 08 from here on: its rounds are the quickest.
+  test('a round checks one snapshot however the copy changes meanwhile, and the server keeps its port', async () => {
+    const sandbox = labSandbox();
+    try {
+      const cli = startLabCli(['start', '08'], sandbox.env);
+      await cli.waitFor(/Checking …/);
+      // Saved while the first round runs: that round still checks the starter it started with.
+      const lab08 = join(REPO_ROOT, 'labs/08-refresh-rotation');
+      writeFileSync(
+        join(sandbox.workspace, '08-refresh-rotation/server.ts'),
+        readFileSync(join(lab08, 'solution/server.ts')),
+      );
+      await cli.waitFor(/Not yet\./);
+      const first = cli.output();
+      assert.match(first, /✗ The attack still works/);
+      assert.doesNotMatch(first, /✓ The attack is stopped/);
+      cli.child.stdin.write('r\n'); // in case the save's file event came before the watcher
+      await cli.waitFor(/★ Solved 08-refresh-rotation!/, first.length);
+      const addresses = new Set([...cli.output().matchAll(/Your server: (\S+)/g)].map((match) => match[1]));
+      assert.equal(addresses.size, 1, `one address across rounds, not ${[...addresses].join(', ')}`);
+      cli.child.stdin.write('q\n');
+      assert.equal(await cli.exited, 0);
+    } finally {
+      sandbox.remove();
+    }
+  });
+
   test('a runner killed outright takes the learner server down with it', async () => {
     const sandbox = labSandbox();
     try {
