@@ -5,9 +5,10 @@
  *   dist/preload/preload.cjs  the preload script (CommonJS, as sandboxed preloads must be)
  *   dist/renderer/            index.html, styles.css, renderer.js (an IIFE for the browser), icon.png
  */
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SEQUENCE_CSS } from '@authlab/sequence';
 import { build, type Plugin } from 'esbuild';
 
 export const APP_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -77,9 +78,11 @@ export async function buildDesktop(options: BuildOptions = {}): Promise<string> 
     }),
   ]);
   await mkdir(join(outDir, 'renderer'), { recursive: true });
-  for (const file of ['index.html', 'styles.css']) {
-    await copyFile(join(src, 'renderer', file), join(outDir, 'renderer', file));
-  }
+  await copyFile(join(src, 'renderer', 'index.html'), join(outDir, 'renderer', 'index.html'));
+  // The sequence diagrams go inline into the page, whose CSP allows no inline style: their palette
+  // joins the page's stylesheet, from the one copy in @authlab/sequence.
+  const styles = await readFile(join(src, 'renderer', 'styles.css'), 'utf8');
+  await writeFile(join(outDir, 'renderer', 'styles.css'), `${styles}\n/* @authlab/sequence */\n${SEQUENCE_CSS}\n`);
   // The favicon and the window icon on Linux (packaged apps take theirs from the package).
   await copyFile(join(APP_DIR, 'build', 'icon.png'), join(outDir, 'renderer', 'icon.png'));
   return outDir;

@@ -206,6 +206,30 @@ describe('the desktop window', () => {
     assert.ok(kinds.includes('sign-in'));
   });
 
+  it('draws each panel’s real traffic as a sequence diagram in the timeline, with no secret whole', async (t) => {
+    if (!needsChromium(t)) return;
+    for (const mode of ['oidc', 'jwt', 'session'] as const) {
+      const figure = page.locator(`.wire-figure[data-mode="${mode}"]`);
+      await figure.locator('svg g.msg').first().waitFor();
+      assert.ok((await figure.locator('svg g.msg').count()) >= 2, `${mode}: requests and answers`);
+    }
+    const mermaid = async (mode: string) =>
+      (await page.locator(`.wire-figure[data-mode="${mode}"] [data-field="mermaid"]`).textContent()) ?? '';
+    assert.match(await mermaid('oidc'), /app->>browser: open \/oidc\/auth/);
+    assert.match(await mermaid('oidc'), /app->>provider: POST \/oidc\/token \(.*grant_type=authorization_code/);
+    assert.match(await mermaid('jwt'), /app->>server: POST \/jwt\/login \(email=alice@example\.com, password=•••/);
+    assert.match(await mermaid('jwt'), /server-->>app: 200 \(.*access_token=eyJ\w{3}…\(\d+ chars\)/);
+    // What the window holds and shows: never a password, a JWT or a 43-character secret whole.
+    // (The PKCE challenge is public by design: a hash that travels through the browser.)
+    const shown = [JSON.stringify(test.core.snapshot().wire), await page.locator('.wire').textContent()]
+      .join('\n')
+      .replace(/code_challenge[=:"\s,]+[\w-]{43}/g, 'code_challenge');
+    assert.equal(shown.includes(DEMO_PASSWORD), false);
+    assert.doesNotMatch(shown, /eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}/, 'no whole JWT');
+    assert.doesNotMatch(shown, /[\w-]{43}/, 'no whole refresh token, code or verifier');
+    assert.deepEqual(browserFailures, []);
+  });
+
   it('is operable from the keyboard alone', async (t) => {
     if (!needsChromium(t)) return;
     const apiCalls = () => page.locator('#timeline li[data-kind="api-call"]').count();

@@ -32,7 +32,7 @@ export function sequenceMermaid(messages: WireMessage[]): string {
 
 /** The parties in a fixed left-to-right order, only those that appear. */
 export function partiesOf(messages: WireMessage[]): Party[] {
-  const order: Party[] = ['browser', 'app', 'server', 'provider'];
+  const order: Party[] = ['app', 'browser', 'server', 'provider'];
   const seen = new Set(messages.flatMap((m) => [m.from, m.to]));
   return order.filter((p) => seen.has(p));
 }

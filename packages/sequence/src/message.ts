@@ -76,7 +76,31 @@ export function shownSetCookie(header: string): string {
   const flags = attributes
     .filter((a) => /^(httponly|secure|samesite=|path=|max-age=)/i.test(a))
     .map((a) =>
-      /^path=/i.test(a) ? `path=${a.slice(5).replace(/[^/]{17,}/g, (segment) => shortenSecret(segment))}` : a,
+      /^path=/i.test(a) ? `path=${a.slice(5).replace(/[^/]{25,}/g, (segment) => shortenSecret(segment))}` : a,
     );
   return [`${name}=${value ? shortenSecret(value) : '(cleared)'}`, ...flags].join('; ');
 }
+
+/** The scalar fields of an object (a query, a form, a JSON body) as they may be kept. */
+export function shownFields(source: unknown, only?: readonly string[]): Array<[string, string]> {
+  if (!source || typeof source !== 'object') return [];
+  return Object.entries(source as Record<string, unknown>)
+    .filter(([name]) => only === undefined || only.includes(name))
+    .filter(([, value]) => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    .map(([name, value]) => [name, shownValue(name, String(value))]);
+}
+
+/** Fields of a JSON answer worth a line in the drawing (tokens among them, shortened). */
+export const ANSWER_FIELDS = [
+  'error',
+  'error_description',
+  'token_type',
+  'access_token',
+  'expires_in',
+  'refresh_token',
+  'id_token',
+  'scope',
+  'email',
+  'role',
+  'mode',
+];

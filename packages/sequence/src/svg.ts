@@ -20,7 +20,23 @@ const fit = (text: string, width: number) => {
 export interface SequenceSvgOptions {
   /** The accessible name of the drawing (`<title>`). */
   title?: string;
+  /**
+   * Default true: the palette travels inside the SVG as a `<style>`. False where the drawing goes
+   * inline into a page whose CSP forbids inline styles: the page styles the classes itself
+   * (`SEQUENCE_CSS`).
+   */
+  embedStyle?: boolean;
 }
+
+/** The drawing's palette and lines, light and dark: inside each SVG, or in a page's stylesheet. */
+export const SEQUENCE_CSS = [
+  'svg.sequence{--fg:#1c2330;--muted:#4f5969;--line:#2747d4;--reply:#0b6b5c;--head:#e8ecfd;--life:#b6bdc9;font-family:ui-monospace,Menlo,Consolas,monospace}',
+  '@media (prefers-color-scheme:dark){svg.sequence{--fg:#e6e9ee;--muted:#a3adbb;--line:#8da2ff;--reply:#5fd3bd;--head:#232c48;--life:#4a5566}}',
+  'svg.sequence text{fill:var(--fg);font-size:11px}svg.sequence .label{font-weight:700}svg.sequence .detail{fill:var(--muted)}svg.sequence .name{font:600 12px system-ui,sans-serif}',
+  'svg.sequence .head{fill:var(--head)}svg.sequence .life{stroke:var(--life);stroke-dasharray:3 4}',
+  'svg.sequence .msg line{stroke:var(--line);stroke-width:1.5}svg.sequence .reply line{stroke:var(--reply);stroke-dasharray:6 4}',
+  'svg.sequence marker path{fill:var(--line)}',
+].join('\n');
 
 /**
  * Draws recorded messages as a sequence diagram: one lifeline per party, one arrow per message
@@ -71,16 +87,9 @@ export function sequenceSvg(messages: WireMessage[], options: SequenceSvgOptions
   });
   const title = options.title ?? 'Sequence of recorded messages';
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${xml(title)}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" class="sequence" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${xml(title)}">`,
     `<title>${xml(title)}</title>`,
-    '<style>',
-    'svg{--fg:#1c2330;--muted:#4f5969;--line:#2747d4;--reply:#0b6b5c;--head:#e8ecfd;--life:#b6bdc9;font-family:ui-monospace,Menlo,Consolas,monospace}',
-    '@media (prefers-color-scheme:dark){svg{--fg:#e6e9ee;--muted:#a3adbb;--line:#8da2ff;--reply:#5fd3bd;--head:#232c48;--life:#4a5566}}',
-    'text{fill:var(--fg);font-size:11px}.label{font-weight:700}.detail{fill:var(--muted)}.name{font:600 12px system-ui,sans-serif}',
-    '.head{fill:var(--head)}.life{stroke:var(--life);stroke-dasharray:3 4}',
-    '.msg line{stroke:var(--line);stroke-width:1.5}.reply line{stroke:var(--reply);stroke-dasharray:6 4}',
-    '#arrow path{fill:context-stroke}',
-    '</style>',
+    ...(options.embedStyle === false ? [] : ['<style>', SEQUENCE_CSS, '</style>']),
     '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z"/></marker></defs>',
     ...heads,
     ...rows,

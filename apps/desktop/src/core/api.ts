@@ -5,6 +5,7 @@
  * This file is shared by all three processes, so it holds types and constants only: no Node, no
  * DOM, no Electron.
  */
+import type { WireMessage } from '@authlab/sequence';
 
 export type Mode = 'oidc' | 'jwt' | 'session';
 export const MODES: readonly Mode[] = ['oidc', 'jwt', 'session'];
@@ -100,6 +101,8 @@ export interface AppSnapshot {
   panels: Record<Mode, PanelSnapshot>;
   /** Newest first. */
   timeline: TimelineEntry[];
+  /** Per panel, the messages its sign-ins, refreshes, calls and sign-outs really exchanged, oldest first, secrets shortened. */
+  wire: Record<Mode, WireMessage[]>;
 }
 
 export interface PasswordSignIn {

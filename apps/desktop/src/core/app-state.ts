@@ -1,3 +1,4 @@
+import type { Recording } from '@authlab/sequence';
 import type {
   AppSnapshot,
   Mode,
@@ -41,6 +42,7 @@ export class AppState {
   readonly #panels: Record<Mode, PanelSnapshot>;
   #storage: StorageSnapshot;
   #timeline: TimelineEntry[] = [];
+  readonly #wire: Recording;
   #nextId = 1;
   #version = 0;
   readonly #listeners = new Set<(snapshot: AppSnapshot) => void>();
@@ -52,7 +54,10 @@ export class AppState {
     issuer: string;
     storage: StorageSnapshot;
     storageOf: Record<Mode, string>;
+    /** What the panels' requests exchanged (desktop-core records them). */
+    wire: Recording;
   }) {
+    this.#wire = options.wire;
     this.#clock = options.clock;
     this.#server = options.server;
     this.#issuer = options.issuer;
@@ -103,6 +108,11 @@ export class AppState {
       storage: this.#storage,
       panels: this.#panels,
       timeline: this.#timeline,
+      wire: {
+        oidc: this.#wire.messages('oidc'),
+        jwt: this.#wire.messages('jwt'),
+        session: this.#wire.messages('session'),
+      },
     });
   }
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { JwtSource, LoopbackAuthorizer, OidcSource } from '@authlab/native-client';
+import { Recording, recordingFetch, shownFields } from '@authlab/sequence';
 import type { AppSnapshot, Channel, Mode, Result } from './api.ts';
 import { AppState } from './app-state.ts';
 import type { OidcSettings } from './config.ts';
@@ -73,6 +74,9 @@ export function createDesktopCore(options: DesktopCoreOptions): DesktopCore {
   const fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const openExternal = guardedOpener([server, issuer], options.openExternal);
   const credentialsFile = join(options.userDataDir, 'credentials.json');
+  // The app asks for its own traffic to be recorded, for the window's sequence diagrams.
+  const wire = new Recording();
+  const fetchFor = (mode: Mode) => recordingFetch(fetch, wire, { from: 'app', mode, issuer, clock });
 
   const policy = new StoragePolicy({
     safeStorage: options.safeStorage,
@@ -96,20 +100,21 @@ export function createDesktopCore(options: DesktopCoreOptions): DesktopCore {
       jwt: `Refresh token ${where}. Access token: main-process memory only.`,
       session: `Session cookie in the main process's own jar, saved ${where}. Never in the window's cookie store.`,
     },
+    wire,
   });
 
-  const jwtSource = new JwtSource({ server, fetch });
-  const tokenPanel = (source: JwtSource | OidcSource, target: { api: string; account: string }) =>
-    new TokenPanel({ source, vault, ...target, state, fetch, clock, timing: options.tokenTiming });
+  const jwtSource = new JwtSource({ server, fetch: fetchFor('jwt') });
+  const tokenPanel = (source: JwtSource | OidcSource, mode: Mode, target: { api: string; account: string }) =>
+    new TokenPanel({ source, vault, ...target, state, fetch: fetchFor(mode), clock, timing: options.tokenTiming });
   const panels = {
-    oidc: tokenPanel(new OidcSource({ issuer, clientId, fetch }), {
+    oidc: tokenPanel(new OidcSource({ issuer, clientId, fetch: fetchFor('oidc') }), 'oidc', {
       api: options.oidc?.api ?? server,
       // Unchanged for the server's own provider, so an earlier sign-in is still found.
       account: ownProvider ? `oidc:${server}` : `oidc:${issuer} ${clientId}`,
     }),
-    jwt: tokenPanel(jwtSource, { api: server, account: `jwt:${server}` }),
+    jwt: tokenPanel(jwtSource, 'jwt', { api: server, account: `jwt:${server}` }),
     session: new SessionPanel({
-      client: new SessionClient({ server, vault, account: `session:${server}`, fetch }),
+      client: new SessionClient({ server, vault, account: `session:${server}`, fetch: fetchFor('session') }),
       state,
       server,
     }),
@@ -118,7 +123,21 @@ export function createDesktopCore(options: DesktopCoreOptions): DesktopCore {
     issuer,
     clientId,
     ...(options.oidc?.scope ? { scope: options.oidc.scope } : {}),
-    openBrowser: openExternal,
+    fetch: fetchFor('oidc'),
+    // The system browser's part, as the app sees it: it sends the browser to the provider.
+    openBrowser: async (url: string) => {
+      const target = new URL(url);
+      wire.add({
+        at: clock(),
+        from: 'app',
+        to: 'browser',
+        label: `open ${target.pathname}`,
+        details: shownFields(Object.fromEntries(target.searchParams)),
+        mode: 'oidc',
+        reply: false,
+      });
+      return openExternal(url);
+    },
     clock,
     ...(options.signInTimeoutMs ? { timeoutMs: options.signInTimeoutMs } : {}),
   });

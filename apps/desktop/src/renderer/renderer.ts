@@ -6,6 +6,7 @@
 import { type AppSnapshot, type AuthlabApi, MODES, type Mode, type Result, type TimelineEntry } from '../core/api.ts';
 import { formatClock } from './format.ts';
 import { PanelView } from './panel-view.ts';
+import { WireView } from './wire-view.ts';
 
 declare global {
   interface Window {
@@ -52,6 +53,7 @@ function start(api: AuthlabApi): void {
     panels.append(view.root);
   }
 
+  const wireView = new WireView(document);
   const drawTimeline = (entries: TimelineEntry[]) => {
     const list = byId('timeline');
     byId('timeline-empty').hidden = entries.length > 0;
@@ -97,6 +99,7 @@ function start(api: AuthlabApi): void {
     note.classList.toggle('weak', snapshot.storage.status === 'accepted-weak');
     for (const mode of MODES) views.get(mode)?.render(snapshot.panels[mode]);
     drawTimeline(snapshot.timeline);
+    wireView.draw(snapshot.wire);
   };
 
   const settle = (result: Result<AppSnapshot>) => {

@@ -1,9 +1,10 @@
 import {
+  ANSWER_FIELDS,
   type Party,
   shortenSecret,
   shownAuthorization,
+  shownFields,
   shownSetCookie,
-  shownValue,
   type WireMessage,
 } from '@authlab/sequence';
 import type { Context, Next } from 'koa';
@@ -12,26 +13,15 @@ import { recordingCookieName, type TrafficRecordings } from './recordings.ts';
 /** The panel a request belongs to, when a page says (a label only: it decides nothing). */
 export const PANEL_HEADER = 'X-Authlab-Panel';
 const PANELS = new Set(['session', 'jwt', 'oidc']);
-/** Top-level JSON fields worth a line in the drawing; anything else in a body is left out. */
-const BODY_FIELDS = [
-  'error',
-  'error_description',
-  'token_type',
-  'access_token',
-  'expires_in',
-  'refresh_token',
-  'id_token',
-  'scope',
-  'email',
-  'role',
-  'mode',
-];
 
-/** Long path segments are handles (an interaction's uid, a session's id): shortened like secrets. */
+/**
+ * Long path segments are handles (oidc-provider's interaction uid, 43 characters): shortened like
+ * secrets. Words such as `openid-configuration` stay readable.
+ */
 const shownPath = (path: string) =>
   path
     .split('/')
-    .map((segment) => (segment.length > 16 ? shortenSecret(segment) : segment))
+    .map((segment) => (segment.length > 24 ? shortenSecret(segment) : segment))
     .join('/');
 
 function modeOf(ctx: Context): string {
@@ -44,12 +34,7 @@ function modeOf(ctx: Context): string {
   return 'page';
 }
 
-const entries = (source: unknown): Array<[string, string]> =>
-  source && typeof source === 'object'
-    ? Object.entries(source as Record<string, unknown>)
-        .filter(([, value]) => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
-        .map(([name, value]) => [name, shownValue(name, String(value))])
-    : [];
+const entries = (source: unknown) => shownFields(source);
 
 function requestDetails(ctx: Context, cookieName: string): Array<[string, string]> {
   const details: Array<[string, string]> = entries(ctx.query);
@@ -87,7 +72,7 @@ function responseDetails(ctx: Context, cookieName: string): { label: string; det
   if (body && typeof body === 'object' && !Buffer.isBuffer(body) && !('pipe' in body)) {
     const fields = body as Record<string, unknown>;
     const user = fields.user as Record<string, unknown> | undefined;
-    details.push(...entries(Object.fromEntries(BODY_FIELDS.filter((k) => k in fields).map((k) => [k, fields[k]]))));
+    details.push(...entries(Object.fromEntries(ANSWER_FIELDS.filter((k) => k in fields).map((k) => [k, fields[k]]))));
     if (user && typeof user === 'object') details.push(...entries({ email: user.email, role: user.role }));
   } else if (ctx.response.is('html')) {
     details.push(['body', 'an HTML page']);

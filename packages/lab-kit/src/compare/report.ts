@@ -3,6 +3,7 @@ import { type Bar, barChart, escapeHtml } from '@authlab/html';
  * What a comparison run leaves behind: the matrix for the terminal, the JSON, and a self-contained
  * HTML report (inline CSS and SVG; no script, no external asset: it opens on an offline laptop).
  */
+import { sequencesSection } from './sequence-diagrams.ts';
 import { type Cell, type CompareResult, MODE_LABELS, MODES, type Mode, type Row } from './types.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -267,6 +268,7 @@ ${matrixTable(result)}
 ${charts(result)}
 <h2>How each row was measured</h2>
 ${sources(result)}
+${sequencesSection(result.sequences)}
 </body>
 </html>
 `;

@@ -12,6 +12,7 @@ import { credentialSizeRow } from './credential-size.ts';
 import { apiMe, signIn } from './http.ts';
 import { revocationRow } from './revocation.ts';
 import type { Account, ScenarioContext } from './scenario.ts';
+import { type RecordedSequences, recordSequences } from './sequence-diagrams.ts';
 import {
   addUser,
   DEMO_PASSWORD,
@@ -102,6 +103,7 @@ export async function runCompare(options: RunOptions): Promise<CompareResult> {
   const main = await startServerProcess();
   const cells = new Map<ScenarioId, Record<Mode, Cell>>();
   let browser: Browser | null = null;
+  let sequences: RecordedSequences | undefined;
   try {
     progress(`server on ${main.url} (pid ${main.pid})`);
     const accounts: Account[] = DEMO_ACCOUNTS.map((email) => ({ email, password: DEMO_PASSWORD }));
@@ -155,6 +157,12 @@ export async function runCompare(options: RunOptions): Promise<CompareResult> {
       const rows = await browserRows(ctx, browser);
       cells.set('script-read', rows.scriptRead);
       cells.set('cross-site-form', rows.crossSiteForm);
+      progress('sequence diagrams: sign in, call, refresh and sign out through /compare, recorded');
+      // Not a row of the matrix: a failure here is reported and leaves the cells alone.
+      sequences = await recordSequences(browser, main.url, alice).catch((error: unknown) => {
+        progress(`sequence diagrams failed: ${(error as Error).message}`);
+        return undefined;
+      });
     } catch (error) {
       cells.set('script-read', allFailed(error, 'Chromium'));
       cells.set('cross-site-form', allFailed(error, 'Chromium'));
@@ -196,6 +204,7 @@ export async function runCompare(options: RunOptions): Promise<CompareResult> {
       logLevel: SERVER_LOG_LEVEL,
     },
     rows,
+    ...(sequences ? { sequences } : {}),
   };
   progress(`done in ${(result.durationMs / 1000).toFixed(0)} s`);
   return result;

@@ -2,6 +2,7 @@
  * The shape of a `pnpm lab compare` run: seven scenarios (rows) × three modes (columns), every
  * cell the outcome of running the scenario against the real server.
  */
+import type { WireMessage } from '@authlab/sequence';
 
 export const MODES = ['session', 'jwt', 'oidc'] as const;
 export type Mode = (typeof MODES)[number];
@@ -76,6 +77,8 @@ export interface CompareResult {
   machine: { node: string; os: string; cpuModel: string; cores: number; loadAverageAtStart: number };
   server: { command: string; store: string; publicUrl: string; logLevel: string };
   rows: Row[];
+  /** Each mode's messages as the server recorded them (sequence-diagrams.ts); absent when that part failed. */
+  sequences?: Record<Mode, WireMessage[]>;
 }
 
 export const QUICK: CompareParams = {

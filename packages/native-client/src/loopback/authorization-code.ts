@@ -31,7 +31,7 @@ export function discover(settings: Settings, stop: AbortSignal): Promise<client.
     clockSkewSec: Math.round((clock() - Date.now()) / 1000),
     // Kept by the configuration for the token request too: settling cancels both.
     fetch: (input, init) =>
-      fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, stop]) : stop }),
+      settings.fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, stop]) : stop }),
   });
 }
 

@@ -25,6 +25,8 @@ export interface LoopbackAuthorizerOptions {
   clock?: () => number;
   /** HTML for the page the browser ends on; the failure page may be built from the error. */
   pages?: { success?: string; failure?: string | ((error: NativeAuthError) => string) };
+  /** The HTTP client for discovery and the token request (a recording one, in the desktop app). */
+  fetch?: typeof fetch;
 }
 
 /** The options, checked once and with every default filled in. */
@@ -39,6 +41,7 @@ export interface Settings {
   hosts: readonly LoopbackHost[];
   clock: () => number;
   pages: NonNullable<LoopbackAuthorizerOptions['pages']>;
+  fetch: typeof fetch;
 }
 
 const DEFAULT_SCOPE = 'openid email offline_access api';
@@ -74,6 +77,7 @@ export function validateOptions(options: LoopbackAuthorizerOptions): Settings {
     issuer,
     clientId: options.clientId,
     scope: options.scope ?? DEFAULT_SCOPE,
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     resource: options.resource,
     openBrowser: options.openBrowser ?? defaultBrowserOpener(),
     timeoutMs,
