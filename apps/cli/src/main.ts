@@ -3,28 +3,21 @@
  * `pnpm authlab <command>`: authlab in the terminal, on the native-client package.
  * Run `pnpm authlab --help` for the commands; exit codes are listed in USAGE.
  */
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   chooseVault,
-  commandBrowserOpener,
   defaultAuthlabHome,
-  defaultBrowserOpener,
-  JwtSource,
-  LoopbackAuthorizer,
   NativeAuthError,
-  OidcSource,
-  TokenManager,
-  type TokenSource,
+  type TokenManager,
   type Vault,
-  withManualFallback,
 } from '@authlab/native-client';
 import { CliExit, EXIT, exitCodeFor } from './exit-codes.ts';
-import { identify, readMe } from './identity.ts';
-import { ask } from './prompt.ts';
-import { readSettings, type Settings, writeSettings } from './settings.ts';
-import { checkedUrl, DEFAULT_CLIENT_ID, DEFAULT_SCOPE, loginSettings, type Target, targetOf } from './target.ts';
+import { readMe } from './identity.ts';
+import { login } from './login.ts';
+import { managerFor } from './manager.ts';
+import { readSettings, type Settings } from './settings.ts';
+import { checkedUrl, DEFAULT_CLIENT_ID, DEFAULT_SCOPE, type Target, targetOf } from './target.ts';
 
 const USAGE = `usage: pnpm authlab <command> [options]
 
@@ -105,15 +98,6 @@ function parse(argv: string[]) {
   }
 }
 
-/** `--port`: a fixed port for the loopback listener (RFC 8252 §7.3 prefers any free one, the default). */
-function listenPort(raw: string): number {
-  const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port < 1 || port > 65_535) {
-    throw new CliExit(EXIT.usage, `--port takes a port number from 1 to 65535 (got "${raw}")`);
-  }
-  return port;
-}
-
 /** `whoami` without an authlab answer: a 5xx is no answer, a 404 or a page a wrong `--api`, else its error. */
 function whoamiExit(status: number): number {
   if (status >= 500) return EXIT.unreachable;
@@ -157,12 +141,6 @@ function callRequest(args: string[], data: string | undefined): CallRequest {
   return { method, path, data };
 }
 
-function sourceFor(settings: Settings, target: Target): TokenSource {
-  return settings.mode === 'oidc'
-    ? new OidcSource({ issuer: target.issuer, clientId: target.clientId })
-    : new JwtSource({ server: settings.server });
-}
-
 async function openVault(home: string): Promise<Vault> {
   try {
     return await chooseVault({ env: process.env, home });
@@ -172,83 +150,10 @@ async function openVault(home: string): Promise<Vault> {
   }
 }
 
-function managerFor(settings: Settings, vault: Vault): TokenManager {
-  const target = targetOf(settings);
-  return new TokenManager({ source: sourceFor(settings, target), vault, account: target.account, retries: 2 });
-}
-
 const minutesLeft = (ms: number) => {
   const seconds = Math.max(0, Math.round(ms / 1000));
   return seconds >= 60 ? `${Math.floor(seconds / 60)} min ${seconds % 60} s` : `${seconds} s`;
 };
-
-/** A question of the password sign-in: no answer (Ctrl-C, stdin at its end) stops the sign-in, exit 5. */
-async function askForSignIn(question: string, options?: { hidden?: boolean }): Promise<string> {
-  try {
-    return await ask(question, options);
-  } catch (error) {
-    throw new CliExit(EXIT.refused, `sign-in stopped: ${(error as Error).message}`);
-  }
-}
-
-async function login(values: ReturnType<typeof parse>['values'], home: string, vault: Vault): Promise<void> {
-  const previous = readSettings(home);
-  const mode = values.mode ?? 'oidc';
-  if (mode !== 'oidc' && mode !== 'jwt') throw new CliExit(EXIT.usage, `--mode takes oidc or jwt (got "${mode}")`);
-  const { issuer, 'client-id': clientId, scope, api } = values;
-  const settings = loginSettings(chooseServer(values, previous, home), mode, {
-    issuer,
-    'client-id': clientId,
-    scope,
-    api,
-  });
-  const port = values.port === undefined ? undefined : listenPort(values.port);
-  if (port !== undefined && mode !== 'oidc') throw new CliExit(EXIT.usage, '--port is for --mode oidc');
-  const target = targetOf(settings);
-  const manager = managerFor(settings, vault);
-  let claims: Record<string, unknown> | undefined;
-  if ('warning' in vault && typeof vault.warning === 'string') process.stderr.write(`warning: ${vault.warning}\n`);
-
-  if (mode === 'jwt') {
-    const email = await askForSignIn('email: ');
-    const password = await askForSignIn('password: ', { hidden: true });
-    const source = new JwtSource({ server: settings.server });
-    await manager.signIn(await source.login(email, password, values.device ?? `authlab CLI on ${hostname()}`));
-  } else {
-    const showUrl = (url: string, reason?: Error) => {
-      const why = reason ? `could not open a browser (${reason.message}); ` : '';
-      process.stderr.write(`${why}open this URL in a browser to sign in:\n\n  ${url}\n\n`);
-    };
-    // No browser here (SSH, WSL, a container): print the URL and keep waiting for the redirect.
-    const openBrowser = values['no-browser']
-      ? async (url: string) => showUrl(url)
-      : withManualFallback(values.browser ? commandBrowserOpener(values.browser) : defaultBrowserOpener(), showUrl);
-    const abort = new AbortController();
-    const onInterrupt = () => abort.abort();
-    process.once('SIGINT', onInterrupt);
-    process.stderr.write('waiting for you to sign in in the browser… (Ctrl-C cancels)\n');
-    try {
-      const authorizer = new LoopbackAuthorizer({
-        issuer: target.issuer,
-        clientId: target.clientId,
-        scope: target.scope,
-        openBrowser,
-        ...(port !== undefined ? { port } : {}),
-      });
-      const result = await authorizer.authorize({ signal: abort.signal });
-      await manager.signIn(result.tokens);
-      claims = result.claims;
-    } finally {
-      process.off('SIGINT', onInterrupt);
-    }
-  }
-  writeSettings(home, settings);
-  // Signed in and stored: from here on nothing may report a failure, only say what is unknown.
-  const { who, note } = await identify(manager, target.api, claims);
-  if (note) process.stderr.write(`note: ${note}\n`);
-  const where = mode === 'oidc' && settings.issuer !== undefined ? target.issuer : settings.server;
-  process.stdout.write(`signed in as ${who} (${mode}, ${where}); token in ${vault.kind}\n`);
-}
 
 async function requireSignedIn(manager: TokenManager): Promise<void> {
   if (!(await manager.isSignedIn())) {
@@ -291,7 +196,7 @@ async function run(argv: string[]): Promise<void> {
 
   const home = defaultAuthlabHome(process.env);
   const vault = await openVault(home);
-  if (command === 'login') return login(values, home, vault);
+  if (command === 'login') return login(values, chooseServer(values, readSettings(home), home), home, vault);
 
   const stored = readSettings(home);
   const settings: Settings = { ...stored, server: chooseServer(values, stored, home) };
