@@ -13,14 +13,19 @@ export {
   type TokenServiceDeps,
 } from './jwt/token-service.ts';
 export {
-  JWKS_MAX_AGE_SEC,
+  algOf,
   jwkThumbprint,
+  type PrivateJwk,
+  type PublicJwk,
+  type SigningAlg,
+} from './key-material.ts';
+export {
+  JWKS_MAX_AGE_SEC,
   KeyRing,
   type KeyRingFile,
   type KeyRingOptions,
   type KeyState,
   newKeyRingFile,
-  type PublicJwk,
   readKeyRingFile,
   rotateKeyRingFile,
   type StoredKey,

@@ -9,8 +9,8 @@ export interface ProviderSettings {
   endpoints: OidcEndpoints;
   store: Store;
   clock: Clock;
-  /** Private Ed25519 JWKs, current first (the provider signs with the first matching key). */
-  jwks: Array<Record<string, unknown>>;
+  /** Private JWKs (Ed25519 and RSA), current first (the provider signs with the first matching key). */
+  jwks: ReadonlyArray<object>;
   cookieKeys: string[];
   /** `Secure` cookies with prefixes (https, or a loopback PUBLIC_URL), as for the session mode. */
   secureCookies: boolean;
