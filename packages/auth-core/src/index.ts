@@ -50,7 +50,14 @@ export {
   PasswordHasher,
   type VerifyResult,
 } from './passwords.ts';
-export { jwtKeyRingPath, loadSecrets, oidcKeyRingPath, type Secrets, writeNewSecrets } from './secrets.ts';
+export {
+  jwtKeyRingPath,
+  loadSecrets,
+  OIDC_KEY_ALGORITHMS,
+  oidcKeyRingPath,
+  type Secrets,
+  writeNewSecrets,
+} from './secrets.ts';
 export {
   claimsWindow,
   type ValidityWindow,

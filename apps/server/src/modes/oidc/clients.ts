@@ -28,7 +28,8 @@ export const PLAYGROUND_CALLBACK_PATH = '/oidc-flow/callback';
  *   to something else).
  * - `authlab-web`: the server's own confidential client, for federated sign-in to the session mode.
  * - `authlab-playground`: the `/oidc-flow` walkthrough. Public (no secret: it teaches the flow a
- *   public client runs, PKCE standing in for the secret), one exact redirect, no refresh tokens.
+ *   public client runs, PKCE standing in for the secret), one exact redirect, no refresh tokens;
+ *   it registers no ID token algorithm, so it gets the default, RS256, as a typical RP would.
  */
 export function registeredClients(endpoints: OidcEndpoints, webClientSecret: string): ClientMetadata[] {
   return [
@@ -63,7 +64,7 @@ export function registeredClients(endpoints: OidcEndpoints, webClientSecret: str
       redirect_uris: [`${endpoints.publicUrl}${PLAYGROUND_CALLBACK_PATH}`],
       grant_types: ['authorization_code'],
       response_types: ['code'],
-      id_token_signed_response_alg: 'EdDSA',
+      // No algorithm registered, like most third-party relying parties: ID tokens in RS256.
     },
   ];
 }
