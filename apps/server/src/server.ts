@@ -8,6 +8,7 @@ import {
   LoginLimiter,
   type LoginLimits,
   loadSecrets,
+  OIDC_KEY_ALGORITHMS,
   PasswordHasher,
   seedDemoUsers,
   TokenService,
@@ -128,6 +129,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     clock,
     // ID tokens live an hour: a retired provider key verifies that long, plus tolerance.
     retireAfterMs: 3_600_000 + 60_000,
+    // A ring written before RS256 was added gets its RS256 keys here (the EdDSA ones stay).
+    algorithms: OIDC_KEY_ALGORITHMS,
     rotationIntervalMs: config.jwt.keyRotationIntervalMs,
   });
   const deps: AppDeps = {

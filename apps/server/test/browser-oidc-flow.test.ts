@@ -174,7 +174,7 @@ describe('the OIDC walkthrough at /oidc-flow in a real Chromium', () => {
 
     const idHeader = JSON.parse(await text(page, '#flow-id-header'));
     const idClaims = JSON.parse(await text(page, '#flow-id-claims'));
-    assert.equal(idHeader.alg, 'EdDSA');
+    assert.equal(idHeader.alg, 'RS256', 'the walkthrough client registers no algorithm: the default');
     assert.equal(idClaims.email, 'alice@example.com');
     assert.equal(idClaims.sub, aliceId);
     assert.equal(idClaims.aud, PLAYGROUND);
@@ -185,7 +185,7 @@ describe('the OIDC walkthrough at /oidc-flow in a real Chromium', () => {
       await text(page, '#flow-id-exp'),
       new RegExp(`^${idClaims.exp} → \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC \\(in \\d+ minutes\\)$`),
     );
-    assert.match(await text(page, '#flow-id-checks'), /signature \(EdDSA\) verified/);
+    assert.match(await text(page, '#flow-id-checks'), /signature \(RS256\) verified/);
 
     const accessClaims = JSON.parse(await text(page, '#flow-access-claims'));
     assert.equal(JSON.parse(await text(page, '#flow-access-header')).typ, 'at+jwt');

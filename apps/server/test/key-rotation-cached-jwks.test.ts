@@ -83,6 +83,8 @@ describe('key rotation and a resource server with a cached JWKS', () => {
   });
 
   it('refuses for the OpenID Provider ring as well', async () => {
+    const providerJwks = await fetch(`${server.url}/oidc/jwks`);
+    assert.equal(providerJwks.headers.get('cache-control'), `public, max-age=${JWKS_MAX_AGE_SEC}`);
     const rotate = await runCli('keys', ['rotate', '--ring', 'oidc'], env());
     assert.equal(rotate.code, 1, rotate.stdout);
     assert.match(rotate.stderr, /refusing to rotate .*oidc-keys\.json/);

@@ -27,7 +27,7 @@ describe('pnpm keys', () => {
     const list = await runCli('keys', ['list'], env);
     assert.equal(list.code, 0, list.stderr);
     const rows = tableRows(list.stdout);
-    assert.deepEqual(rows[0], ['kid', 'state', 'created', 'activated', 'retired']);
+    assert.deepEqual(rows[0], ['kid', 'state', 'created', 'activated', 'retired', 'alg']);
     assert.equal(rows.length, 3);
     const stored = readKeyRingFile(ringFile).keys;
     const current = rows.find((row) => row[1] === 'current');
@@ -38,7 +38,7 @@ describe('pnpm keys', () => {
     assert.match(current?.[3] ?? '', ISO);
     assert.equal(current?.[4], '-');
     assert.match(next?.[2] ?? '', ISO);
-    assert.deepEqual(next?.slice(3), ['-', '-']);
+    assert.deepEqual(next?.slice(3), ['-', '-', 'EdDSA']);
   });
 
   it('never prints private key material', async () => {
@@ -83,17 +83,30 @@ describe('pnpm keys', () => {
     writeNewSecrets(env.DATA_DIR);
     const oidcFile = oidcKeyRingPath(env.DATA_DIR);
     const jwtBefore = readFileSync(ringFile, 'utf8');
-    const oldNext = readKeyRingFile(oidcFile).keys.find((k) => k.state === 'next')?.kid ?? '';
+    // Two lines, EdDSA (Ed25519) and RS256 (RSA): both rotate.
+    const nextOf = (kty: string) =>
+      readKeyRingFile(oidcFile).keys.find((k) => k.state === 'next' && k.jwk.kty === kty)?.kid ?? '';
+    const oldNext = nextOf('OKP');
+    const oldNextRsa = nextOf('RSA');
 
     const rotate = await runCli('keys', ['rotate', '--ring', 'oidc', '--force'], env);
     assert.equal(rotate.code, 0, rotate.stderr);
-    assert.match(rotate.stdout, new RegExp(`current key is now ${oldNext}`));
+    assert.match(rotate.stdout, new RegExp(`current key is now ${oldNext} \\(EdDSA\\), ${oldNextRsa} \\(RS256\\)`));
     assert.match(rotate.stdout, /ID tokens: 1 h/);
-    assert.equal(readKeyRingFile(oidcFile).keys.find((k) => k.state === 'current')?.kid, oldNext);
+    const currents = readKeyRingFile(oidcFile)
+      .keys.filter((k) => k.state === 'current')
+      .map((k) => k.kid);
+    assert.deepEqual(currents.sort(), [oldNext, oldNextRsa].sort());
     assert.equal(readFileSync(ringFile, 'utf8'), jwtBefore, 'the JWT ring is untouched');
 
     const list = await runCli('keys', ['list', '--ring', 'oidc'], env);
-    assert.equal(tableRows(list.stdout).slice(1).length, 3);
+    assert.deepEqual(
+      tableRows(list.stdout)
+        .slice(1)
+        .map((row) => `${row[5]}:${row[1]}`)
+        .sort(),
+      ['EdDSA:current', 'EdDSA:next', 'EdDSA:previous', 'RS256:current', 'RS256:next', 'RS256:previous'],
+    );
 
     const bad = await runCli('keys', ['list', '--ring', 'saml'], env);
     assert.equal(bad.code, 1);

@@ -28,14 +28,19 @@ export {
   type TokenServiceDeps,
 } from './jwt/token-service.ts';
 export {
-  JWKS_MAX_AGE_SEC,
+  algOf,
   jwkThumbprint,
+  type PrivateJwk,
+  type PublicJwk,
+  type SigningAlg,
+} from './key-material.ts';
+export {
+  JWKS_MAX_AGE_SEC,
   KeyRing,
   type KeyRingFile,
   type KeyRingOptions,
   type KeyState,
   newKeyRingFile,
-  type PublicJwk,
   readKeyRingFile,
   rotateKeyRingFile,
   type StoredKey,
@@ -63,7 +68,14 @@ export {
   PasswordHasher,
   type VerifyResult,
 } from './passwords.ts';
-export { jwtKeyRingPath, loadSecrets, oidcKeyRingPath, type Secrets, writeNewSecrets } from './secrets.ts';
+export {
+  jwtKeyRingPath,
+  loadSecrets,
+  OIDC_KEY_ALGORITHMS,
+  oidcKeyRingPath,
+  type Secrets,
+  writeNewSecrets,
+} from './secrets.ts';
 export {
   claimsWindow,
   type ValidityWindow,

@@ -1,10 +1,25 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { DataDirError, KeyRotationTooSoonError } from './errors.ts';
+import {
+  algOf,
+  generatePrivateJwk,
+  importKeyPair,
+  isPrivateJwk,
+  jwkThumbprint,
+  type PrivateJwk,
+  type PublicJwk,
+  publicJwkOf,
+  type SigningAlg,
+} from './key-material.ts';
 
 export type KeyState = 'next' | 'current' | 'previous';
 
-/** One Ed25519 signing key as stored (private JWK; the file is 0600 and never served). */
+/**
+ * One signing key as stored (private JWK; the file is 0600 and never served). Its algorithm
+ * follows from the key type: Ed25519 signs EdDSA, RSA signs RS256. Each algorithm of a ring has
+ * its own next → current → previous line.
+ */
 export interface StoredKey {
   kid: string;
   state: KeyState;
@@ -13,21 +28,12 @@ export interface StoredKey {
   activatedAt?: number;
   /** When it stopped being `current`; it verifies until every token it signed has expired. */
   retiredAt?: number;
-  jwk: { kty: 'OKP'; crv: 'Ed25519'; x: string; d: string };
+  jwk: PrivateJwk;
 }
 
 export interface KeyRingFile {
   version: 1;
   keys: StoredKey[];
-}
-
-export interface PublicJwk {
-  kty: 'OKP';
-  crv: 'Ed25519';
-  x: string;
-  kid: string;
-  alg: 'EdDSA';
-  use: 'sig';
 }
 
 export interface KeyRingOptions {
@@ -42,6 +48,11 @@ export interface KeyRingOptions {
    * {@link JWKS_MAX_AGE_SEC}): `rotate()` refuses sooner, unless forced.
    */
   minPublishedMs?: number;
+  /**
+   * The algorithms the ring signs with (default EdDSA only). A ring opened with one it has no
+   * keys for gets a current and a next key for it, written to the file (nothing else changes).
+   */
+  algorithms?: SigningAlg[];
 }
 
 const NINETY_DAYS = 90 * 24 * 3600 * 1000;
@@ -54,28 +65,19 @@ const NINETY_DAYS = 90 * 24 * 3600 * 1000;
  */
 export const JWKS_MAX_AGE_SEC = 300;
 
-/** RFC 7638 thumbprint of an OKP key: SHA-256 over the required members in lexicographic order. */
-export function jwkThumbprint(jwk: { crv: string; kty: string; x: string }): string {
-  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x });
-  return createHash('sha256').update(canonical).digest('base64url');
-}
-
-export function newSigningKey(state: KeyState, now: number): StoredKey {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const jwk = privateKey.export({ format: 'jwk' }) as { kty: 'OKP'; crv: 'Ed25519'; x: string; d: string };
-  const key: StoredKey = {
-    kid: jwkThumbprint(jwk),
-    state,
-    createdAt: now,
-    jwk: { kty: 'OKP', crv: 'Ed25519', x: jwk.x, d: jwk.d },
-  };
+export function newSigningKey(state: KeyState, now: number, alg: SigningAlg = 'EdDSA'): StoredKey {
+  const jwk = generatePrivateJwk(alg);
+  const key: StoredKey = { kid: jwkThumbprint(jwk), state, createdAt: now, jwk };
   if (state === 'current') key.activatedAt = now;
   return key;
 }
 
-/** A fresh ring: a current key and the next one, already published so verifiers can cache it. */
-export function newKeyRingFile(now: number): KeyRingFile {
-  return { version: 1, keys: [newSigningKey('current', now), newSigningKey('next', now)] };
+/** A fresh ring: per algorithm a current key and the next one, already published so verifiers can cache it. */
+export function newKeyRingFile(now: number, algorithms: SigningAlg[] = ['EdDSA']): KeyRingFile {
+  return {
+    version: 1,
+    keys: algorithms.flatMap((alg) => [newSigningKey('current', now, alg), newSigningKey('next', now, alg)]),
+  };
 }
 
 export function writeKeyRingFile(file: string, ring: KeyRingFile, options: { exclusive?: boolean } = {}): void {
@@ -98,12 +100,18 @@ function isStoredKey(value: unknown): value is StoredKey {
     typeof key.kid === 'string' &&
     ['next', 'current', 'previous'].includes(key.state) &&
     typeof key.createdAt === 'number' &&
-    key.jwk?.kty === 'OKP' &&
-    key.jwk.crv === 'Ed25519' &&
-    typeof key.jwk.x === 'string' &&
-    typeof key.jwk.d === 'string' &&
+    isPrivateJwk(key.jwk) &&
     jwkThumbprint(key.jwk) === key.kid
   );
+}
+
+/** Per algorithm present: exactly one current key and at most one next. */
+function wellFormedLines(keys: StoredKey[]): boolean {
+  const algorithms = new Set(keys.map((key) => algOf(key.jwk)));
+  return [...algorithms].every((alg) => {
+    const of = keys.filter((key) => algOf(key.jwk) === alg);
+    return of.filter((k) => k.state === 'current').length === 1 && of.filter((k) => k.state === 'next').length <= 1;
+  });
 }
 
 interface LoadedKey {
@@ -136,41 +144,40 @@ function loadKeyRingFile(file: string): { ring: KeyRingFile; keys: LoadedKey[] }
     keys.length > 0 &&
     keys.every(isStoredKey) &&
     new Set(keys.map((k) => k.kid)).size === keys.length &&
-    keys.filter((k) => k.state === 'current').length === 1 &&
-    keys.filter((k) => k.state === 'next').length <= 1;
+    wellFormedLines(keys);
   if (!valid) {
     throw new DataDirError(
-      `${file} is corrupt: expected version 1, distinct kids, exactly one current and at most one next Ed25519 key`,
+      `${file} is corrupt: expected version 1, distinct kids, Ed25519 or RSA keys, and per algorithm exactly one current and at most one next key`,
     );
   }
   const loaded = keys.map((stored) => {
-    let privateKey: KeyObject;
-    let publicKey: KeyObject;
     try {
-      privateKey = createPrivateKey({ key: stored.jwk, format: 'jwk' });
-      publicKey = createPublicKey(privateKey);
+      return { stored, ...importKeyPair(stored.jwk) };
     } catch (error) {
-      throw new DataDirError(`${file} is corrupt: a key does not import (${(error as Error).message})`);
+      throw new DataDirError(`${file} is corrupt: ${stored.kid}: ${(error as Error).message}`);
     }
-    // Node imports an OKP private JWK from `d` alone and ignores `x`: without this check a file
-    // whose `x` (and kid) were replaced would sign with one key and publish another in the JWKS.
-    if (publicKey.export({ format: 'jwk' }).x !== stored.jwk.x) {
-      throw new DataDirError(`${file} is corrupt: the public key x of ${stored.kid} does not match its private key`);
-    }
-    return { stored, privateKey, publicKey };
   });
   return { ring: parsed, keys: loaded };
 }
 
-/** previous ← current, current ← next, next ← new; retired keys past their use are dropped. */
+/**
+ * Per algorithm: previous ← current, current ← next, next ← new; retired keys past their use are
+ * dropped. Every algorithm rotates at once, so the ring's lines stay in step.
+ */
 export function rotateKeyRingFile(ring: KeyRingFile, now: number, retireAfterMs: number): KeyRingFile {
   const keys = ring.keys.filter((k) => k.state !== 'previous' || (k.retiredAt ?? 0) + retireAfterMs > now);
-  const current = keys.find((k) => k.state === 'current');
-  const next = keys.find((k) => k.state === 'next') ?? newSigningKey('next', now);
-  const rotated: StoredKey[] = keys
-    .filter((k) => k !== current && k !== next)
-    .concat(current ? [{ ...current, state: 'previous', retiredAt: now }] : [])
-    .concat([{ ...next, state: 'current', activatedAt: now }, newSigningKey('next', now)]);
+  const rotated: StoredKey[] = [];
+  for (const alg of new Set(keys.map((k) => algOf(k.jwk)))) {
+    const line = keys.filter((k) => algOf(k.jwk) === alg);
+    const current = line.find((k) => k.state === 'current');
+    const next = line.find((k) => k.state === 'next') ?? newSigningKey('next', now, alg);
+    rotated.push(
+      ...line.filter((k) => k !== current && k !== next),
+      ...(current ? [{ ...current, state: 'previous' as const, retiredAt: now }] : []),
+      { ...next, state: 'current', activatedAt: now },
+      newSigningKey('next', now, alg),
+    );
+  }
   return { version: 1, keys: rotated };
 }
 
@@ -178,9 +185,10 @@ export function rotateKeyRingFile(ring: KeyRingFile, now: number, retireAfterMs:
 const PUBLISH_ORDER: Record<KeyState, number> = { current: 0, next: 1, previous: 2 };
 
 /**
- * The JWT mode's signing keys, shared by every instance through one file in `DATA_DIR`. Keys
- * are imported once per load (never per request); the file is re-read when another instance or
- * `pnpm keys rotate` replaces it, and `current` is rotated automatically when it is too old.
+ * A ring of signing keys shared by every instance through one file in `DATA_DIR` (the JWT mode's,
+ * EdDSA; the OpenID Provider's, EdDSA and RS256). Keys are imported once per load (never per
+ * request); the file is re-read when another instance or `pnpm keys rotate` replaces it, and
+ * `current` is rotated automatically when it is too old.
  *
  * @example
  * const ring = KeyRing.open({ file, clock: Date.now, retireAfterMs: 15 * 60_000 + 60_000 });
@@ -190,7 +198,6 @@ const PUBLISH_ORDER: Record<KeyState, number> = { current: 0, next: 1, previous:
 export class KeyRing {
   readonly #options: KeyRingOptions;
   #keys = new Map<string, LoadedKey>();
-  #current!: LoadedKey;
   #revision = 0;
   /** The kids `#published()` gave at the last revision: a retired key running out changes it too. */
   #publishedKids = '';
@@ -205,7 +212,19 @@ export class KeyRing {
   static open(options: KeyRingOptions): KeyRing {
     const ring = new KeyRing(options);
     ring.#load();
+    ring.#addMissingAlgorithms();
     return ring;
+  }
+
+  /** A ring written before an algorithm was added (the provider's, before RS256) gets its keys. */
+  #addMissingAlgorithms(): void {
+    const present = new Set([...this.#keys.values()].map((k) => algOf(k.stored.jwk)));
+    const missing = (this.#options.algorithms ?? ['EdDSA']).filter((alg) => !present.has(alg));
+    if (missing.length === 0) return;
+    const now = this.#options.clock();
+    const added = newKeyRingFile(now, missing).keys;
+    writeKeyRingFile(this.#options.file, { version: 1, keys: [...this.#snapshot().keys, ...added] });
+    this.#load();
   }
 
   #statVersion(): string {
@@ -223,9 +242,7 @@ export class KeyRing {
     }
     const loaded = loadKeyRingFile(this.#options.file).keys;
     this.#fileVersion = version;
-    const keys = new Map(loaded.map((key) => [key.stored.kid, key]));
-    this.#keys = keys;
-    this.#current = [...keys.values()].find((k) => k.stored.state === 'current') as LoadedKey;
+    this.#keys = new Map(loaded.map((key) => [key.stored.kid, key]));
     this.#publishedKids = this.#kidsInUse();
     this.#revision++;
   }
@@ -250,8 +267,8 @@ export class KeyRing {
    * such signers use the first key that matches the algorithm, then next and usable previous keys.
    * Never serve this: it holds private members.
    */
-  privateJwks(): Array<StoredKey['jwk'] & { kid: string; alg: 'EdDSA'; use: 'sig' }> {
-    return this.#published().map((stored) => ({ ...stored.jwk, kid: stored.kid, alg: 'EdDSA', use: 'sig' }));
+  privateJwks(): Array<PrivateJwk & { kid: string; alg: SigningAlg; use: 'sig' }> {
+    return this.#published().map((stored) => ({ ...stored.jwk, kid: stored.kid, alg: algOf(stored.jwk), use: 'sig' }));
   }
 
   /** The keys that verify (current, next, previous ones still needed), in `PUBLISH_ORDER`. */
@@ -277,7 +294,7 @@ export class KeyRing {
       this.#revision++;
     }
     const interval = this.#options.rotationIntervalMs ?? NINETY_DAYS;
-    const activatedAt = this.#current.stored.activatedAt ?? this.#current.stored.createdAt;
+    const activatedAt = Math.min(...this.#lines('current').map((stored) => stored.activatedAt ?? stored.createdAt));
     if (now - activatedAt >= interval) {
       try {
         this.rotate();
@@ -297,43 +314,58 @@ export class KeyRing {
   }
 
   /**
-   * next → current → previous, and a new next. Refused with {@link KeyRotationTooSoonError} while
-   * the next key has been published for less than `minPublishedMs` (a verifier's cached JWKS may
-   * not hold it yet), unless `force` (a compromised current key: better that cached verifiers
-   * refuse new tokens until they refetch than keep signing with it).
+   * Per algorithm: next → current → previous, and a new next. Refused with
+   * {@link KeyRotationTooSoonError} while a next key has been published for less than
+   * `minPublishedMs` (a verifier's cached JWKS may not hold it yet), unless `force` (a
+   * compromised current key: better that cached verifiers refuse new tokens until they refetch
+   * than keep signing with it).
    */
   rotate(options: { force?: boolean } = {}): void {
     // Rotate what the file holds now, not a stale copy: another instance may have rotated since.
     this.#reloadIfChanged();
     const now = this.#options.clock();
-    let next = this.#stored('next');
-    if (!next && !options.force) {
-      // A ring without a next key (written by hand): publish one now, so a later rotation can go.
-      writeKeyRingFile(this.#options.file, {
-        version: 1,
-        keys: [...this.#snapshot().keys, newSigningKey('next', now)],
-      });
-      this.#load();
-      next = this.#stored('next');
+    if (!options.force) {
+      const withoutNext = this.#algorithms().filter((alg) => !this.#lines('next').some((k) => algOf(k.jwk) === alg));
+      if (withoutNext.length > 0) {
+        // A line without a next key (a ring written by hand): publish one now, so a later rotation can go.
+        writeKeyRingFile(this.#options.file, {
+          version: 1,
+          keys: [...this.#snapshot().keys, ...withoutNext.map((alg) => newSigningKey('next', now, alg))],
+        });
+        this.#load();
+      }
+      const minPublishedMs = this.#options.minPublishedMs ?? JWKS_MAX_AGE_SEC * 1000;
+      const youngest = this.#lines('next').reduce<StoredKey | undefined>(
+        (young, key) => (!young || key.createdAt > young.createdAt ? key : young),
+        undefined,
+      );
+      if (youngest && now < youngest.createdAt + minPublishedMs) {
+        throw new KeyRotationTooSoonError(youngest.kid, youngest.createdAt, youngest.createdAt + minPublishedMs);
+      }
     }
-    const safeAt = (next?.createdAt ?? now) + (this.#options.minPublishedMs ?? JWKS_MAX_AGE_SEC * 1000);
-    if (next && !options.force && now < safeAt) throw new KeyRotationTooSoonError(next.kid, next.createdAt, safeAt);
     const rotated = rotateKeyRingFile(this.#snapshot(), now, this.#options.retireAfterMs);
     writeKeyRingFile(this.#options.file, rotated);
     this.#load();
   }
 
-  #stored(state: KeyState): StoredKey | undefined {
-    return [...this.#keys.values()].find((k) => k.stored.state === state)?.stored;
+  #lines(state: KeyState): StoredKey[] {
+    return [...this.#keys.values()].map((k) => k.stored).filter((stored) => stored.state === state);
+  }
+
+  #algorithms(): SigningAlg[] {
+    return [...new Set([...this.#keys.values()].map((k) => algOf(k.stored.jwk)))];
   }
 
   #snapshot(): KeyRingFile {
     return { version: 1, keys: [...this.#keys.values()].map((k) => k.stored) };
   }
 
-  signingKey(): { kid: string; privateKey: KeyObject } {
+  /** The current key of `alg` (EdDSA by default): what signs now. */
+  signingKey(alg: SigningAlg = 'EdDSA'): { kid: string; privateKey: KeyObject } {
     this.refresh();
-    return { kid: this.#current.stored.kid, privateKey: this.#current.privateKey };
+    const current = [...this.#keys.values()].find((k) => k.stored.state === 'current' && algOf(k.stored.jwk) === alg);
+    if (!current) throw new Error(`the key ring ${this.#options.file} has no ${alg} key`);
+    return { kid: current.stored.kid, privateKey: current.privateKey };
   }
 
   /** Only keys of this ring, looked up by `kid` in memory: no I/O, no key taken from a token. */
@@ -348,25 +380,16 @@ export class KeyRing {
     return (stored.retiredAt ?? 0) + this.#options.retireAfterMs > this.#options.clock();
   }
 
-  /** The public keys for `/.well-known/jwks.json`: next, current and still-needed previous ones. */
+  /** The public keys for a JWKS: next, current and still-needed previous ones, public members only. */
   jwks(): { keys: PublicJwk[] } {
     this.refresh();
-    return {
-      keys: this.#published().map((stored) => ({
-        kty: 'OKP',
-        crv: 'Ed25519',
-        x: stored.jwk.x,
-        kid: stored.kid,
-        alg: 'EdDSA',
-        use: 'sig',
-      })),
-    };
+    return { keys: this.#published().map((stored) => publicJwkOf(stored.jwk, stored.kid)) };
   }
 
-  list(): Array<Omit<StoredKey, 'jwk'>> {
+  list(): Array<Omit<StoredKey, 'jwk'> & { alg: SigningAlg }> {
     return [...this.#keys.values()].map(({ stored }) => {
-      const { jwk: _private, ...rest } = stored;
-      return rest;
+      const { jwk, ...rest } = stored;
+      return { ...rest, alg: algOf(jwk) };
     });
   }
 }

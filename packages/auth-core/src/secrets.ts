@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataDirError } from './errors.ts';
+import type { SigningAlg } from './key-material.ts';
 import { newKeyRingFile, readKeyRingFile, writeKeyRingFile } from './key-ring.ts';
+
+/**
+ * The OpenID Provider's algorithms: EdDSA for its access tokens (and ID tokens of clients that ask
+ * for it), RS256 for ID tokens by default (OIDC Discovery §3, Core §15.1).
+ */
+export const OIDC_KEY_ALGORITHMS: SigningAlg[] = ['EdDSA', 'RS256'];
 
 export { DataDirError };
 
@@ -47,7 +54,7 @@ export function writeNewSecrets(dataDir: string, now = Date.now()): Secrets {
   const oidcWebClientSecret = newKey();
   writeFileSync(file, `${sessionKeys.join('\n')}\n`, { mode: 0o600, flag: 'wx' });
   writeKeyRingFile(ringFile, newKeyRingFile(now), { exclusive: true });
-  writeKeyRingFile(oidcRingFile, newKeyRingFile(now), { exclusive: true });
+  writeKeyRingFile(oidcRingFile, newKeyRingFile(now, OIDC_KEY_ALGORITHMS), { exclusive: true });
   writeFileSync(clientSecretFile, `${oidcWebClientSecret}\n`, { mode: 0o600, flag: 'wx' });
   return { sessionKeys, jwtKeyRingFile: ringFile, oidcKeyRingFile: oidcRingFile, oidcWebClientSecret };
 }

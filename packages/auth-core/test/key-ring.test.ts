@@ -15,6 +15,7 @@ import {
   KeyRotationTooSoonError,
   newKeyRingFile,
   readKeyRingFile,
+  type SigningAlg,
   writeKeyRingFile,
 } from '../src/index.ts';
 
@@ -56,7 +57,7 @@ describe('KeyRing', () => {
   let file: string;
 
   /** A new ring file, written the way `writeNewSecrets` does, opened with the manual clock. */
-  type RingOptions = { rotationIntervalMs?: number; minPublishedMs?: number };
+  type RingOptions = { rotationIntervalMs?: number; minPublishedMs?: number; algorithms?: SigningAlg[] };
   /**
    * `minPublishedMs: 0` by default here: these tests pin the rotation's mechanics; the wait for
    * a published key has its own tests ('the publication guard').
@@ -88,7 +89,7 @@ describe('KeyRing', () => {
     const stored = readKeyRingFile(file).keys;
     assert.equal(stored.length, 3);
     for (const key of stored) {
-      const expected = await calculateJwkThumbprint({ kty: key.jwk.kty, crv: key.jwk.crv, x: key.jwk.x }, 'sha256');
+      const expected = await calculateJwkThumbprint({ ...key.jwk }, 'sha256');
       assert.equal(key.kid, expected);
       assert.equal(jwkThumbprint(key.jwk), expected);
     }
@@ -312,6 +313,68 @@ describe('KeyRing', () => {
   it('refuses to open a missing file with a DataDirError naming it', () => {
     fresh();
     assert.throws(() => openExisting(), dataDirError(file, /missing/));
+  });
+
+  describe('a ring of two algorithms (the OpenID Provider: EdDSA, and RS256 for ID tokens)', () => {
+    const BOTH: SigningAlg[] = ['EdDSA', 'RS256'];
+    const currentOf = (ring: KeyRing, alg: SigningAlg) =>
+      ring.list().find((k) => k.state === 'current' && k.alg === alg)?.kid ?? '';
+    const nextOf = (ring: KeyRing, alg: SigningAlg) =>
+      ring.list().find((k) => k.state === 'next' && k.alg === alg)?.kid ?? '';
+
+    it('keeps a current and a next key per algorithm, RSA ones named by their RFC 7638 thumbprint', async () => {
+      fresh();
+      writeKeyRingFile(file, newKeyRingFile(clock.now(), BOTH), { exclusive: true });
+      const ring = openExisting({ algorithms: BOTH });
+      assert.deepEqual(
+        ring
+          .list()
+          .map((k) => `${k.alg}:${k.state}`)
+          .sort(),
+        ['EdDSA:current', 'EdDSA:next', 'RS256:current', 'RS256:next'],
+      );
+      for (const jwk of ring.jwks().keys) {
+        assert.equal(jwk.kid, await calculateJwkThumbprint(jwk, 'sha256'));
+        for (const name of Object.keys(jwk)) assert.ok(!PRIVATE_MEMBERS.includes(name), `JWKS carries ${name}`);
+        if (jwk.kty === 'RSA') assert.equal(jwk.alg, 'RS256');
+      }
+      assert.equal(ring.signingKey('RS256').kid, currentOf(ring, 'RS256'));
+      assert.equal(ring.signingKey().kid, currentOf(ring, 'EdDSA'));
+    });
+
+    it('rotates both lines at once: each next becomes current', () => {
+      fresh();
+      writeKeyRingFile(file, newKeyRingFile(clock.now(), BOTH), { exclusive: true });
+      const ring = openExisting({ algorithms: BOTH });
+      const nextEd = nextOf(ring, 'EdDSA');
+      const nextRsa = nextOf(ring, 'RS256');
+      ring.rotate();
+      assert.equal(currentOf(ring, 'EdDSA'), nextEd);
+      assert.equal(currentOf(ring, 'RS256'), nextRsa);
+      assert.equal(ring.list().filter((k) => k.state === 'previous').length, 2);
+      const order = ring.privateJwks().map((k) => ring.list().find((l) => l.kid === k.kid)?.state);
+      assert.deepEqual(order.slice(0, 2), ['current', 'current'], 'current keys first, for whole-set signers');
+    });
+
+    it('adds the RS256 line to a ring written before it, leaving the EdDSA keys as they were', () => {
+      fresh();
+      const before = openNew();
+      const edKids = before
+        .list()
+        .map((k) => k.kid)
+        .sort();
+      const ring = openExisting({ algorithms: BOTH });
+      assert.deepEqual(
+        ring
+          .list()
+          .filter((k) => k.alg === 'EdDSA')
+          .map((k) => k.kid)
+          .sort(),
+        edKids,
+      );
+      assert.ok(currentOf(ring, 'RS256') && nextOf(ring, 'RS256'));
+      assert.equal(readKeyRingFile(file).keys.length, 4, 'written to the file, for the other instances');
+    });
   });
 
   describe('the publication guard: a next key signs only once verifiers can have cached it', () => {

@@ -17,6 +17,7 @@ import {
   KeyRing,
   KeyRotationTooSoonError,
   newKeyRingFile,
+  OIDC_KEY_ALGORITHMS,
   oidcKeyRingPath,
   readKeyRingFile,
   writeKeyRingFile,
@@ -60,6 +61,7 @@ function openRing(config: Config, file: string, ring: Ring): KeyRing {
     clock: Date.now,
     retireAfterMs: ring === 'oidc' ? 3_600_000 + 60_000 : config.jwt.accessTokenTtlSec * 1000 + 60_000,
     rotationIntervalMs: config.jwt.keyRotationIntervalMs,
+    ...(ring === 'oidc' ? { algorithms: OIDC_KEY_ALGORITHMS } : {}),
   });
 }
 
@@ -70,14 +72,20 @@ function list(config: Config, file: string, ring: Ring): void {
     .list()
     .sort((a, b) => (STATE_ORDER[a.state] ?? 3) - (STATE_ORDER[b.state] ?? 3) || b.createdAt - a.createdAt);
   printTable([
-    ['kid', 'state', 'created', 'activated', 'retired'],
-    ...keys.map((k) => [k.kid, k.state, iso(k.createdAt), iso(k.activatedAt), iso(k.retiredAt)]),
+    ['kid', 'state', 'created', 'activated', 'retired', 'alg'],
+    ...keys.map((k) => [k.kid, k.state, iso(k.createdAt), iso(k.activatedAt), iso(k.retiredAt), k.alg]),
   ]);
 }
 
 function rotate(config: Config, file: string, which: Ring, force: boolean): void {
   const ring = openRing(config, file, which);
-  const before = ring.list().find((k) => k.state === 'current')?.kid;
+  const currentKids = () =>
+    ring
+      .list()
+      .filter((k) => k.state === 'current')
+      .map((k) => `${k.kid} (${k.alg})`)
+      .join(', ');
+  const before = currentKids();
   try {
     ring.rotate({ force });
   } catch (error) {
@@ -89,7 +97,7 @@ function rotate(config: Config, file: string, which: Ring, force: boolean): void
         'with --force only for a compromised key (verifiers with a cached JWKS then refuse new tokens until they fetch it again)',
     );
   }
-  const current = ring.list().find((k) => k.state === 'current')?.kid;
+  const current = currentKids();
   const lifetime = which === 'oidc' ? 'ID tokens: 1 h' : `ACCESS_TOKEN_TTL, ${config.jwt.accessTokenTtlSec} s`;
   process.stdout.write(
     `rotated ${file}\ncurrent key is now ${current} (was ${before})\n` +
@@ -99,7 +107,7 @@ function rotate(config: Config, file: string, which: Ring, force: boolean): void
   );
 }
 
-function init(file: string): void {
+function init(file: string, ring: Ring): void {
   if (existsSync(file)) {
     throw new CliError(
       `${file} already exists; refusing to overwrite it (a new ring would invalidate every access token already issued): \`pnpm keys rotate\` replaces the signing key without that`,
@@ -112,7 +120,9 @@ function init(file: string): void {
   }
   try {
     // Exclusive create: if another `init` or the server got there first, theirs stands.
-    writeKeyRingFile(file, newKeyRingFile(Date.now()), { exclusive: true });
+    writeKeyRingFile(file, newKeyRingFile(Date.now(), ring === 'oidc' ? OIDC_KEY_ALGORITHMS : ['EdDSA']), {
+      exclusive: true,
+    });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new CliError(`${file} already exists; refusing to overwrite it`);
@@ -148,7 +158,7 @@ function main(argv: string[]): void {
   const file = ring === 'oidc' ? oidcKeyRingPath(config.dataDir) : jwtKeyRingPath(config.dataDir);
   if (command === 'list') list(config, file, ring);
   else if (command === 'rotate') rotate(config, file, ring, values.force === true);
-  else init(file);
+  else init(file, ring);
 }
 
 try {

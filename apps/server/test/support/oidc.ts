@@ -68,7 +68,7 @@ export async function followToClient(
     if (!location) break;
     const url = new URL(location, browser.base);
     seen.push(url.toString());
-    if (url.toString().startsWith(redirectUri.split('?')[0] ?? redirectUri) && !url.pathname.startsWith('/oidc')) {
+    if (url.toString().startsWith(redirectUri.split('?')[0] ?? redirectUri) && !url.pathname.startsWith('/oidc/')) {
       return { url, seen, params: url.searchParams, passwordAsked };
     }
     if (url.pathname.startsWith('/oidc/interaction/')) {

@@ -18,6 +18,8 @@ export async function thirdPartyApp(publicUrl: string): Promise<oidc.Configurati
 
 export interface SignInOptions {
   scope?: string;
+  /** The app's registered redirect URI (default: a loopback one of authlab-desktop). */
+  redirectUri?: string;
   email?: string;
   password?: string;
   extra?: Record<string, string>;
@@ -33,8 +35,9 @@ export async function signInWithOpenidClient(config: oidc.Configuration, browser
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const scope = options.scope ?? 'openid email api';
+  const redirectUri = options.redirectUri ?? RP_REDIRECT;
   const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: RP_REDIRECT,
+    redirect_uri: redirectUri,
     scope,
     state,
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
@@ -43,7 +46,7 @@ export async function signInWithOpenidClient(config: oidc.Configuration, browser
     ...(scope.includes('offline_access') ? { prompt: 'consent' } : {}),
     ...options.extra,
   });
-  const ended = await followToClient(browser, url.pathname + url.search, RP_REDIRECT, options);
+  const ended = await followToClient(browser, url.pathname + url.search, redirectUri, options);
   if (!ended.url) throw new Error(`no redirect to the app: ${ended.status} ${ended.body}`);
   const tokens = await oidc.authorizationCodeGrant(config, ended.url, {
     pkceCodeVerifier: verifier,

@@ -46,10 +46,12 @@ const nativeClient = (clientId: string, clientName: string): ClientMetadata => (
  *   the consent page names the app that really asks.
  * - `authlab-web`: the server's own confidential client, for federated sign-in to the session mode.
  * - `authlab-playground`: the `/oidc-flow` walkthrough. Public (no secret: it teaches the flow a
- *   public client runs, PKCE standing in for the secret), one exact redirect, no refresh tokens.
+ *   public client runs, PKCE standing in for the secret), one exact redirect, no refresh tokens;
+ *   it registers no ID token algorithm, so it gets the default, RS256, as a typical RP would.
  * - `authlab-compare`: the `/compare` dashboard's OpenID Connect panel, a public client running in
  *   the browser (no secret can be kept there; PKCE, RFC 9700 §2.1.1), one exact redirect on
- *   PUBLIC_URL, rotating refresh tokens with `offline_access` held in the page's memory only.
+ *   PUBLIC_URL, rotating refresh tokens with `offline_access` held in the page's memory only;
+ *   it registers EdDSA for its ID tokens (a client may choose; OIDC Registration §2).
  */
 export function registeredClients(endpoints: OidcEndpoints, webClientSecret: string): ClientMetadata[] {
   return [
@@ -78,7 +80,7 @@ export function registeredClients(endpoints: OidcEndpoints, webClientSecret: str
       redirect_uris: [`${endpoints.publicUrl}${PLAYGROUND_CALLBACK_PATH}`],
       grant_types: ['authorization_code'],
       response_types: ['code'],
-      id_token_signed_response_alg: 'EdDSA',
+      // No algorithm registered, like most third-party relying parties: ID tokens in RS256.
       require_auth_time: true,
     },
     {

@@ -9,8 +9,8 @@ export interface ProviderSettings {
   endpoints: OidcEndpoints;
   store: Store;
   clock: Clock;
-  /** Private Ed25519 JWKs, current first (the provider signs with the first matching key). */
-  jwks: Array<Record<string, unknown>>;
+  /** Private JWKs (Ed25519 and RSA), current first (the provider signs with the first matching key). */
+  jwks: ReadonlyArray<object>;
   cookieKeys: string[];
   /** `Secure` cookies with prefixes (https, or a loopback PUBLIC_URL), as for the session mode. */
   secureCookies: boolean;
@@ -31,7 +31,10 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
-      id_token_signed_response_alg: 'EdDSA',
+      // OIDC Core §15.1 / Discovery §3: RS256 is the one algorithm every relying party verifies
+      // (.NET, older Keycloak, jsonwebtoken-era libraries know no EdDSA); a client registers
+      // EdDSA to get it (ours do).
+      id_token_signed_response_alg: 'RS256',
     },
     // Only what our clients use (clients.ts): `none` for the public ones (authlab-desktop,
     // authlab-playground; PKCE stands in for a secret, RFC 8252 §8.4), `client_secret_basic` for
@@ -49,7 +52,8 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
     pkce: { required: () => true },
     scopes: ['openid', 'offline_access', 'email', 'api'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'] },
-    enabledJWA: { idTokenSigningAlgValues: ['EdDSA'] },
+    // RS256 the default (clientDefaults); the ring holds a key of each (OIDC_KEY_ALGORITHMS).
+    enabledJWA: { idTokenSigningAlgValues: ['RS256', 'EdDSA'] },
     features: {
       // Our own login and consent pages, backed by the shared user store (never the dev pages).
       devInteractions: { enabled: false },

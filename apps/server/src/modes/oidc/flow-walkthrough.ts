@@ -74,7 +74,8 @@ function recordingConfiguration(discovered: client.Configuration, requests: Reco
   const configuration = new client.Configuration(
     discovered.serverMetadata(),
     PLAYGROUND_CLIENT_ID,
-    { id_token_signed_response_alg: 'EdDSA' },
+    // The client pins the algorithm it was registered with (the provider's default, RS256).
+    { id_token_signed_response_alg: 'RS256' },
     client.None(),
   );
   configuration.timeout = 10;
