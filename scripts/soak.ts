@@ -35,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { serverEnv } from '../packages/lab-kit/src/compare/server-process.ts';
 import { JwtSource, MemoryVault, TokenManager } from '../packages/native-client/src/index.ts';
-import { freePort, type RedisServer, startRedisServer } from '../packages/testkit/src/index.ts';
+import { CookieJarClient, freePort, type RedisServer, startRedisServer } from '../packages/testkit/src/index.ts';
 
 const HELP = `usage: pnpm soak [--duration <s>] [--connections <n>] [--tm-minutes <n>] [--quick] [--redis]
 
@@ -142,13 +142,12 @@ interface Reply {
   json: any;
 }
 
-class Agent {
-  readonly cookies = new Map<string, string>();
-  readonly base: string;
+/** A virtual user: the shared cookie jar, each answer tallied against what the step expects. */
+class Agent extends CookieJarClient {
   readonly #tally: Tally;
 
   constructor(base: string, tally: Tally) {
-    this.base = base;
+    super(base);
     this.#tally = tally;
   }
 
@@ -163,34 +162,15 @@ class Agent {
       expect: number[];
     },
   ): Promise<Reply> {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size > 0) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    let body: string | undefined;
-    if (init.json !== undefined) {
-      headers.set('content-type', 'application/json');
-      body = JSON.stringify(init.json);
-    } else if (init.form) {
-      headers.set('content-type', 'application/x-www-form-urlencoded');
-      body = new URLSearchParams(init.form).toString();
-    }
+    const { expect: _expected, ...request } = init;
+    const hasBody = init.json !== undefined || init.form !== undefined;
     let reply: Reply;
     try {
-      const response = await fetch(new URL(path, this.base), {
-        method: init.method ?? (body === undefined ? 'GET' : 'POST'),
-        headers,
-        ...(body !== undefined ? { body } : {}),
-        redirect: 'manual',
+      const response = await this.request(path, {
+        ...request,
+        method: init.method ?? (hasBody ? 'POST' : 'GET'),
         signal: AbortSignal.timeout(REQUEST_DEADLINE_MS),
       });
-      for (const line of response.headers.getSetCookie()) {
-        const [pair = '', ...attributes] = line.split(';');
-        const at = pair.indexOf('=');
-        const name = pair.slice(0, at).trim();
-        const value = pair.slice(at + 1).trim();
-        const expired = value === '' || attributes.some((a) => /^\s*expires=Thu, 01 Jan 1970/i.test(a));
-        if (expired) this.cookies.delete(name);
-        else this.cookies.set(name, value);
-      }
       const text = await response.text();
       let json: unknown;
       try {
@@ -258,7 +238,7 @@ async function sessionUser(agent: Agent, world: World, email: string): Promise<v
   const me = await agent.call('GET /session/me', '/session/me', { expect: [200] });
   if (me.json?.user?.email !== email) world.tally.fail(`/session/me said ${me.text}`);
   await useApi(agent, world, email, {}, 'session');
-  const cookie = [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  const cookie = agent.cookieHeader();
   await agent.call('POST /session/logout', '/session/logout', { method: 'POST', expect: [204] });
   // The old cookie is dead on the server, not only forgotten by the client.
   await agent.call('GET /session/me (after logout)', '/session/me', { headers: { cookie }, expect: [401] });

@@ -41,7 +41,13 @@ declare module 'koa' {
      * it (its record is deleted and the cookie cleared when the layer commits); assign the data of
      * a new session, then `regenerate()`, to sign in.
      */
-    get session(): (Partial<SessionData> & { readonly isNew: boolean; regenerate(): Promise<void> }) | null;
+    get session():
+      | (Partial<SessionData> & {
+          readonly isNew: boolean;
+          regenerate(): Promise<void>;
+          manuallyCommit(): Promise<void>;
+        })
+      | null;
     set session(value: SessionData | null);
   }
 }

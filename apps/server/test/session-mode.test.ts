@@ -372,6 +372,7 @@ describe('session timeouts (injected clock)', () => {
 describe('the session store is read only where a handler needs the session', () => {
   let server: TestServer;
   let reads = 0;
+  let saves = 0;
   before(async () => {
     server = await startTestServer();
     const { sessions } = server.deps.store;
@@ -379,6 +380,11 @@ describe('the session store is read only where a handler needs the session', () 
     sessions.getWithUser = (key) => {
       reads += 1;
       return getWithUser(key);
+    };
+    const save = sessions.save.bind(sessions);
+    sessions.save = (key, record) => {
+      saves += 1;
+      return save(key, record);
     };
   });
   after(() => server.stop());
@@ -410,5 +416,19 @@ describe('the session store is read only where a handler needs the session', () 
     assert.deepEqual(await readsFor(client, '/session/me'), { status: 200, reads: 1 });
     assert.deepEqual(await readsFor(client, '/me'), { status: 200, reads: 1 });
     assert.deepEqual(await readsFor(client, '/oidc-flow/nowhere'), { status: 404, reads: 0 });
+  });
+
+  it('writes a session once at sign-in, and never on a request that only reads it', async () => {
+    const client = new Client(server.url);
+    const before = saves;
+    assert.equal((await client.login()).status, 200);
+    assert.equal(saves - before, 1, 'one write at sign-in');
+    for (const path of ['/api/me', '/session/me', '/me', '/session/sessions']) {
+      assert.equal((await readsFor(client, path)).status, 200, path);
+    }
+    assert.equal(saves - before, 1, 'no write for a read');
+    const again = await client.login();
+    assert.equal(again.status, 200);
+    assert.equal(saves - before, 2, 'one write for the second sign-in');
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { LoginLimits } from '@authlab/auth-core';
-import { freePort } from '@authlab/testkit';
+import { CookieJarClient, type CookieJarRequestInit, freePort } from '@authlab/testkit';
 import { CONFIG_VARS, loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logging.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
@@ -97,46 +97,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
  * A tiny HTTP client with a cookie jar (names → values), the way a browser without JS would
  * behave, minus the browser's own Origin/Sec-Fetch headers unless a test sets them.
  */
-export class Client {
-  readonly base: string;
-  readonly cookies = new Map<string, string>();
-  /** Every Set-Cookie line received, in order, attributes included. */
-  readonly setCookieLines: string[] = [];
-
-  constructor(base: string) {
-    this.base = base;
-  }
-
-  cookieHeader(): string {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-  }
-
-  async request(path: string, init: RequestInit & { json?: unknown; form?: Record<string, string> } = {}) {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size > 0 && !headers.has('cookie')) headers.set('cookie', this.cookieHeader());
-    let body = init.body;
-    if (init.json !== undefined) {
-      headers.set('content-type', 'application/json');
-      body = JSON.stringify(init.json);
-    } else if (init.form) {
-      headers.set('content-type', 'application/x-www-form-urlencoded');
-      body = new URLSearchParams(init.form).toString();
-    }
-    const response = await fetch(new URL(path, this.base), { redirect: 'manual', ...init, headers, body });
-    for (const line of response.headers.getSetCookie()) {
-      this.setCookieLines.push(line);
-      const [pair, ...attributes] = line.split(';');
-      const [name, ...rest] = (pair ?? '').split('=');
-      const value = rest.join('=');
-      const expired = attributes.some((a) => /^\s*expires=Thu, 01 Jan 1970/i.test(a)) || value === '';
-      if (!name) continue;
-      if (expired) this.cookies.delete(name.trim());
-      else this.cookies.set(name.trim(), value);
-    }
-    return response;
-  }
-
-  async json(path: string, init: Parameters<Client['request']>[1] = {}) {
+/** The suites' HTTP client: the shared cookie jar, plus JSON answers and the session sign-in. */
+export class Client extends CookieJarClient {
+  async json(path: string, init: CookieJarRequestInit = {}) {
     const response = await this.request(path, init);
     const text = await response.text();
     let body: any;

@@ -4,6 +4,7 @@
  * no Sec-Fetch-* headers are sent: that is how a non-browser client looks to the origin check.
  */
 import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
+import { CookieJarClient } from '@authlab/testkit';
 import type { Mode } from './types.ts';
 
 export interface Answer {
@@ -21,45 +22,28 @@ export interface RequestOptions {
   form?: Record<string, string>;
 }
 
+/** The comparison's HTTP client: the shared cookie jar, with each answer read as text and JSON. */
 export class HttpClient {
-  readonly base: string;
-  readonly cookies = new Map<string, string>();
+  readonly #jar: CookieJarClient;
 
   constructor(base: string) {
-    this.base = base;
+    this.#jar = new CookieJarClient(base);
+  }
+
+  get base(): string {
+    return this.#jar.base;
+  }
+
+  get cookies(): Map<string, string> {
+    return this.#jar.cookies;
   }
 
   cookieHeader(): string {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    return this.#jar.cookieHeader();
   }
 
   async request(path: string, options: RequestOptions = {}): Promise<Answer> {
-    const headers = new Headers(options.headers);
-    if (this.cookies.size > 0 && !headers.has('cookie')) headers.set('cookie', this.cookieHeader());
-    let body: string | undefined;
-    if (options.json !== undefined) {
-      headers.set('content-type', 'application/json');
-      body = JSON.stringify(options.json);
-    } else if (options.form) {
-      headers.set('content-type', 'application/x-www-form-urlencoded');
-      body = new URLSearchParams(options.form).toString();
-    }
-    const response = await fetch(new URL(path, this.base), {
-      method: options.method ?? 'GET',
-      headers,
-      body,
-      redirect: 'manual',
-    });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = '', ...attributes] = line.split(';');
-      const at = pair.indexOf('=');
-      if (at <= 0) continue;
-      const name = pair.slice(0, at).trim();
-      const value = pair.slice(at + 1).trim();
-      const expired = value === '' || attributes.some((a) => /^\s*expires=Thu, 01 Jan 1970/i.test(a));
-      if (expired) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
+    const response = await this.#jar.request(path, options);
     const text = await response.text();
     let parsed: Record<string, unknown> | undefined;
     try {

@@ -58,9 +58,12 @@ export function sessionLayer(app: Koa, deps: AppDeps): Koa.Middleware {
       sameSite: 'lax',
       signed: true,
       overwrite: true,
-      // The session changes only at sign-in and sign-out: never rewritten to extend it.
+      // The session changes only at sign-in and sign-out: never rewritten to extend it, and not
+      // serialised and hashed after every request to find out whether it changed. Sign-in commits
+      // through regenerate(), sign-out below.
       rolling: false,
       renew: false,
+      autoCommit: false,
       store: koaSessionStore(store.sessions, clock, config.session),
       genid: sessionIdGenerator(),
     },
@@ -70,17 +73,22 @@ export function sessionLayer(app: Koa, deps: AppDeps): Koa.Middleware {
   return function withSession(ctx: Context, next: Next): Promise<void> {
     if (ctx.state.sessionLoaded) return next();
     ctx.state.sessionLoaded = true;
-    return loadSession(ctx, () => {
-      const session = ctx.session;
-      if (session && !session.isNew) {
+    return loadSession(ctx, async () => {
+      const loaded = ctx.session;
+      if (loaded && !loaded.isNew) {
         const account = ctx.state.sessionAccount;
-        if (account && !account.disabled && account.id === session.userId) {
-          ctx.state.signedIn = { user: account, session: session as SessionData };
+        if (account && !account.disabled && account.id === loaded.userId) {
+          ctx.state.signedIn = { user: account, session: loaded as SessionData };
         } else {
           ctx.session = null;
         }
       }
-      return next();
+      try {
+        await next();
+      } finally {
+        // Ended (`ctx.session = null`): koa-session deletes the record and clears the cookie.
+        if (ctx.session === null) await loaded?.manuallyCommit();
+      }
     });
   };
 }
