@@ -201,6 +201,24 @@ describe('the /compare dashboard in a real Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'diagrams-desktop-light.png'), fullPage: true });
   });
 
+  it('says so when signing in at the provider again after sign-out asked no password', async (t) => {
+    if (!needsChromium(t)) return;
+    const page = await suite.browser.newPage();
+    await page.goto(url('/compare'));
+    await signInAtProvider(page, 'bob@example.com');
+    assert.doesNotMatch((await field(page, 'oidc', 'who')) ?? '', /no password/);
+    await panel(page, 'oidc').getByRole('button', { name: 'Sign out', exact: true }).click();
+    await signedOut(page, 'oidc');
+    // auth_time counts whole seconds: the next sign-in must fall in a later one to be told apart.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await panel(page, 'oidc').getByRole('button', { name: 'Sign in at the provider' }).click();
+    // The provider still knows bob: no password form, only the consent that offline_access asks for.
+    await page.locator('#allow').click();
+    await page.waitForURL(url('/compare'));
+    await signedIn(page, 'oidc');
+    assert.match((await field(page, 'oidc', 'who')) ?? '', /no password asked: the provider still knew you/);
+  });
+
   it('records nothing for a browser that did not ask', async (t) => {
     if (!needsChromium(t)) return;
     const page = await suite.browser.newPage();

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { needsChromium, useServerAndBrowser } from './support/browser.ts';
 import { DEMO_PASSWORD } from './support/server.ts';
+
+/** Screenshots for people to look at (gitignored). */
+const SHOTS = join(import.meta.dirname, '../../../.test-artifacts/provider');
 
 /** `auth_time` counts whole seconds: a sign-in in a later second than it is needed to tell the two apart. */
 const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1100));
@@ -41,6 +46,8 @@ describe('the provider’s pages and sign-ins it answers from its own session, i
       );
       assert.match(await page.title(), /authlab ID$/);
       assert.equal(await page.locator('#oidc-client').textContent(), 'authlab (federated sign-in)');
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, `login-${colorScheme}.png`) });
       await signInAtProvider(page, 'alice@example.com');
       await page.locator('#allow').waitFor();
       assert.equal(await page.locator('body.provider').count(), 1, 'the consent page too');

@@ -242,5 +242,7 @@ describe('pnpm lab compare --quick against the real server', () => {
     assert.doesNotMatch(html, /<script|<link|<img|@import/i, 'no script and no external asset');
     assert.doesNotMatch(html, /(src|href)\s*=\s*["']?https?:/i);
     for (const r of result.rows) assert.ok(html.includes(r.title), r.title);
+    assert.ok(html.includes('What passed on the wire'), 'the sequence diagrams of the three modes');
+    for (const mode of MODES) assert.ok((result.sequences?.[mode].length ?? 0) > 4, `${mode}: messages recorded`);
   });
 });

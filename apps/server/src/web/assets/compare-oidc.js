@@ -102,6 +102,7 @@ export function oidcMode(panel, { issuer, clientId, redirectUri }) {
     accept(result.body, claims);
     if (typeof claims.auth_time === 'number' && claims.auth_time < Math.floor(flow.startedAt / 1000)) {
       log('The provider asked no password: its own session from earlier was still alive (auth_time)');
+      state.who = `${state.who} — no password asked: the provider still knew you`;
     }
   }
 
