@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { followToClient } from './support/oidc.ts';
-import { RP_REDIRECT, thirdPartyApp } from './support/relying-party.ts';
-import { Client, startTestServer, type TestServer } from './support/server.ts';
+import { RP_REDIRECT, useServerAndThirdPartyApp } from './support/relying-party.ts';
+import { Client } from './support/server.ts';
 
 /**
  * `response_mode=form_post` and `fragment` are refused however the authorization endpoint is
@@ -12,16 +12,10 @@ import { Client, startTestServer, type TestServer } from './support/server.ts';
  * a form. openid-client builds the requests; the person is signed in and consents.
  */
 describe('response modes other than query, at every spelling of the authorization endpoint', () => {
-  let server: TestServer;
-  let config: oidc.Configuration;
-  before(async () => {
-    server = await startTestServer();
-    config = await thirdPartyApp(server.url);
-  });
-  after(() => server.stop());
+  const suite = useServerAndThirdPartyApp();
 
   async function authorizationParams(responseMode: string) {
-    const url = oidc.buildAuthorizationUrl(config, {
+    const url = oidc.buildAuthorizationUrl(suite.config, {
       redirect_uri: RP_REDIRECT,
       scope: 'openid api',
       state: oidc.randomState(),
@@ -42,7 +36,7 @@ describe('response modes other than query, at every spelling of the authorizatio
   for (const path of ['/oidc/auth', '/oidc/AUTH', '/oidc/Auth', '/oidc/auth/', '/oidc/AUTH/']) {
     for (const mode of ['form_post', 'fragment']) {
       it(`refuses response_mode=${mode} at ${path} on the error page, before the login`, async () => {
-        const browser = new Client(server.url);
+        const browser = new Client(suite.server.url);
         const start = `${path}?${await authorizationParams(mode)}`;
         const first = await browser.request(start);
         const body = await first.text();
@@ -57,7 +51,7 @@ describe('response modes other than query, at every spelling of the authorizatio
 
   for (const mode of ['form_post', 'fragment']) {
     it(`never delivers a code for response_mode=${mode} sent in a POST body`, async () => {
-      const browser = new Client(server.url);
+      const browser = new Client(suite.server.url);
       const params = await authorizationParams(mode);
       const first = await browser.request('/oidc/auth', { method: 'POST', form: Object.fromEntries(params) });
       const body = await first.text();
@@ -69,7 +63,7 @@ describe('response modes other than query, at every spelling of the authorizatio
 
   it('still signs in with response_mode=query at the canonical path', async () => {
     const ended = await followToClient(
-      new Client(server.url),
+      new Client(suite.server.url),
       `/oidc/auth?${await authorizationParams('query')}`,
       RP_REDIRECT,
     );

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as oidc from 'openid-client';
-import { signInWithOpenidClient, thirdPartyApp } from './support/relying-party.ts';
-import { Client, startTestServer, type TestServer } from './support/server.ts';
+import { signInWithOpenidClient, useServerAndThirdPartyApp } from './support/relying-party.ts';
+import { Client } from './support/server.ts';
 
 /**
  * UserInfo (OpenID Connect Core §5.3) answers the access tokens the provider issues: openid-client
@@ -10,45 +10,47 @@ import { Client, startTestServer, type TestServer } from './support/server.ts';
  * claims the person consented to. Revoked or foreign tokens get RFC 6750's invalid_token.
  */
 describe('UserInfo with the access tokens the provider issues', () => {
-  let server: TestServer;
-  let config: oidc.Configuration;
-  before(async () => {
-    server = await startTestServer();
-    config = await thirdPartyApp(server.url);
-  });
-  after(() => server.stop());
+  const suite = useServerAndThirdPartyApp();
 
   it('is advertised, and answers openid-client with sub and the email the person consented to', async () => {
-    assert.equal(config.serverMetadata().userinfo_endpoint, `${server.url}/oidc/me`);
-    const { tokens } = await signInWithOpenidClient(config, new Client(server.url), { scope: 'openid email api' });
+    assert.equal(suite.config.serverMetadata().userinfo_endpoint, `${suite.server.url}/oidc/me`);
+    const { tokens } = await signInWithOpenidClient(suite.config, new Client(suite.server.url), {
+      scope: 'openid email api',
+    });
     const sub = tokens.claims()?.sub ?? '';
-    const claims = await oidc.fetchUserInfo(config, tokens.access_token, sub);
+    const claims = await oidc.fetchUserInfo(suite.config, tokens.access_token, sub);
     assert.equal(claims.sub, sub);
     assert.equal(claims.email, 'alice@example.com');
     assert.equal(claims.email_verified, true);
   });
 
   it('gives only sub when email was not granted', async () => {
-    const { tokens } = await signInWithOpenidClient(config, new Client(server.url), { scope: 'openid api' });
+    const { tokens } = await signInWithOpenidClient(suite.config, new Client(suite.server.url), {
+      scope: 'openid api',
+    });
     const sub = tokens.claims()?.sub ?? '';
-    const claims = await oidc.fetchUserInfo(config, tokens.access_token, sub);
+    const claims = await oidc.fetchUserInfo(suite.config, tokens.access_token, sub);
     assert.deepEqual(claims, { sub });
   });
 
   it('works for a token granted only openid (no api scope) too', async () => {
-    const { tokens } = await signInWithOpenidClient(config, new Client(server.url), { scope: 'openid email' });
+    const { tokens } = await signInWithOpenidClient(suite.config, new Client(suite.server.url), {
+      scope: 'openid email',
+    });
     const sub = tokens.claims()?.sub ?? '';
-    assert.equal((await oidc.fetchUserInfo(config, tokens.access_token, sub)).email, 'alice@example.com');
+    assert.equal((await oidc.fetchUserInfo(suite.config, tokens.access_token, sub)).email, 'alice@example.com');
   });
 
   it('refuses a token whose grant was revoked (logout-all) with invalid_token', async () => {
-    const { tokens } = await signInWithOpenidClient(config, new Client(server.url), { scope: 'openid email api' });
+    const { tokens } = await signInWithOpenidClient(suite.config, new Client(suite.server.url), {
+      scope: 'openid email api',
+    });
     const sub = tokens.claims()?.sub ?? '';
-    const app = new Client(server.url);
+    const app = new Client(suite.server.url);
     const bearer = { authorization: `Bearer ${tokens.access_token}` };
     assert.equal((await app.json('/api/logout-all', { method: 'POST', headers: bearer })).status, 204);
     await assert.rejects(
-      oidc.fetchUserInfo(config, tokens.access_token, sub),
+      oidc.fetchUserInfo(suite.config, tokens.access_token, sub),
       (error: oidc.WWWAuthenticateChallengeError) => {
         assert.equal(error.status, 401);
         assert.equal(error.cause[0]?.parameters.error, 'invalid_token');
@@ -58,8 +60,10 @@ describe('UserInfo with the access tokens the provider issues', () => {
   });
 
   it('refuses an ID token, a JWT-mode token and no token at all', async () => {
-    const { tokens } = await signInWithOpenidClient(config, new Client(server.url), { scope: 'openid email api' });
-    const app = new Client(server.url);
+    const { tokens } = await signInWithOpenidClient(suite.config, new Client(suite.server.url), {
+      scope: 'openid email api',
+    });
+    const app = new Client(suite.server.url);
     const idToken = await app.json('/oidc/me', { headers: { authorization: `Bearer ${tokens.id_token}` } });
     assert.equal(idToken.status, 401);
     assert.equal(idToken.body.error, 'invalid_token');

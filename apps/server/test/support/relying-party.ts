@@ -1,6 +1,7 @@
+import { after, before } from 'node:test';
 import * as oidc from 'openid-client';
 import { DESKTOP, followToClient } from './oidc.ts';
-import type { Client } from './server.ts';
+import { type Client, startTestServer, type TestServer } from './server.ts';
 
 /** The loopback redirect a native app would listen on (RFC 8252 §7.3: any port). */
 export const RP_REDIRECT = 'http://127.0.0.1:53999/callback';
@@ -53,4 +54,28 @@ export async function signInWithOpenidClient(config: oidc.Configuration, browser
     expectedState: state,
   });
   return { tokens, passwordAsked: ended.passwordAsked };
+}
+
+/**
+ * Registers `before`/`after` hooks on the enclosing `describe`: a test server and openid-client
+ * configured against it as authlab-desktop. Read `server` and `config` inside tests only.
+ */
+export function useServerAndThirdPartyApp(): { readonly server: TestServer; readonly config: oidc.Configuration } {
+  let server: TestServer | undefined;
+  let config: oidc.Configuration | undefined;
+  before(async () => {
+    server = await startTestServer();
+    config = await thirdPartyApp(server.url);
+  });
+  after(() => server?.stop());
+  return {
+    get server() {
+      if (!server) throw new Error('the test server is not running: read it inside a test');
+      return server;
+    },
+    get config() {
+      if (!config) throw new Error('no relying party yet: read it inside a test');
+      return config;
+    },
+  };
 }
