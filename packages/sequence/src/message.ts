@@ -34,6 +34,15 @@ const SECRET_NAMES = new Set([
   'authorization',
   'cookie',
   'set-cookie',
+  // oidc-provider's end-session CSRF token (48 hex characters: not cut by length alone).
+  'xsrf',
+  'id_token_hint',
+  'logout_token',
+  'assertion',
+  'client_assertion',
+  'subject_token',
+  'device_code',
+  'user_code',
 ]);
 const NEVER_SHOWN = new Set(['password', 'new_password', 'current_password']);
 

@@ -37,6 +37,15 @@ describe('values as recorded', () => {
     assert.equal(shownValue('grant_type', 'authorization_code'), 'authorization_code');
   });
 
+  it('shortens the provider’s sign-out xsrf token and other one-time secrets whatever their length', () => {
+    const xsrf = 'a1'.repeat(24); // oidc-provider's 24 random bytes in hex: 48 characters
+    for (const name of ['xsrf', 'id_token_hint', 'logout_token', 'client_assertion', 'device_code', 'user_code']) {
+      const shown = shownValue(name, xsrf);
+      assert.notEqual(shown, xsrf, name);
+      assert.ok(!shown.includes(xsrf.slice(6)), `${name} keeps no more than its first characters`);
+    }
+  });
+
   it('shows the scheme of an Authorization header and the name and flags of a cookie, not their values', () => {
     assert.equal(shownAuthorization(`Bearer ${TOKEN}`), `Bearer eyJhbG…(${TOKEN.length} chars)`);
     const uid = 'E1R6WhjAn6Sbpc9zV_SFwFuuQDW1W-c9sB5qD0E1yFc';
