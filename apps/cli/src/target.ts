@@ -86,14 +86,15 @@ export function loginSettings(server: string, mode: Settings['mode'], options: T
 export function targetOf(settings: Settings): Target {
   const issuer = settings.issuer ?? `${settings.server}/oidc`;
   const clientId = settings.clientId ?? DEFAULT_CLIENT_ID;
-  const ours = settings.issuer === undefined && settings.clientId === undefined;
   return {
     server: settings.server,
     issuer,
     clientId,
     scope: settings.scope ?? DEFAULT_SCOPE,
     api: settings.api ?? settings.server,
-    // Unchanged for our own provider, so a sign-in made before these options existed is still found.
-    account: settings.mode === 'jwt' || ours ? `${settings.mode}:${settings.server}` : `oidc:${issuer} ${clientId}`,
+    // Per issuer and client: a refresh token works only for the client it was issued to (RFC 6749
+    // §6), so a sign-in made as another client (the CLI was `authlab-desktop` before it had its
+    // own registration) is never picked up, refreshed or "revoked" as this one.
+    account: settings.mode === 'jwt' ? `jwt:${settings.server}` : `oidc:${issuer} ${clientId}`,
   };
 }

@@ -57,7 +57,7 @@ describe('pnpm authlab against a real server', () => {
 
   describe('signed in through the system browser (OIDC, --browser CMD)', () => {
     const machine = newMachine();
-    const account = () => `oidc:${server.url}`;
+    const account = () => `oidc:${server.url}/oidc authlab-cli`;
     const run = (...args: string[]) => authlab(args, { env: machine.env() });
     let noteId: string;
 
