@@ -122,6 +122,8 @@ interface Bar {
   value: number | null;
   text: string;
   colour: string;
+  /** Drawn hatched: a difference this machine's noise could make on its own. */
+  belowNoise?: boolean;
 }
 
 /** A horizontal bar chart as inline SVG. Negative values draw no bar; their number still shows. */
@@ -140,7 +142,7 @@ function barChart(title: string, unit: string, bars: Bar[]): string {
       return [
         `<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${escapeHtml(bar.label)}</text>`,
         w > 0
-          ? `<rect x="${labelWidth}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowHeight - 8}" fill="${bar.colour}" rx="2"><title>${escapeHtml(`${bar.label}: ${bar.text}`)}</title></rect>`
+          ? `<rect x="${labelWidth}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowHeight - 8}" fill="${bar.belowNoise ? 'url(#below-noise)' : bar.colour}" rx="2"><title>${escapeHtml(`${bar.label}: ${bar.text}`)}</title></rect>`
           : '',
         `<text x="${(labelWidth + w + 6).toFixed(1)}" y="${y + 16}">${escapeHtml(bar.text)}</text>`,
       ].join('');
@@ -148,6 +150,7 @@ function barChart(title: string, unit: string, bars: Bar[]): string {
     .join('\n');
   return `<figure><figcaption>${escapeHtml(title)} <span class="unit">(${escapeHtml(unit)})</span></figcaption>
 <svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-size="13" font-family="system-ui, sans-serif">
+<defs><pattern id="below-noise" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#eceff3"/><line x1="0" y1="0" x2="0" y2="6" stroke="#9aa1ab" stroke-width="2"/></pattern></defs>
 ${rows}
 </svg></figure>`;
 }
@@ -215,12 +218,18 @@ function charts(result: CompareResult): string {
       colour: COLOURS[mode][0],
     };
   });
-  const cost = MODES.flatMap((mode) => {
+  // The median, the figure the text calls robust, and p95 for the tail; a median below the noise
+  // of this run is drawn hatched and says so, so a chance difference is never read as a ranking.
+  const cost = MODES.flatMap((mode): Bar[] => {
     const cell = cellOf(result, 'verification-cost', mode);
-    const mean = numberFact(cell, 'deltaMeanUs');
+    const median = numberFact(cell, 'deltaP50Us');
+    const noise = numberFact(cell, 'noiseUs');
     const p95 = numberFact(cell, 'deltaP95Us');
+    const belowNoise = median !== null && noise !== null && median <= noise;
+    const medianText =
+      median === null ? 'n/a' : belowNoise ? `${median} µs: below noise (±${noise} µs)` : `${median} µs (±${noise} µs)`;
     return [
-      { label: `${mode} mean`, value: mean, text: mean === null ? 'n/a' : `${mean} µs`, colour: COLOURS[mode][0] },
+      { label: `${mode} median`, value: median, text: medianText, colour: COLOURS[mode][0], belowNoise },
       { label: `${mode} p95`, value: p95, text: p95 === null ? 'n/a' : `${p95} µs`, colour: COLOURS[mode][1] },
     ];
   });
@@ -232,7 +241,11 @@ function charts(result: CompareResult): string {
       size,
     ),
     barChart('5. Server-side state per signed-in user', 'bytes of records in the SQLite store', state),
-    barChart('6. Verification cost per request, over GET /healthz', 'µs, client-side, this machine', cost),
+    barChart(
+      '6. Verification cost per request, over GET /healthz',
+      'µs, client-side, this machine; median ± two standard errors, hatched when within them',
+      cost,
+    ),
   ].join('\n');
 }
 
@@ -252,7 +265,7 @@ function matrixTable(result: CompareResult): string {
           .split('\n')
           .map((line) => escapeHtml(line))
           .join('<br>');
-        return `<td class="${tone}"><strong>${lines}</strong><p>${escapeHtml(cell.detail)}</p></td>`;
+        return `<td class="${tone}" data-mode="${escapeHtml(mode)}"><strong>${lines}</strong><p>${escapeHtml(cell.detail)}</p></td>`;
       }).join('');
       return `<tr><th scope="row">${row.number}. ${escapeHtml(row.title)}<p>${escapeHtml(row.question)}</p></th>${cells}</tr>`;
     })
@@ -291,6 +304,16 @@ table.matrix { border-collapse: collapse; margin: 1rem 0; width: 100%; table-lay
 .matrix td.bad { background: #fdecea; } .matrix td.good { background: #eaf6ee; } .matrix td.error { background: #fff4d6; }
 figure { margin: 1.5rem 0; overflow-x: auto; } figcaption { font-weight: 600; margin-bottom: .4rem; } .unit { font-weight: 400; color: #5c6370; }
 .note { color: #5c6370; }
+/* A phone: one scenario after another, each mode's cell under its name, nothing wider than the screen. */
+@media (max-width: 720px) {
+  body { margin: 1rem auto; }
+  table.matrix, .matrix tbody, .matrix tr, .matrix th, .matrix td { display: block; width: auto; }
+  .matrix thead { display: none; }
+  .matrix tr { margin-bottom: 1rem; border: 1px solid #dde1e6; }
+  .matrix th[scope=row] { width: auto; }
+  .matrix td::before { content: attr(data-mode); display: block; font-size: .8rem; color: #5c6370; text-transform: uppercase; }
+  svg { max-width: 100%; height: auto; }
+}
 </style>
 </head>
 <body>
