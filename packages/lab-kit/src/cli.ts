@@ -7,7 +7,8 @@
  *   pnpm lab hint <lab>            the next hint (nudge → concept → near-answer)
  *   pnpm lab solution <lab>        the reference fix as a diff, once you have solved the lab
  *   pnpm lab reset <lab>|--all     your copy back to the starter, the lab's progress cleared
- *   pnpm lab doctor                what this machine has and what to do about what it lacks
+ *   pnpm lab doctor [--workshop]   what this machine has and what to do about what it lacks
+ *                                  (--workshop: pinned Node, ports, 127.0.0.2, key store, Electron)
  *   pnpm lab verify [<lab>…]       for instructors and CI: every lab still teaches what it says
  *                  [--cheats]      only the wrong fixes in cheats/ (when writing one)
  *   pnpm lab compare               the three modes of the real server, measured side by side
@@ -52,7 +53,7 @@ const OPTIONS: Record<string, string[]> = {
   hint: [],
   solution: [],
   reset: ['--all'],
-  doctor: [],
+  doctor: ['--workshop'],
   verify: ['--cheats'],
 };
 
@@ -86,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'reset':
       return args.includes('--all') ? resetAll() : resetLab(findLab(requireLabArg(args)));
     case 'doctor':
-      return doctorCommand();
+      return doctorCommand({ workshop: args.includes('--workshop') });
     case 'verify':
       return verify(labArgs(args), { cheatsOnly: args.includes('--cheats') });
     case 'compare': {

@@ -10,6 +10,7 @@ import { describeRun, runLab } from './run.ts';
 import { folderDiff } from './solution-diff.ts';
 import { clearProgress, readProgress, updateProgress } from './state.ts';
 import { verifyCheats, verifyLab } from './verify.ts';
+import { workshopItems } from './workshop-doctor.ts';
 
 export const out = (text = '') => process.stdout.write(`${text}\n`);
 export const shown = (path: string) => relative(process.cwd(), path) || '.';
@@ -204,10 +205,11 @@ export async function verify(ids: string[], options: { cheatsOnly?: boolean } = 
   return failed === 0 ? 0 : 1;
 }
 
-export async function doctorCommand(): Promise<number> {
-  const items = await doctor();
+export async function doctorCommand(options: { workshop?: boolean } = {}): Promise<number> {
+  const items = [...(await doctor()), ...(options.workshop ? await workshopItems() : [])];
   out(formatDoctor(items));
   const failing = items.filter((item) => !item.ok && !item.optional);
-  out(failing.length === 0 ? '\nReady for the labs.' : `\n${failing.length} thing(s) to fix before the workshop.`);
+  const ready = options.workshop ? 'Ready for the workshop.' : 'Ready for the labs.';
+  out(failing.length === 0 ? `\n${ready}` : `\n${failing.length} thing(s) to fix before the workshop.`);
   return failing.length === 0 ? 0 : 1;
 }
