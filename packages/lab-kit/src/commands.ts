@@ -3,6 +3,7 @@
  */
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { basename, relative } from 'node:path';
+import { boardRows, serveBoard } from './board.ts';
 import { doctor, formatDoctor } from './doctor.ts';
 import { findLab, type Lab, labFolders, loadLab, UsageError, variantDir, workDir } from './labs.ts';
 import { checkRound, describeChanged, takeSnapshot } from './round.ts';
@@ -212,4 +213,20 @@ export async function doctorCommand(options: { workshop?: boolean } = {}): Promi
   const ready = options.workshop ? 'Ready for the workshop.' : 'Ready for the labs.';
   out(failing.length === 0 ? `\n${ready}` : `\n${failing.length} thing(s) to fix before the workshop.`);
   return failing.length === 0 ? 0 : 1;
+}
+
+/** `pnpm lab board`: the board as JSON, or on a local page until Ctrl-C. */
+export async function board(options: { json: boolean }): Promise<number> {
+  if (options.json) {
+    out(JSON.stringify(boardRows(), null, 2));
+    return 0;
+  }
+  const served = await serveBoard();
+  out(`The lab board: ${served.url}  (refreshes itself; Ctrl-C stops it)`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  served.close();
+  return 0;
 }
