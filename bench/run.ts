@@ -389,13 +389,15 @@ async function main(): Promise<void> {
 
   process.stdout.write(`\n${formatTable(results)}\n`);
   if (args.only) {
-    process.stdout.write('\n(--only: results/ left as it was)\n');
+    process.stdout.write('\n(--only: results/bench/ left as it was)\n');
   } else {
-    const dir = new URL('./results/', import.meta.url);
+    // Untracked (gitignored), so a `git pull` never conflicts with a run; the committed example
+    // report is docs/examples/bench/.
+    const dir = new URL('../results/bench/', import.meta.url);
     mkdirSync(dir, { recursive: true });
     writeFileSync(new URL('latest.json', dir), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(new URL('latest.html', dir), renderHtml(results));
-    process.stdout.write(`\nwrote bench/results/latest.json and bench/results/latest.html\n`);
+    process.stdout.write(`\nwrote results/bench/latest.json and results/bench/latest.html\n`);
   }
   if (profileDir) process.stdout.write(`CPU profiles: ${profileDir} (node bench/top-frames.ts <file>)\n`);
 }

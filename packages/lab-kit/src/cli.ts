@@ -7,7 +7,9 @@
  *   pnpm lab hint <lab>            the next hint (nudge → concept → near-answer)
  *   pnpm lab solution <lab>        the reference fix as a diff, once you have solved the lab
  *   pnpm lab reset <lab>|--all     your copy back to the starter, the lab's progress cleared
- *   pnpm lab doctor                what this machine has and what to do about what it lacks
+ *   pnpm lab doctor [--workshop]   what this machine has and what to do about what it lacks
+ *                                  (--workshop: pinned Node, ports, 127.0.0.2, key store, Electron)
+ *   pnpm lab board [--json]        each lab's state, start/solve times and hints used (a local page)
  *   pnpm lab verify [<lab>…]       for instructors and CI: every lab still teaches what it says
  *                  [--cheats]      only the wrong fixes in cheats/ (when writing one)
  *   pnpm lab compare               the three modes of the real server, measured side by side
@@ -18,12 +20,12 @@
  * This file is the usage, the options and the dispatch; `start` is in start.ts, the other
  * commands in commands.ts.
  */
-import { check, doctorCommand, hint, list, out, resetAll, resetLab, solution, verify } from './commands.ts';
+import { board, check, doctorCommand, hint, list, out, resetAll, resetLab, solution, verify } from './commands.ts';
 import { findLab, UsageError } from './labs.ts';
 import { start } from './start.ts';
 
 function usage(): string {
-  return `Usage: pnpm lab [list|start|check|hint|solution|reset|doctor|verify|compare] [<lab>] [--instructor]
+  return `Usage: pnpm lab [list|start|check|hint|solution|reset|doctor|board|verify|compare] [<lab>] [--instructor]
   pnpm lab start 01       begin lab 01: read the goal, edit your copy, watch the checks turn green
   pnpm lab hint 01        one more hint
   pnpm lab doctor         is this laptop ready?`;
@@ -52,7 +54,8 @@ const OPTIONS: Record<string, string[]> = {
   hint: [],
   solution: [],
   reset: ['--all'],
-  doctor: [],
+  doctor: ['--workshop'],
+  board: ['--json'],
   verify: ['--cheats'],
 };
 
@@ -86,7 +89,9 @@ export async function main(argv: string[]): Promise<number> {
     case 'reset':
       return args.includes('--all') ? resetAll() : resetLab(findLab(requireLabArg(args)));
     case 'doctor':
-      return doctorCommand();
+      return doctorCommand({ workshop: args.includes('--workshop') });
+    case 'board':
+      return board({ json: args.includes('--json') });
     case 'verify':
       return verify(labArgs(args), { cheatsOnly: args.includes('--cheats') });
     case 'compare': {

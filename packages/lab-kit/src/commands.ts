@@ -3,6 +3,7 @@
  */
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { basename, relative } from 'node:path';
+import { boardRows, serveBoard } from './board.ts';
 import { doctor, formatDoctor } from './doctor.ts';
 import { findLab, type Lab, labFolders, loadLab, UsageError, variantDir, workDir } from './labs.ts';
 import { checkRound, describeChanged, takeSnapshot } from './round.ts';
@@ -10,6 +11,7 @@ import { describeRun, runLab } from './run.ts';
 import { folderDiff } from './solution-diff.ts';
 import { clearProgress, readProgress, updateProgress } from './state.ts';
 import { verifyCheats, verifyLab } from './verify.ts';
+import { workshopItems } from './workshop-doctor.ts';
 
 export const out = (text = '') => process.stdout.write(`${text}\n`);
 export const shown = (path: string) => relative(process.cwd(), path) || '.';
@@ -204,10 +206,27 @@ export async function verify(ids: string[], options: { cheatsOnly?: boolean } = 
   return failed === 0 ? 0 : 1;
 }
 
-export async function doctorCommand(): Promise<number> {
-  const items = await doctor();
+export async function doctorCommand(options: { workshop?: boolean } = {}): Promise<number> {
+  const items = [...(await doctor()), ...(options.workshop ? await workshopItems() : [])];
   out(formatDoctor(items));
   const failing = items.filter((item) => !item.ok && !item.optional);
-  out(failing.length === 0 ? '\nReady for the labs.' : `\n${failing.length} thing(s) to fix before the workshop.`);
+  const ready = options.workshop ? 'Ready for the workshop.' : 'Ready for the labs.';
+  out(failing.length === 0 ? `\n${ready}` : `\n${failing.length} thing(s) to fix before the workshop.`);
   return failing.length === 0 ? 0 : 1;
+}
+
+/** `pnpm lab board`: the board as JSON, or on a local page until Ctrl-C. */
+export async function board(options: { json: boolean }): Promise<number> {
+  if (options.json) {
+    out(JSON.stringify(boardRows(), null, 2));
+    return 0;
+  }
+  const served = await serveBoard();
+  out(`The lab board: ${served.url}  (refreshes itself; Ctrl-C stops it)`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  served.close();
+  return 0;
 }

@@ -20,7 +20,7 @@ describe('pnpm lab compare: options and the JSON file', () => {
     assert.equal(parseCompareArgs(['--quick']).quick, true);
     assert.equal(parseCompareArgs(['--out', '/tmp/x']).outDir, '/tmp/x');
     assert.equal(parseCompareArgs(['--out=/tmp/y']).outDir, '/tmp/y');
-    assert.match(parseCompareArgs([]).outDir, /labs\/compare$/);
+    assert.match(parseCompareArgs([]).outDir, /results\/compare$/);
     assert.throws(() => parseCompareArgs(['--out']), UsageError);
     assert.throws(() => parseCompareArgs(['--fast']), UsageError);
   });

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
 /**
@@ -34,11 +35,28 @@ export function findChromium(): string | null {
     '/usr/bin/chromium-browser',
     '/usr/bin/google-chrome',
     '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+    '/Applications/Chromium.app/Contents/MacOS/Chromium',
+    '/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge',
+    // Windows: Chrome per machine or per user, and Edge, which every Windows 10/11 has.
+    ...[process.env.PROGRAMFILES, process.env['PROGRAMFILES(X86)'], process.env.LOCALAPPDATA].flatMap((root) =>
+      root
+        ? [
+            join(root, 'Google', 'Chrome', 'Application', 'chrome.exe'),
+            join(root, 'Microsoft', 'Edge', 'Application', 'msedge.exe'),
+          ]
+        : [],
+    ),
   ];
   for (const candidate of candidates) {
     if (candidate && existsSync(candidate)) return candidate;
   }
-  return which('chromium') ?? which('chromium-browser') ?? which('google-chrome');
+  return (
+    which('chromium') ??
+    which('chromium-browser') ??
+    which('google-chrome') ??
+    which('microsoft-edge-stable') ??
+    which('microsoft-edge')
+  );
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * `pnpm lab compare [--quick] [--out <dir>]`: the three modes of the real server, measured side by
- * side. Prints the matrix and writes `latest.json` and `latest.html` (default: labs/compare/).
+ * side. Prints the matrix and writes `latest.json` and `latest.html` (default: results/compare/,
+ * untracked, so a `git pull` never conflicts with a run; a committed example is in docs/examples/).
  *
  * Exit codes: 0 every cell measured, 1 some cell could not be (it says why), 2 usage error.
  */
@@ -11,11 +12,11 @@ import { formatDetails, formatMatrix, renderHtml, toJson } from './report.ts';
 import { runCompare, unmeasured } from './run.ts';
 import { FULL, QUICK } from './types.ts';
 
-export const DEFAULT_OUT_DIR = join(REPO_ROOT, 'labs', 'compare');
+export const DEFAULT_OUT_DIR = join(REPO_ROOT, 'results', 'compare');
 
 const USAGE = `Usage: pnpm lab compare [--quick] [--out <dir>]
   --quick       fewer rounds and requests (about half the time)
-  --out <dir>   where latest.json and latest.html go (default labs/compare/)`;
+  --out <dir>   where latest.json and latest.html go (default results/compare/, untracked)`;
 
 export interface CompareArgs {
   quick: boolean;

@@ -29,6 +29,8 @@ interface LatencyStats {
   meanUs: number;
   p50Us: number;
   p95Us: number;
+  /** How far the median itself may move by chance: 1.2533·σ/√n, σ estimated robustly as IQR/1.349. */
+  medianErrorUs: number;
 }
 
 function stats(samples: number[]): LatencyStats {
@@ -37,6 +39,8 @@ function stats(samples: number[]): LatencyStats {
     meanUs: samples.reduce((sum, s) => sum + s, 0) / samples.length,
     p50Us: percentile(sorted, 50),
     p95Us: percentile(sorted, 95),
+    medianErrorUs:
+      (1.2533 * ((percentile(sorted, 75) - percentile(sorted, 25)) / 1.349)) / Math.sqrt(samples.length || 1),
   };
 }
 
@@ -82,6 +86,8 @@ export async function verificationCostRow(
     const deltaMean = round1(own.meanUs - baseline.meanUs);
     const deltaP95 = round1(own.p95Us - baseline.p95Us);
     const deltaP50 = round1(own.p50Us - baseline.p50Us);
+    // A difference of medians within two standard errors of it is not told apart from chance.
+    const noiseUs = round1(2 * Math.hypot(own.medianErrorUs, baseline.medianErrorUs));
     const sign = (n: number) => (n >= 0 ? `+${n}` : `${n}`);
     // Below the baseline means the cost drowned in this machine's noise, not that it is negative.
     const shown = (n: number, what: string) =>
@@ -108,6 +114,7 @@ export async function verificationCostRow(
         deltaP95Us: deltaP95,
         baselineP50Us: round1(baseline.p50Us),
         deltaP50Us: deltaP50,
+        noiseUs,
       },
     };
   });
