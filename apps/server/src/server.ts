@@ -104,7 +104,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (!isLoopbackHost(host)) {
     const exposed = await demoAccountsAccepting(store.users, hasher, PUBLISHED_DEMO_PASSWORD);
     if (exposed.length > 0) {
-      await store.close();
+      await Promise.all([store.close(), hasher.close()]);
       throw new ConfigError(
         `HOST=${host} is not a loopback address and ${exposed.join(', ')} still accept the password printed in the README: change it with \`pnpm users set-password\` (or listen on loopback)`,
       );
@@ -181,6 +181,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         server.closeIdleConnections();
       });
       await store.close();
+      await hasher.close();
     })();
     return closing;
   };

@@ -32,13 +32,11 @@ export class Authenticator {
     // Counted before the password is checked, so concurrent guesses cannot outrun the limits
     // (ASVS 4.0.3 V2.2.1); a failure simply keeps its point.
     const attempt = await limiter.reserve(ip, account);
-    const user = await users.findByEmail(account);
-    if (!user || user.disabled) {
-      await hasher.verifyDummy(secret);
-      throw invalidCredentials();
-    }
-    const result = await hasher.verify(user.passwordHash, secret);
-    if (!result.ok) throw invalidCredentials();
+    const found = await users.findByEmail(account);
+    const user = found && !found.disabled ? found : null;
+    // The same work for every failure, whichever kind of hash the account has or none.
+    const result = await hasher.verifyLogin(user?.passwordHash ?? null, secret);
+    if (!user || !result.ok) throw invalidCredentials();
     await attempt.succeeded();
     if (result.needsRehash) {
       // Only now do we hold the plaintext that matches: upgrade bcrypt / old argon2 to current argon2id.

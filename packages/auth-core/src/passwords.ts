@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import bcrypt from 'bcryptjs';
+import { BcryptPool } from './bcrypt/bcrypt-pool.ts';
 import { AuthError } from './errors.ts';
 
 export interface Argon2Params {
@@ -28,6 +29,8 @@ export const MAX_PASSWORD_BYTES = 1024;
 export const MIN_PASSWORD_LENGTH = 12;
 /** bcrypt reads only 72 bytes; longer input would let a different password with the same prefix in. */
 const BCRYPT_MAX_BYTES = 72;
+/** The cost of the legacy bcrypt hashes (the migration lab's seed), and so of the bcrypt dummy. */
+export const LEGACY_BCRYPT_COST = 10;
 
 export function assertStrongArgon2(params: Argon2Params): void {
   const ok = OWASP_MINIMUMS.some(([m, t]) => params.memoryCost >= m && params.timeCost >= t) && params.parallelism >= 1;
@@ -98,8 +101,14 @@ export interface VerifyResult {
   needsRehash: boolean;
 }
 
+type HashKind = 'argon2' | 'bcrypt' | 'unknown';
+
+const kindOf = (hash: string): HashKind =>
+  /^\$2[aby]\$/.test(hash) ? 'bcrypt' : hash.startsWith('$argon2') ? 'argon2' : 'unknown';
+
 /**
- * Hashes with argon2id and verifies argon2 (any parameters) and legacy bcrypt hashes.
+ * Hashes with argon2id and verifies argon2 (any parameters) and legacy bcrypt hashes; bcrypt runs
+ * on worker threads (`BcryptPool`), never on the event loop.
  *
  * @example
  * const hasher = await PasswordHasher.create();
@@ -108,17 +117,25 @@ export interface VerifyResult {
  */
 export class PasswordHasher {
   readonly params: Argon2Params;
-  readonly #dummyHash: string;
+  readonly #dummyArgon2: string;
+  readonly #dummyBcrypt: string;
+  readonly #bcrypt: BcryptPool;
 
-  private constructor(params: Argon2Params, dummyHash: string) {
+  private constructor(params: Argon2Params, dummies: { argon2: string; bcrypt: string }, pool: BcryptPool) {
     this.params = params;
-    this.#dummyHash = dummyHash;
+    this.#dummyArgon2 = dummies.argon2;
+    this.#dummyBcrypt = dummies.bcrypt;
+    this.#bcrypt = pool;
   }
 
   static async create(params: Argon2Params = DEFAULT_ARGON2): Promise<PasswordHasher> {
     assertStrongArgon2(params);
-    const dummy = await argon2.hash(randomBytes(32), { type: argon2.argon2id, ...params });
-    return new PasswordHasher(params, dummy);
+    const secret = randomBytes(32).toString('base64url');
+    const [argon2Dummy, bcryptDummy] = await Promise.all([
+      argon2.hash(secret, { type: argon2.argon2id, ...params }),
+      bcrypt.hash(secret, LEGACY_BCRYPT_COST),
+    ]);
+    return new PasswordHasher(params, { argon2: argon2Dummy, bcrypt: bcryptDummy }, new BcryptPool());
   }
 
   async hash(password: string | NormalizedPassword): Promise<string> {
@@ -126,38 +143,66 @@ export class PasswordHasher {
   }
 
   async verify(hash: string, password: string | NormalizedPassword): Promise<VerifyResult> {
-    const input = hashInput(password);
-    if (/^\$2[aby]\$/.test(hash)) {
-      if (Buffer.byteLength(input, 'utf8') > BCRYPT_MAX_BYTES) return { ok: false, needsRehash: false };
-      try {
-        return { ok: await bcrypt.compare(input, hash), needsRehash: true };
-      } catch {
-        return { ok: false, needsRehash: false }; // a corrupt hash never signs anyone in
-      }
-    }
-    if (hash.startsWith('$argon2')) {
-      try {
-        const ok = await argon2.verify(hash, input);
-        const needsRehash = !hash.startsWith('$argon2id$') || argon2.needsRehash(hash, this.params);
-        return { ok, needsRehash };
-      } catch {
-        return { ok: false, needsRehash: false }; // a corrupt hash never signs anyone in
-      }
-    }
-    return { ok: false, needsRehash: false };
+    return this.#verify(hash, hashInput(password), kindOf(hash));
   }
 
   /**
-   * The same argon2 work as a real verification, for unknown or disabled accounts, so neither the
-   * answer nor its timing tells whether an account exists (ASVS 4.0.3 V2.2.1 / OWASP enumeration).
+   * A login's verification: `hash` is the account's, or null for an unknown or disabled account.
+   * Every failure does the same work, one argon2id and one bcrypt verification (the path's own
+   * plus a dummy of the other kind), so neither the answer nor its timing tells whether the
+   * account exists or how old its hash is (ASVS 4.0.3 V2.2.1 / OWASP enumeration). A success
+   * returns at once: whoever sent it knows the password already.
    */
+  async verifyLogin(hash: string | null, password: string | NormalizedPassword): Promise<VerifyResult> {
+    const input = hashInput(password);
+    const kind = hash === null ? 'unknown' : kindOf(hash);
+    const result = hash === null ? FAILED : await this.#verify(hash, input, kind);
+    if (result.ok) return result;
+    if (kind !== 'argon2') await this.#argon2(this.#dummyArgon2, input);
+    if (kind !== 'bcrypt') await this.#bcrypt.compare(input, this.#dummyBcrypt);
+    return result;
+  }
+
+  /** The work of a failed login for an account that does not exist: `verifyLogin(null, password)`. */
   async verifyDummy(password: string | NormalizedPassword): Promise<false> {
-    await argon2.verify(this.#dummyHash, hashInput(password));
+    await this.verifyLogin(null, password);
     return false;
+  }
+
+  /** Stops the bcrypt workers. */
+  close(): Promise<void> {
+    return this.#bcrypt.close();
+  }
+
+  async #verify(hash: string, input: string, kind: HashKind): Promise<VerifyResult> {
+    if (kind === 'bcrypt') {
+      // Over 72 bytes never matches; the dummy keeps the cost of a real comparison.
+      if (Buffer.byteLength(input, 'utf8') > BCRYPT_MAX_BYTES) {
+        await this.#bcrypt.compare(input.slice(0, BCRYPT_MAX_BYTES), this.#dummyBcrypt);
+        return FAILED;
+      }
+      return (await this.#bcrypt.compare(input, hash)) ? { ok: true, needsRehash: true } : FAILED;
+    }
+    if (kind === 'argon2') {
+      const ok = await this.#argon2(hash, input);
+      if (!ok) return FAILED;
+      return { ok, needsRehash: !hash.startsWith('$argon2id$') || argon2.needsRehash(hash, this.params) };
+    }
+    return FAILED;
+  }
+
+  async #argon2(hash: string, input: string): Promise<boolean> {
+    try {
+      return await argon2.verify(hash, input);
+    } catch {
+      return false; // a corrupt hash never signs anyone in
+    }
   }
 }
 
+const FAILED: VerifyResult = Object.freeze({ ok: false, needsRehash: false });
+
 /** A bcrypt hash, for seeding the legacy account that the migration lab uses. */
-export function legacyBcryptHash(password: string, cost = 10): Promise<string> {
+export function legacyBcryptHash(password: string, cost = LEGACY_BCRYPT_COST): Promise<string> {
   return bcrypt.hash(password.normalize('NFKC'), cost);
 }

@@ -15,24 +15,21 @@ import {
 const PASSWORD = 'correct-horse-battery-staple';
 const IP = '203.0.113.5';
 
-/** A real PasswordHasher whose verify / verifyDummy / hash calls are counted. */
+/** A real PasswordHasher whose verifyLogin / hash calls are counted, with the hash each login checked. */
 async function spyingHasher() {
   const hasher = await PasswordHasher.create();
-  const calls = { verify: 0, verifyDummy: 0, hash: 0 };
+  const calls = { verifyLogin: 0, hash: 0 };
+  /** The stored hash each verifyLogin was given: null for an unknown or disabled account. */
+  const checked: Array<string | null> = [];
   /** The password argument of every call, in order. */
   const passwords: unknown[] = [];
-  const verify = hasher.verify.bind(hasher);
-  const verifyDummy = hasher.verifyDummy.bind(hasher);
+  const verifyLogin = hasher.verifyLogin.bind(hasher);
   const hash = hasher.hash.bind(hasher);
-  hasher.verify = (...args) => {
-    calls.verify += 1;
+  hasher.verifyLogin = (...args) => {
+    calls.verifyLogin += 1;
+    checked.push(args[0]);
     passwords.push(args[1]);
-    return verify(...args);
-  };
-  hasher.verifyDummy = (...args) => {
-    calls.verifyDummy += 1;
-    passwords.push(args[0]);
-    return verifyDummy(...args);
+    return verifyLogin(...args);
   };
   hasher.hash = (...args) => {
     calls.hash += 1;
@@ -40,12 +37,12 @@ async function spyingHasher() {
     return hash(...args);
   };
   const reset = () => {
-    calls.verify = 0;
-    calls.verifyDummy = 0;
+    calls.verifyLogin = 0;
     calls.hash = 0;
+    checked.length = 0;
     passwords.length = 0;
   };
-  return { hasher, calls, passwords, reset };
+  return { hasher, calls, checked, passwords, reset };
 }
 
 const invalidCredentials = (error: unknown) => {
@@ -81,7 +78,7 @@ describe('Authenticator', () => {
   it('signs in with the right password', async () => {
     const user = await authenticator.login('alice@example.com', PASSWORD, IP);
     assert.equal(user.email, 'alice@example.com');
-    assert.equal(spy.calls.verify, 1);
+    assert.equal(spy.calls.verifyLogin, 1);
   });
 
   it('finds the account whatever the case and surrounding spaces of the email', async () => {
@@ -98,9 +95,9 @@ describe('Authenticator', () => {
     spy.reset();
     await authenticator.login('legacy@example.com', ligature, IP); // bcrypt verified, then rehashed
     await assert.rejects(authenticator.login('nobody@example.com', PASSWORD, IP), invalidCredentials);
-    assert.deepEqual(spy.calls, { verify: 1, verifyDummy: 1, hash: 1 });
+    assert.deepEqual(spy.calls, { verifyLogin: 2, hash: 1 });
     const [verified, rehashed, dummy] = spy.passwords;
-    assert.ok(verified instanceof NormalizedPassword, 'verify gets the normalised password, not the raw input');
+    assert.ok(verified instanceof NormalizedPassword, 'verifyLogin gets the normalised password, not the raw input');
     assert.equal(rehashed, verified, 'the rehash reuses the value normalised for the verification');
     assert.equal(verified.value, 'legacy-file-password');
     assert.ok(dummy instanceof NormalizedPassword);
@@ -110,12 +107,13 @@ describe('Authenticator', () => {
 
   it('refuses a wrong password with invalid_credentials', async () => {
     await assert.rejects(authenticator.login('alice@example.com', 'wrong-password-entirely', IP), invalidCredentials);
-    assert.equal(spy.calls.verify, 1);
+    assert.equal(spy.calls.verifyLogin, 1);
   });
 
-  it('does the same argon2 work for an unknown account (verifyDummy) and answers invalid_credentials', async () => {
+  it('verifies an unknown account as "no hash" (the same work as a failure) and answers invalid_credentials', async () => {
     await assert.rejects(authenticator.login('nobody@example.com', PASSWORD, IP), invalidCredentials);
-    assert.deepEqual(spy.calls, { verify: 0, verifyDummy: 1, hash: 0 });
+    assert.deepEqual(spy.calls, { verifyLogin: 1, hash: 0 });
+    assert.deepEqual(spy.checked, [null]);
   });
 
   it('treats a disabled account like an unknown one, even with the right password', async () => {
@@ -123,7 +121,8 @@ describe('Authenticator', () => {
     assert.ok(bob);
     await store.users.setDisabled(bob.id, true);
     await assert.rejects(authenticator.login('bob@example.com', PASSWORD, IP), invalidCredentials);
-    assert.deepEqual(spy.calls, { verify: 0, verifyDummy: 1, hash: 0 });
+    assert.deepEqual(spy.calls, { verifyLogin: 1, hash: 0 });
+    assert.deepEqual(spy.checked, [null], 'the right password is never checked against a disabled account');
   });
 
   it('gives the same error, word for word, for an unknown account and a wrong password', async () => {
@@ -141,7 +140,7 @@ describe('Authenticator', () => {
     for (let i = 0; i < 5; i++) {
       await assert.rejects(authenticator.login('alice@example.com', tooLong, IP), { code: 'password_too_long' });
     }
-    assert.deepEqual(spy.calls, { verify: 0, verifyDummy: 0, hash: 0 });
+    assert.deepEqual(spy.calls, { verifyLogin: 0, hash: 0 });
     // Five refusals did not count as failures: the pair (limit 3) is not blocked.
     await authenticator.login('alice@example.com', PASSWORD, IP);
   });
@@ -155,7 +154,7 @@ describe('Authenticator', () => {
       code: 'too_many_attempts',
       status: 429,
     });
-    assert.deepEqual(spy.calls, { verify: 0, verifyDummy: 0, hash: 0 });
+    assert.deepEqual(spy.calls, { verifyLogin: 0, hash: 0 });
   });
 
   it("upgrades a legacy bcrypt user's hash to argon2id after a successful login", async () => {

@@ -139,6 +139,16 @@ describe('PasswordHasher', () => {
       }
     });
 
+    it('verifies a login against argon2id, bcrypt or no hash at all: only the right password passes', async () => {
+      const bcryptHash = await legacyBcryptHash(PASSWORD);
+      assert.deepEqual(await hasher.verifyLogin(aliceHash, PASSWORD), { ok: true, needsRehash: false });
+      assert.deepEqual(await hasher.verifyLogin(bcryptHash, PASSWORD), { ok: true, needsRehash: true });
+      for (const hash of [aliceHash, bcryptHash, null, 'not-a-hash']) {
+        assert.deepEqual(await hasher.verifyLogin(hash, 'not-the-password'), { ok: false, needsRehash: false });
+      }
+      assert.equal((await hasher.verifyLogin(null, PASSWORD)).ok, false);
+    });
+
     it('does the argon2 work for an unknown account and resolves false (verifyDummy)', async () => {
       const calls = await countArgon2Calls(async () => {
         assert.equal(await hasher.verifyDummy(PASSWORD), false);

@@ -32,6 +32,17 @@ export function classifyRequest(request: IncomingMessage, expectedHost: string):
 }
 
 /**
+ * Whether the callback carries exactly one `state`, this sign-in's (constant-time comparison).
+ * Any local process can reach the loopback port, so a callback that does not is not this
+ * sign-in's response at all: the listener ignores it (404) and keeps waiting, rather than let a
+ * stray or hostile request end the sign-in.
+ */
+export function carriesState(params: URLSearchParams, state: string): boolean {
+  const values = params.getAll('state');
+  return values.length === 1 && values[0] !== undefined && sameText(values[0], state);
+}
+
+/**
  * Checks an authorization response before its code is redeemed, in this order: no parameter
  * repeated (`invalid_response`), the `state` this sign-in sent, compared in constant time
  * (`state_mismatch`), the RFC 9207 `iss` (`iss_mismatch`), the provider's own `error` (thrown

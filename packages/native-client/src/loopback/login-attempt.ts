@@ -7,7 +7,7 @@ import {
   type PendingRequest,
   redeemCode,
 } from './authorization-code.ts';
-import { checkAuthorizationResponse, classifyRequest } from './callback-validation.ts';
+import { carriesState, checkAuthorizationResponse, classifyRequest } from './callback-validation.ts';
 import { asNativeError, BrowserOpenError, timeoutError } from './errors.ts';
 import { listenOnLoopback } from './listener.ts';
 import { PAGE_HEADERS, resultPageHtml } from './result-pages.ts';
@@ -100,13 +100,17 @@ export class LoginAttempt {
 
   #onRequest(request: IncomingMessage, response: ServerResponse): void {
     const call = classifyRequest(request, this.#expectedHost);
-    if (call.route === 'callback' && this.#phase === 'waiting') {
+    if (call.route === 'callback' && this.#phase === 'waiting' && carriesState(call.params, this.#requestState())) {
       this.#redeem(call.params, response);
     } else if (call.route === 'result' && this.#outcome) {
       this.#showResult(response, this.#outcome);
     } else {
       response.writeHead(404, { ...PAGE_HEADERS, 'content-type': 'text/plain; charset=utf-8' }).end('not found');
     }
+  }
+
+  #requestState(): string {
+    return (this.#request as PendingRequest).state;
   }
 
   /** Checks the authorization response and redeems its code; the browser waits for the outcome. */
