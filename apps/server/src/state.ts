@@ -19,6 +19,11 @@ declare module 'koa' {
     log: RequestLogger;
     /** Who calls the API, in which mode (api/principal.ts, on every `/api` request). */
     principal: Principal;
+    /**
+     * The Bearer token the origin check's exemption already verified, and whom it names
+     * (api/principal.ts `acceptedBearerOnly`), so the API does not verify it a second time.
+     */
+    verifiedBearer?: { token: string; principal: Principal };
     /** The JWT mode's authenticated access token (modes/jwt/router.ts, its `requireJwt`). */
     jwt: { user: User; claims: AccessClaims };
     /**

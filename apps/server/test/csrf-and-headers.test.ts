@@ -227,6 +227,33 @@ describe('origin check exemption: only a Bearer token the server accepts', () =>
 
   const crossSite = { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' };
 
+  it('verifies a cross-origin Bearer call once: the API reuses what the origin check verified', async () => {
+    const { users } = server.deps.store;
+    const findById = users.findById.bind(users);
+    let reads = 0;
+    users.findById = (id) => {
+      reads += 1;
+      return findById(id);
+    };
+    try {
+      const readsFor = async (headers: Record<string, string>) => {
+        const before = reads;
+        const response = await fetch(`${server.url}/api/notes`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ text: 'from another origin' }),
+        });
+        assert.equal(response.status, 201);
+        return reads - before;
+      };
+      const sameOrigin = await readsFor({});
+      assert.ok(sameOrigin > 0, 'the token is checked against the account');
+      assert.equal(await readsFor(crossSite), sameOrigin);
+    } finally {
+      users.findById = findById;
+    }
+  });
+
   // Browsers attach Basic and Negotiate credentials by themselves, and a cross-site form post
   // carries no SameSite=Lax cookie: without the origin check this is login CSRF.
   const authorizations: Array<[string, () => string]> = [

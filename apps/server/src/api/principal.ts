@@ -76,7 +76,10 @@ export function acceptedBearerOnly(verifiers: BearerVerifier[]) {
     } catch {
       return false; // another scheme, or a malformed Bearer credential
     }
-    return token !== null && (await verifyBearer(token, verifiers)) !== null;
+    if (token === null) return false;
+    const principal = await verifyBearer(token, verifiers);
+    if (principal) ctx.state.verifiedBearer = { token, principal };
+    return principal !== null;
   };
 }
 
@@ -97,7 +100,9 @@ export function requirePrincipal(verifiers: BearerVerifier[], withSession: Koa.M
         return next();
       });
     }
-    const principal = await verifyBearer(token, verifiers);
+    // Verified once per request: a cross-origin call was already verified by the origin check.
+    const verified = ctx.state.verifiedBearer;
+    const principal = verified?.token === token ? verified.principal : await verifyBearer(token, verifiers);
     if (!principal) throw invalidToken();
     ctx.state.principal = principal;
     await next();
