@@ -34,7 +34,7 @@ const MODES: Mode[] = [
     carrier: 'Bearer token',
     what: 'A short-lived signed access token (EdDSA) and an opaque refresh token that rotates on every use.',
     good: 'APIs called by native apps, CLIs and other services; verification needs only a public key.',
-    cost: 'Revocation needs a deny-list or short lifetimes; refresh-token reuse must revoke the family.',
+    cost: "Instant revocation costs a store lookup per call (here: the token's family and the user's revoked-before time); refresh-token reuse must revoke the family.",
     start: { href: '/jwt', label: 'Open the JWT playground' },
     more: { href: '/.well-known/jwks.json', label: 'Public keys (JWKS)' },
   },
