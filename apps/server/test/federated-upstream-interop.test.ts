@@ -252,4 +252,26 @@ describe('federated sign-in with an upstream that never asserts email_verified (
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /usage: pnpm users link <email> <issuer> <subject>/);
   });
+
+  it('`pnpm users unlink` removes the link and ends the sessions it may have opened', async () => {
+    const { browser } = await signIn(federation, carol);
+    assert.equal((await browser.json('/session/me')).status, 200, 'signed in through the linked identity');
+
+    const unlinked = await runCli('users', ['unlink', 'bob@example.com', federation.idp.issuer], env);
+    assert.equal(unlinked.code, 0, unlinked.stderr);
+    assert.equal(
+      unlinked.stdout,
+      `bob@example.com: unlinked from ${carol.sub} at ${federation.idp.issuer}; every session and token it held has ended\n`,
+    );
+    assert.equal((await browser.json('/session/me')).status, 401, 'the session opened through it has ended');
+    const again = await signIn(federation, carol);
+    assert.equal(again.landing.searchParams.get('error'), 'oidc_no_account', 'the identity no longer signs in');
+
+    const nothing = await runCli('users', ['unlink', 'bob@example.com', federation.idp.issuer], env);
+    assert.equal(nothing.code, 1);
+    assert.match(nothing.stderr, /bob@example\.com has no link at .*; nothing was changed/);
+    const notUrl = await runCli('users', ['unlink', 'bob@example.com', 'login.microsoftonline.com'], env);
+    assert.equal(notUrl.code, 1);
+    assert.match(notUrl.stderr, /is not an issuer URL/);
+  });
 });

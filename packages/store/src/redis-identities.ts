@@ -22,6 +22,17 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
 return 1`;
 
+/**
+ * KEYS: by subject, by user. ARGV: user field, subject field, subject. Deletes both halves only if
+ * the account is still linked to that subject (read just before: the subject field is JSON the
+ * client builds, which Lua's cjson would spell differently), so no instance sees half a link.
+ */
+const UNLINK = `
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[3] then return 0 end
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[1], ARGV[2])
+return 1`;
+
 export interface RedisIdentitiesDeps {
   client: Redis;
   /** The store's key prefix, e.g. `authlab:`. */
@@ -50,5 +61,16 @@ export function createRedisIdentities({ client, keyPrefix, run }: RedisIdentitie
         }
       }),
     find: (issuer, subject) => run(() => client.hget(bySubject, JSON.stringify([issuer, subject]))),
+    unlink: (issuer, userId) =>
+      run(async () => {
+        const userField = JSON.stringify([issuer, userId]);
+        for (;;) {
+          const subject = await client.hget(byUser, userField);
+          if (subject === null) return null;
+          const fields = [userField, JSON.stringify([issuer, subject]), subject];
+          if ((await client.eval(UNLINK, 2, bySubject, byUser, ...fields)) === 1) return subject;
+          // Relinked between the read and the script: read again.
+        }
+      }),
   };
 }

@@ -39,6 +39,7 @@ export function createSqliteIdentities({ db, clock, run }: SqliteIdentitiesDeps)
       'INSERT INTO identities (issuer, subject, user_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),
     find: db.prepare('SELECT user_id FROM identities WHERE issuer = ? AND subject = ?'),
+    unlink: db.prepare('DELETE FROM identities WHERE issuer = ? AND user_id = ? RETURNING subject'),
   };
   const find = (issuer: string, subject: string) =>
     (q.find.get(issuer, subject) as { user_id: string } | undefined)?.user_id ?? null;
@@ -56,5 +57,7 @@ export function createSqliteIdentities({ db, clock, run }: SqliteIdentitiesDeps)
       }
     },
     find: (issuer, subject) => run(() => find(issuer, subject)),
+    unlink: (issuer, userId) =>
+      run(() => (q.unlink.get(issuer, userId) as { subject: string } | undefined)?.subject ?? null),
   };
 }

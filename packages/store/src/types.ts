@@ -206,6 +206,12 @@ export interface IdentityRepository {
   link(issuer: string, subject: string, userId: string): Promise<void>;
   /** The linked account's id, or null. */
   find(issuer: string, subject: string): Promise<string | null>;
+  /**
+   * Removes the account's link at `issuer` (at most one, see above) and resolves to the subject
+   * it held, or null when there was none. Afterwards that subject can be linked again, to any
+   * account.
+   */
+  unlink(issuer: string, userId: string): Promise<string | null>;
 }
 
 /** One rate-limit counter: a fixed window that opens with the first attempt counted in it. */

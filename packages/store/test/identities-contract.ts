@@ -65,6 +65,33 @@ export function describeIdentityContract(current: () => Store): void {
       assert.equal(await identities().find('https://idp.example/a', 'b'), null);
     });
 
+    it('unlinks an account at one issuer only, returning the subject, after which it can be linked anew', async () => {
+      const alice = await newUser('alice@example.com');
+      const bob = await newUser('bob@example.com');
+      await identities().link(GOOGLE, 'sub-1', alice);
+      await identities().link(KEYCLOAK, 'kc-1', alice);
+      await identities().link(GOOGLE, 'sub-2', bob);
+      assert.equal(await identities().unlink(GOOGLE, alice), 'sub-1');
+      assert.equal(await identities().find(GOOGLE, 'sub-1'), null);
+      assert.equal(await identities().find(KEYCLOAK, 'kc-1'), alice, 'the link at another issuer stays');
+      assert.equal(await identities().find(GOOGLE, 'sub-2'), bob, "another account's link stays");
+      assert.equal(await identities().unlink(GOOGLE, alice), null, 'nothing left to unlink');
+      // Both halves went: the subject can go to another account, and alice can take a new subject.
+      const carol = await newUser('carol@example.com');
+      await identities().link(GOOGLE, 'sub-1', carol);
+      assert.equal(await identities().find(GOOGLE, 'sub-1'), carol);
+      await identities().link(GOOGLE, 'sub-3', alice);
+      assert.equal(await identities().find(GOOGLE, 'sub-3'), alice);
+    });
+
+    it('unlinks subjects whatever characters they hold', async () => {
+      const alice = await newUser('alice@example.com');
+      await identities().link('https://idp.example/"', '","\\ /é', alice);
+      assert.equal(await identities().unlink('https://idp.example/"', alice), '","\\ /é');
+      assert.equal(await identities().find('https://idp.example/"', '","\\ /é'), null);
+      await identities().link('https://idp.example/"', 'other', alice);
+    });
+
     it('lets exactly one of many concurrent links of one identity to different accounts win', async () => {
       const users = await Promise.all(Array.from({ length: 10 }, (_, i) => newUser(`user${i}@example.com`)));
       const results = await Promise.allSettled(users.map((id) => identities().link(GOOGLE, 'contested', id)));

@@ -6,6 +6,7 @@
  *   pnpm users list
  *   pnpm users disable carol@example.com
  *   pnpm users link carol@example.com https://login.microsoftonline.com/<tenant>/v2.0 <subject>
+ *   pnpm users unlink carol@example.com https://login.microsoftonline.com/<tenant>/v2.0
  */
 import {
   AuthError,
@@ -35,6 +36,8 @@ commands:
                                     sign in to this account through "Sign in with OpenID
                                     Connect" (for providers that do not assert email_verified,
                                     such as Entra ID; a refused sign-in logs both values)
+  unlink <email> <issuer>           remove the account's link at <issuer> and end every session
+                                    and token it holds (any of them may have come through it)
 
 environment: the server's own (DATA_DIR, REDIS_URL, NODE_ENV, …). A password is never taken as
 an argument: the command line of a running process is visible to every user (ps).
@@ -48,6 +51,7 @@ const COMMANDS: Record<string, { args: string; count: number }> = {
   disable: { args: '<email>', count: 1 },
   enable: { args: '<email>', count: 1 },
   link: { args: '<email> <issuer> <subject>', count: 3 },
+  unlink: { args: '<email> <issuer>', count: 2 },
 };
 
 function parseRole(text: string): Role {
@@ -149,6 +153,19 @@ async function linkIdentity(store: Store, email: string, issuerArg: string, subj
   process.stdout.write(`${user.email}: linked to ${subject} at ${issuer}\n`);
 }
 
+async function unlinkIdentity(store: Store, email: string, issuerArg: string): Promise<void> {
+  const issuer = parseIssuer(issuerArg);
+  const user = await findAccount(store, email);
+  const subject = await store.identities.unlink(issuer, user.id);
+  if (subject === null) throw new CliError(`${user.email} has no link at ${issuer}; nothing was changed`);
+  // A session carries no note of how it began, so any of them may have come through the identity
+  // just unlinked (a wrong link is why one unlinks): end them all (ASVS 4.0.3 V3.3.1).
+  await endEverything(store, user.id);
+  process.stdout.write(
+    `${user.email}: unlinked from ${subject} at ${issuer}; every session and token it held has ended\n`,
+  );
+}
+
 async function runCommand(command: string, args: string[], role: string | undefined, config: Config, store: Store) {
   const [email = '', roleArg = ''] = args;
   switch (command) {
@@ -217,6 +234,8 @@ async function runCommand(command: string, args: string[], role: string | undefi
     }
     case 'link':
       return linkIdentity(store, email, args[1] ?? '', args[2] ?? '');
+    case 'unlink':
+      return unlinkIdentity(store, email, args[1] ?? '');
   }
 }
 
