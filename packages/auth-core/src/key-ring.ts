@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { DataDirError, KeyRotationTooSoonError } from './errors.ts';
 import {
   algOf,
@@ -90,6 +90,46 @@ export function writeKeyRingFile(file: string, ring: KeyRingFile, options: { exc
   const temp = `${file}.${process.pid}.tmp`;
   writeFileSync(temp, text, { mode: 0o600 });
   renameSync(temp, file);
+}
+
+/** A lock older than this was left by a process that died holding it: key generation takes < 1 s. */
+const STALE_LOCK_MS = 30_000;
+const LOCK_WAIT_MS = 45_000;
+const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * Runs `change` (read the file, change it, write it) holding `<file>.lock`, so two instances
+ * sharing the ring never both change it from the same old copy: the later write would drop the
+ * keys the first one added and already signs with. Synchronous, like the ring: a change is rare
+ * (start-up, rotation) and short.
+ */
+export function withKeyRingLock<T>(file: string, change: () => T): T {
+  const lock = `${file}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { force: true });
+    } catch {
+      // Released between the open and the stat: try again.
+    }
+    if (Date.now() > deadline) {
+      throw new DataDirError(
+        `${lock} has been held for ${LOCK_WAIT_MS / 1000} s: if no authlab process is changing the key ring, delete it`,
+      );
+    }
+    pause(20);
+  }
+  try {
+    return change();
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }
 
 function isStoredKey(value: unknown): value is StoredKey {
@@ -218,13 +258,21 @@ export class KeyRing {
 
   /** A ring written before an algorithm was added (the provider's, before RS256) gets its keys. */
   #addMissingAlgorithms(): void {
+    if (this.#missingAlgorithms().length === 0) return;
+    withKeyRingLock(this.#options.file, () => {
+      // Another instance opening the same old ring may have added them while this one waited.
+      this.#load();
+      const missing = this.#missingAlgorithms();
+      if (missing.length === 0) return;
+      const added = newKeyRingFile(this.#options.clock(), missing).keys;
+      writeKeyRingFile(this.#options.file, { version: 1, keys: [...this.#snapshot().keys, ...added] });
+      this.#load();
+    });
+  }
+
+  #missingAlgorithms(): SigningAlg[] {
     const present = new Set([...this.#keys.values()].map((k) => algOf(k.stored.jwk)));
-    const missing = (this.#options.algorithms ?? ['EdDSA']).filter((alg) => !present.has(alg));
-    if (missing.length === 0) return;
-    const now = this.#options.clock();
-    const added = newKeyRingFile(now, missing).keys;
-    writeKeyRingFile(this.#options.file, { version: 1, keys: [...this.#snapshot().keys, ...added] });
-    this.#load();
+    return (this.#options.algorithms ?? ['EdDSA']).filter((alg) => !present.has(alg));
   }
 
   #statVersion(): string {
@@ -321,8 +369,13 @@ export class KeyRing {
    * than keep signing with it).
    */
   rotate(options: { force?: boolean } = {}): void {
-    // Rotate what the file holds now, not a stale copy: another instance may have rotated since.
-    this.#reloadIfChanged();
+    withKeyRingLock(this.#options.file, () => this.#rotateLocked(options));
+  }
+
+  #rotateLocked(options: { force?: boolean }): void {
+    // Rotate what the file holds now, not a stale copy: another instance may have rotated since
+    // (and then the new next key is too young to promote, so the second rotation is refused).
+    this.#load();
     const now = this.#options.clock();
     if (!options.force) {
       const withoutNext = this.#algorithms().filter((alg) => !this.#lines('next').some((k) => algOf(k.jwk) === alg));

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
-import fs, { mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import fs, { existsSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -526,5 +528,103 @@ describe('readKeyRingFile', () => {
     assert.ok(current && next);
     write({ ...ring, keys: [{ ...current, jwk: { ...current.jwk, d: 'AAAA' } }, next] });
     assert.throws(() => readKeyRingFile(file), dataDirError(file, /corrupt/));
+  });
+});
+
+describe('instances sharing one ring file change it one at a time', () => {
+  const BOTH: SigningAlg[] = ['EdDSA', 'RS256'];
+  const entry = new URL('../src/index.ts', import.meta.url).href;
+  let root: string;
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), 'authlab-key-ring-lock-'));
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  /**
+   * Starts `count` processes that each wait for a go file, then run `body` (with `KeyRing`,
+   * `file` and `BOTH` in scope) and print its JSON result. Separate processes, as two server
+   * instances on one DATA_DIR are.
+   */
+  async function race(file: string, count: number, body: string): Promise<unknown[]> {
+    const go = `${file}.go`;
+    const script = `
+      import { existsSync } from 'node:fs';
+      const { KeyRing, KeyRotationTooSoonError } = await import(${JSON.stringify(entry)});
+      const file = ${JSON.stringify(file)};
+      const BOTH = ${JSON.stringify(BOTH)};
+      process.stdout.write('ready\\n');
+      while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 2));
+      const result = await (async () => { ${body} })();
+      process.stdout.write(JSON.stringify(result) + '\\n');`;
+    const children = Array.from({ length: count }, () =>
+      spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] }),
+    );
+    const outputs = children.map(async (child) => {
+      let out = '';
+      for await (const chunk of child.stdout) out += chunk;
+      const [code] = await once(child, 'close');
+      assert.equal(code, 0, out);
+      return out;
+    });
+    // Every process has loaded the module before any of them starts: a real race, not a queue.
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            child.stdout.once('data', () => resolve());
+          }),
+      ),
+    );
+    writeFileSync(go, '');
+    return (await Promise.all(outputs)).map((out) => JSON.parse(out.trim().split('\n').at(-1) ?? 'null'));
+  }
+
+  it('adds the RS256 line once when several instances open an old ring at the same moment', async () => {
+    const file = join(root, 'upgrade.json');
+    writeKeyRingFile(file, newKeyRingFile(Date.now()), { exclusive: true });
+    const kids = await race(
+      file,
+      4,
+      `const ring = KeyRing.open({ file, clock: Date.now, retireAfterMs: 60_000, algorithms: BOTH });
+       return ring.signingKey('RS256').kid;`,
+    );
+    const onFile = readKeyRingFile(file).keys.filter((k) => k.jwk.kty === 'RSA');
+    assert.equal(onFile.length, 2, 'one current and one next RSA key, not one pair per instance');
+    const current = onFile.find((k) => k.state === 'current')?.kid;
+    assert.deepEqual(kids, [current, current, current, current], 'every instance signs with the key on file');
+    assert.equal(existsSync(`${file}.lock`), false, 'the lock is released');
+  });
+
+  it('lets exactly one of several simultaneous rotations through; the others find the new key too young', async () => {
+    const file = join(root, 'rotate.json');
+    const anHourAgo = Date.now() - HOUR;
+    writeKeyRingFile(file, newKeyRingFile(anHourAgo, BOTH), { exclusive: true });
+    const outcomes = (await race(
+      file,
+      3,
+      `const ring = KeyRing.open({ file, clock: Date.now, retireAfterMs: 60_000, algorithms: BOTH });
+       try { ring.rotate(); return ['rotated', ring.signingKey('EdDSA').kid]; }
+       catch (error) { if (error instanceof KeyRotationTooSoonError) return ['too soon', ring.signingKey('EdDSA').kid]; throw error; }`,
+    )) as Array<[string, string]>;
+    assert.deepEqual(outcomes.map(([outcome]) => outcome).sort(), ['rotated', 'too soon', 'too soon']);
+    const ring = readKeyRingFile(file);
+    assert.equal(ring.keys.filter((k) => k.state === 'previous').length, 2, 'one rotation per line, not three');
+    const current = ring.keys.find((k) => k.state === 'current' && k.jwk.kty === 'OKP')?.kid;
+    assert.deepEqual(
+      outcomes.map(([, kid]) => kid),
+      [current, current, current],
+      'every instance signs with the key on file',
+    );
+  });
+
+  it('breaks a lock left by a process that died holding it', () => {
+    const file = join(root, 'stale.json');
+    writeKeyRingFile(file, newKeyRingFile(Date.now()), { exclusive: true });
+    writeFileSync(`${file}.lock`, '');
+    const longAgo = new Date(Date.now() - 5 * 60_000);
+    utimesSync(`${file}.lock`, longAgo, longAgo);
+    const ring = KeyRing.open({ file, clock: Date.now, retireAfterMs: 60_000, algorithms: BOTH });
+    assert.ok(ring.signingKey('RS256').kid);
+    assert.equal(existsSync(`${file}.lock`), false);
   });
 });
