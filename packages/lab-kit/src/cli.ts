@@ -21,7 +21,8 @@
  * commands in commands.ts.
  */
 import { board, check, doctorCommand, hint, list, out, resetAll, resetLab, solution, verify } from './commands.ts';
-import { findLab, UsageError } from './labs.ts';
+import { findLab, labsRoot, UsageError } from './labs.ts';
+import { exitCleanlyOnSignals, removeStaleScratchDirs } from './scratch.ts';
 import { start } from './start.ts';
 
 function usage(): string {
@@ -110,6 +111,9 @@ export async function main(argv: string[]): Promise<number> {
 
 if (import.meta.main) {
   process.chdir(process.env.INIT_CWD ?? process.cwd());
+  // Snapshots and applied cheats left by a runner that was killed outright; ours go on exit.
+  removeStaleScratchDirs(labsRoot());
+  exitCleanlyOnSignals();
   main(process.argv.slice(2).filter((arg) => arg !== '--'))
     .then((code) => process.exit(code))
     .catch((error) => {
