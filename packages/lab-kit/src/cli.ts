@@ -8,7 +8,8 @@
  *   pnpm lab solution <lab>        the reference fix as a diff, once you have solved the lab
  *   pnpm lab reset <lab>|--all     your copy back to the starter, the lab's progress cleared
  *   pnpm lab doctor [--workshop]   what this machine has and what to do about what it lacks
- *                                  (--workshop: pinned Node, ports, 127.0.0.2, key store, Electron)
+ *                                  (--workshop: pinned Node, ports, 127.0.0.2, key store, Electron's
+ *                                  binary fetched, one sign-in per mode)
  *   pnpm lab board [--json]        each lab's state, start/solve times and hints used (a local page)
  *   pnpm lab verify [<lab>…]       for instructors and CI: every lab still teaches what it says
  *                  [--cheats]      only the wrong fixes in cheats/ (when writing one)
