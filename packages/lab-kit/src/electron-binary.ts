@@ -136,9 +136,16 @@ export function runElectronInstaller(electron: ElectronPackage, options: Install
       child.kill('SIGKILL');
     }
   }, pollMs);
+  // The doctor interrupted (Ctrl-C, SIGTERM): the download stops with it and leaves nothing behind.
+  const onExit = () => {
+    child.kill('SIGKILL');
+    rmSync(temp, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   return new Promise((resolve) => {
     const done = (result: InstallResult) => {
       clearInterval(poll);
+      process.off('exit', onExit);
       rmSync(temp, { recursive: true, force: true });
       resolve(result);
     };
