@@ -85,4 +85,19 @@ describe('the runner and its snapshots', () => {
       sandbox.remove();
     }
   });
+
+  test('Ctrl-C in pnpm lab start ends it through its own quit, and its snapshot goes too', async () => {
+    const sandbox = labSandbox();
+    try {
+      const runner = startLabCli(['start', '01'], sandbox.env);
+      const pid = runner.child.pid as number;
+      await runner.waitFor(/Your server: http:\/\/127\.0\.0\.1:\d+/);
+      assert.equal(roundsOf(pid).length, 1, "the round's snapshot is there while the server runs from it");
+      runner.child.kill('SIGINT');
+      assert.equal(await runner.exited, 1, 'start quits as with q: 1, the lab is not solved');
+      assert.deepEqual(roundsOf(pid), [], 'the snapshot is gone');
+    } finally {
+      sandbox.remove();
+    }
+  });
 });
