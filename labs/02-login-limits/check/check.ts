@@ -111,4 +111,43 @@ export default defineChecks([
       assert.deepEqual([unknown.status, await unknown.json()], [401, { error: 'invalid_credentials' }]);
     },
   },
+  {
+    // A limit that resets too soon is no limit: an attacker who waits out a one-minute window
+    // still gets 20 guesses a minute.
+    name: 'failures ten minutes apart still add up: five wrong passwords within 15 minutes lock the pair',
+    partOfTheFix: true,
+    async run(lab) {
+      for (let i = 0; i < 3; i += 1) await login(lab, ALICE.email, `early-${i}`);
+      await lab.advanceClock(10 * 60_000);
+      for (let i = 0; i < 2; i += 1) await login(lab, ALICE.email, `later-${i}`);
+      const next = await login(lab, ALICE.email, ALICE.password);
+      assert.equal(
+        next.status,
+        429,
+        `after 3 failures and 2 more 10 minutes later, the next attempt answered ${next.status}: count them in one 15-minute window`,
+      );
+    },
+  },
+  {
+    // The attacker holds one account of its own (anyone can sign up): if its success cleared the
+    // address's count, a sign-in every 19 guesses would reset the limit for good.
+    name: "a success clears that account's own count only: the address's failures before it still count",
+    partOfTheFix: true,
+    async run(lab) {
+      const spray = async (from: number, count: number) => {
+        const statuses: number[] = [];
+        for (let i = from; i < from + count; i += 1)
+          statuses.push((await login(lab, `user${i}@example.com`, 'password1')).status);
+        return statuses;
+      };
+      await spray(0, 15);
+      const own = await login(lab, BOB.email, BOB.password);
+      assert.equal(own.status, 200, 'bob signs in from that address after 15 failures (the limit is 20)');
+      const after = await spray(15, 10);
+      assert.ok(
+        after.includes(429),
+        `15 failures, bob's success, then 10 more failures: none got 429 (${after.join(' ')}); a success must not clear the address's count`,
+      );
+    },
+  },
 ]);

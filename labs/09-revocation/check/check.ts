@@ -62,4 +62,27 @@ export default defineChecks([
       assert.equal(refreshed.status, 200, "bob's refresh token still works");
     },
   },
+  {
+    // RFC 6750 §3.1: a revoked token is an invalid token, 401 with WWW-Authenticate. A 403 tells
+    // the client "valid, but not allowed": it neither refreshes nor signs in again, it gives up.
+    name: 'a token from before logout-all gets 401 invalid_token with WWW-Authenticate, as an expired one does',
+    partOfTheFix: true,
+    async run(lab) {
+      const laptop = await signIn(lab, 'alice');
+      const phone = await signIn(lab, 'alice');
+      assert.equal((await post(lab, '/logout-all', {}, phone.access_token)).status, 204);
+      const answer = await me(lab, laptop.access_token);
+      assert.equal(
+        answer.status,
+        401,
+        `GET /api/me with the laptop's token after logout-all answered ${answer.status}`,
+      );
+      assert.deepEqual(await answer.json(), { error: 'invalid_token' });
+      assert.match(
+        answer.headers.get('www-authenticate') ?? '',
+        /^Bearer\b.*invalid_token/,
+        'WWW-Authenticate: Bearer error="invalid_token"',
+      );
+    },
+  },
 ]);

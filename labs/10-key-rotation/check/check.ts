@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineChecks, type LabTarget, postJson } from '@authlab/lab-kit';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
 
@@ -82,6 +84,26 @@ export default defineChecks([
             'a resource server with that cached JWKS refuses every new token until it fetches again. Publish the next key before it signs',
         ),
       );
+    },
+  },
+  {
+    // A key past its use is destroyed (NIST SP 800-57 Part 1, the post-operational phase): a copy
+    // of keys.json (a backup, a shared volume) then holds no key that ever signed long ago.
+    name: 'after three rotations keys.json keeps only next, current and previous: older private keys are deleted',
+    partOfTheFix: true,
+    async run(lab) {
+      const first = decodeProtectedHeader(await signIn(lab)).kid;
+      for (let rotation = 1; rotation <= 3; rotation += 1) {
+        await lab.advanceClock(ROTATION + MINUTE);
+        await signIn(lab);
+      }
+      const { keys } = JSON.parse(readFileSync(join(lab.dataDir, 'keys.json'), 'utf8')) as { keys: { kid: string }[] };
+      const kids = keys.map((key) => key.kid);
+      assert.ok(
+        kids.length <= 3,
+        `keys.json holds ${kids.length} keys after three rotations; drop the previous key when the next rotation retires another`,
+      );
+      assert.ok(!kids.includes(first as string), 'the key that signed before the first rotation is still in keys.json');
     },
   },
 ]);

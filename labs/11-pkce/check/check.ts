@@ -95,7 +95,7 @@ export default defineChecks([
     },
   },
   {
-    name: 'an authorization request without a code_challenge, or with method plain, is refused with invalid_request',
+    name: 'an authorization request without a valid S256 code_challenge (none, plain, not 43 characters) is refused with invalid_request',
     partOfTheFix: true,
     async run(lab) {
       const { verifier } = newPkce();
@@ -103,6 +103,11 @@ export default defineChecks([
         'no code_challenge': {},
         'code_challenge_method=plain': { code_challenge: verifier, code_challenge_method: 'plain' },
         'a code_challenge without a method (plain by default)': { code_challenge: verifier },
+        // An S256 challenge is a base64url SHA-256: exactly 43 characters (RFC 7636 §4.2).
+        'an S256 code_challenge that is not 43 base64url characters': {
+          code_challenge: 'abc',
+          code_challenge_method: 'S256',
+        },
       };
       for (const [what, pkce] of Object.entries(requests)) {
         const { response, back } = await authorize(lab, pkce);

@@ -82,6 +82,8 @@ export default defineChecks([
     partOfTheFix: true,
     async run(lab) {
       const web = lab.info.webRedirectUri as string;
+      const anotherPort = new URL(web);
+      anotherPort.port = String(Number(anotherPort.port) === 65535 ? 65534 : Number(anotherPort.port) + 1);
       for (const [clientId, uri] of [
         ['notes-web', 'https://attacker.example/callback'],
         ['someone-else', 'https://attacker.example/callback'],
@@ -90,6 +92,9 @@ export default defineChecks([
         ['notes-web', `${web}/../elsewhere`],
         ['notes-web', `${web}?next=https://attacker.example/`],
         ['notes-web', `${new URL(web).origin}/`],
+        // The any-port exception is the native app's alone (RFC 8252 §7.3): for the web app, a
+        // loopback address on another port is another program on that machine.
+        ['notes-web', anotherPort.href],
       ] as const) {
         const { response, location } = await authorize(lab, clientId, uri);
         const what = `client ${clientId}, redirect_uri ${uri}`;

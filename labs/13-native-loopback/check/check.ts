@@ -110,6 +110,32 @@ export default defineChecks([
     },
   },
   {
+    // A stray request (a favicon, a port scan, a form posted by some page) is not the redirect: if
+    // the listener takes it for one and closes, the real callback finds the port shut.
+    name: 'a request on another path or with another method gets 404 and leaves the sign-in open',
+    partOfTheFix: true,
+    async run(lab) {
+      const { authorizeUrl, listenerPort } = await startSignIn(lab);
+      const callback = await callbackFor(authorizeUrl, 'alice');
+      const stray = (url: string | URL, method = 'GET') =>
+        fetch(url, { method }).then(
+          (response) => response.status,
+          () => 'a refused connection',
+        );
+      const favicon = await stray(`http://127.0.0.1:${listenerPort}/favicon.ico`);
+      assert.equal(favicon, 404, `GET /favicon.ico at the listener got ${favicon}, not 404`);
+      assert.ok(
+        await accepts('127.0.0.1', listenerPort),
+        "after a stray GET /favicon.ico the listener is closed: alice's redirect will find the port shut",
+      );
+      const posted = await stray(callback, 'POST');
+      assert.equal(posted, 404, `POST /callback at the listener got ${posted}, not 404`);
+      assert.equal(await whoami(lab), null, 'neither request signs anyone in');
+      await deliver(callback);
+      assert.equal(await whoami(lab), 'alice', "after those, alice's own redirect still signs her in");
+    },
+  },
+  {
     name: 'the listener closes after one callback',
     partOfTheFix: true,
     async run(lab) {

@@ -11,12 +11,13 @@
  * server, which keeps `pnpm lab verify` fast; when it does not catch the cheat, the whole lab is
  * run to tell "caught by something else" from "marked solved".
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { applyPatch, parsePatch, type StructuredPatch } from 'diff';
 import type { LabCheck } from './define.ts';
 import type { Lab } from './labs.ts';
 import { LabServerStartError, loadAttack, loadChecks, runLab, withServer } from './run.ts';
+import { makeScratchDir, removeScratchDir } from './scratch.ts';
 
 export interface Cheat {
   name: string;
@@ -74,14 +75,14 @@ export function listCheats(lab: Lab): string[] {
  * packages the code imports resolve). The caller removes it.
  */
 export function applyCheat(lab: Lab, cheat: Cheat): string {
-  const dir = mkdtempSync(join(lab.dir, '.cheat-'));
+  const dir = makeScratchDir(lab.dir, 'cheat');
   cpSync(join(lab.dir, cheat.base), dir, { recursive: true });
   for (const patch of cheat.patches) {
     const relative = VARIANT_PATH.exec(patch.oldFileName ?? '')?.[2] as string;
     const target = join(dir, relative);
     const patched = applyPatch(readFileSync(target, 'utf8'), patch);
     if (patched === false) {
-      rmSync(dir, { recursive: true, force: true });
+      removeScratchDir(dir);
       throw new Error(`no longer applies to ${cheat.base}/${relative}: rewrite the patch against today's file`);
     }
     writeFileSync(target, patched);
@@ -154,6 +155,6 @@ export async function verifyCheat(lab: Lab, file: string): Promise<CheatVerdict>
     const what = error instanceof LabServerStartError ? 'its server does not start' : 'it could not be run';
     return { cheat, problem: `${what}: ${message(error)}` };
   } finally {
-    rmSync(codeDir, { recursive: true, force: true });
+    removeScratchDir(codeDir);
   }
 }

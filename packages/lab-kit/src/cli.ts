@@ -8,7 +8,8 @@
  *   pnpm lab solution <lab>        the reference fix as a diff, once you have solved the lab
  *   pnpm lab reset <lab>|--all     your copy back to the starter, the lab's progress cleared
  *   pnpm lab doctor [--workshop]   what this machine has and what to do about what it lacks
- *                                  (--workshop: pinned Node, ports, 127.0.0.2, key store, Electron)
+ *                                  (--workshop: pinned Node, ports, 127.0.0.2, key store, Electron's
+ *                                  binary fetched, one sign-in per mode)
  *   pnpm lab board [--json]        each lab's state, start/solve times and hints used (a local page)
  *   pnpm lab verify [<lab>…]       for instructors and CI: every lab still teaches what it says
  *                  [--cheats]      only the wrong fixes in cheats/ (when writing one)
@@ -21,7 +22,8 @@
  * commands in commands.ts.
  */
 import { board, check, doctorCommand, hint, list, out, resetAll, resetLab, solution, verify } from './commands.ts';
-import { findLab, UsageError } from './labs.ts';
+import { findLab, labsRoot, UsageError } from './labs.ts';
+import { exitCleanlyOnSignals, removeStaleScratchDirs } from './scratch.ts';
 import { start } from './start.ts';
 
 function usage(): string {
@@ -110,6 +112,9 @@ export async function main(argv: string[]): Promise<number> {
 
 if (import.meta.main) {
   process.chdir(process.env.INIT_CWD ?? process.cwd());
+  // Snapshots and applied cheats left by a runner that was killed outright; ours go on exit.
+  removeStaleScratchDirs(labsRoot());
+  exitCleanlyOnSignals();
   main(process.argv.slice(2).filter((arg) => arg !== '--'))
     .then((code) => process.exit(code))
     .catch((error) => {

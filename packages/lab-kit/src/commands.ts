@@ -207,7 +207,8 @@ export async function verify(ids: string[], options: { cheatsOnly?: boolean } = 
 }
 
 export async function doctorCommand(options: { workshop?: boolean } = {}): Promise<number> {
-  const items = [...(await doctor()), ...(options.workshop ? await workshopItems() : [])];
+  const progress = (line: string) => process.stderr.write(`${line}\n`);
+  const items = [...(await doctor()), ...(options.workshop ? await workshopItems({ report: progress }) : [])];
   out(formatDoctor(items));
   const failing = items.filter((item) => !item.ok && !item.optional);
   const ready = options.workshop ? 'Ready for the workshop.' : 'Ready for the labs.';

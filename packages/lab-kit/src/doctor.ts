@@ -1,14 +1,15 @@
 /**
  * `pnpm lab doctor`: what a participant's laptop has, what is missing and what to do about it.
  * Required: Node ≥ 22.18 (the version in `.node-version` is the one CI runs), the installed packages, a free loopback port, a writable progress file.
- * Chromium is required by the browser labs and `pnpm lab compare`; Redis is optional.
+ * Chromium is required by the browser labs and `pnpm lab compare`; Redis is optional (started and
+ * asked PING, as the suites start it).
  */
 import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { findChromium, redisServerBinary } from '@authlab/testkit';
+import { findChromium, type RedisServer, redisServerBinary, startRedisServer } from '@authlab/testkit';
 import { labsRoot, listLabs, REPO_ROOT } from './labs.ts';
 import { stateFile } from './state.ts';
 
@@ -108,17 +109,66 @@ async function chromiumItem(): Promise<DoctorItem> {
   };
 }
 
-async function redisItem(): Promise<DoctorItem> {
-  const binary = redisServerBinary();
-  return {
-    name: 'Redis',
-    ok: binary !== null,
-    optional: true,
-    detail: binary
-      ? `${(await versionOf(binary)).split(' ').slice(0, 3).join(' ')} at ${binary}`
-      : 'not found; no lab needs it (the main server can use it for shared state)',
-    fix: 'apt-get install redis-server (optional)',
-  };
+/** The first line Redis answers to PING on 127.0.0.1:`port` (`+PONG`), within 10 s. */
+function ping(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const timer = setTimeout(() => socket.destroy(new Error('no answer to PING within 10 s')), 10_000);
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+      if (answer.includes('\r\n')) socket.end();
+    });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(answer.split('\r\n')[0] ?? '');
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+/**
+ * Redis as the suites use it (and `REDIS_URL` for the scale-out store): a private redis-server is
+ * started on a free loopback port, asked PING, and stopped. Found but not starting is reported too.
+ */
+export async function redisItem(binary = redisServerBinary()): Promise<DoctorItem> {
+  if (!binary) {
+    return {
+      name: 'Redis',
+      ok: false,
+      optional: true,
+      detail: 'not found; no lab needs it (the main server can use it for shared state)',
+      fix: 'apt-get install redis-server (optional)',
+    };
+  }
+  const version = `${(await versionOf(binary)).split(' ').slice(0, 3).join(' ')} at ${binary}`;
+  let server: RedisServer | undefined;
+  try {
+    server = await startRedisServer({ binary });
+    const answer = await ping(server.port);
+    if (answer !== '+PONG') throw new Error(`PING was answered "${answer.slice(0, 80)}"`);
+    return {
+      name: 'Redis',
+      ok: true,
+      optional: true,
+      detail: `${version}: started on 127.0.0.1:${server.port}, answered PING`,
+    };
+  } catch (error) {
+    return {
+      name: 'Redis',
+      ok: false,
+      optional: true,
+      detail: `${version} did not run: ${(error as Error).message}`,
+      fix: `start it by hand to see why: ${binary} --port 6399 (optional: only REDIS_URL and the Redis tests need it)`,
+    };
+  } finally {
+    await server?.stop();
+  }
 }
 
 function stateItem(): DoctorItem {

@@ -4,11 +4,11 @@
  * two versions of the code between the attack and the checks; the protected files are verified
  * by hash; and the round counts as solved only when both the run and the files say so.
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync } from 'node:fs';
 import type { Lab } from './labs.ts';
 import { changedProtectedFiles } from './protected.ts';
 import { type LabRun, runLab } from './run.ts';
+import { makeScratchDir, removeScratchDir } from './scratch.ts';
 
 export interface Snapshot {
   dir: string;
@@ -17,9 +17,9 @@ export interface Snapshot {
 
 /** A copy of `codeDir` taken now, inside the lab folder (where the packages it imports resolve). */
 export function takeSnapshot(lab: Lab, codeDir: string): Snapshot {
-  const dir = mkdtempSync(join(lab.dir, '.round-'));
+  const dir = makeScratchDir(lab.dir, 'round');
   cpSync(codeDir, dir, { recursive: true });
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, remove: () => removeScratchDir(dir) };
 }
 
 export interface Round {

@@ -1,15 +1,25 @@
 /**
  * `pnpm lab doctor --workshop`: the extra checks before a workshop day, beyond what the labs
  * alone need: the pinned Node version, the ports the real server uses, lab 13's second loopback
- * address, an OS key store for the desktop and terminal clients (or the file vault), and
- * Electron's binary, which can only be fetched while the network is there.
+ * address, an OS key store for the desktop and terminal clients (or the file vault), Electron's
+ * binary, fetched while the network is there (electron-binary.ts), and one sign-in in each mode
+ * on a throwaway server (smoke-sign-in.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { which } from '@authlab/testkit';
 import type { DoctorItem } from './doctor.ts';
+import {
+  cachedZipPath,
+  downloadUrl,
+  electronPackage,
+  installedBinary,
+  runElectronInstaller,
+  zipName,
+} from './electron-binary.ts';
 import { REPO_ROOT } from './labs.ts';
+import { smokeSignIns } from './smoke-sign-in.ts';
 
 /** The version in `.node-version` at the repository root (`24.22.3`, `v24`…), or null without one. */
 export function pinnedNodeVersion(root = REPO_ROOT): string | null {
@@ -84,21 +94,71 @@ export function keyStoreItem(platform = process.platform, env = process.env): Do
   };
 }
 
-/** Electron downloads its binary at install time; offline, `pnpm desktop` cannot start without it. */
-export function electronItem(root = REPO_ROOT): DoctorItem {
-  const electron = join(root, 'apps/desktop/node_modules/electron');
-  const binary = existsSync(join(electron, 'path.txt'))
-    ? join(electron, 'dist', readFileSync(join(electron, 'path.txt'), 'utf8').trim())
-    : null;
-  const ok = binary !== null && existsSync(binary);
+export interface ElectronItemOptions {
+  root?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Told how much of the zip has arrived, while Electron's installer downloads it. */
+  onProgress?(bytes: number): void;
+  stallMs?: number;
+  pollMs?: number;
+}
+
+/**
+ * Electron's binary, fetched now with Electron's own installer when it is missing (the network a
+ * workshop laptop has the day before is the one to use); when that fails, what is missing and the
+ * three ways to get it. Only `pnpm desktop` needs it: the labs and the terminal client do not.
+ */
+export async function electronItem(options: ElectronItemOptions = {}): Promise<DoctorItem> {
+  const electron = electronPackage(options.root);
+  if (!electron) {
+    return {
+      name: 'Electron',
+      ok: false,
+      detail: 'the electron package is not installed (apps/desktop/node_modules/electron)',
+      fix: 'run `pnpm install` while online',
+    };
+  }
+  const present = installedBinary(electron);
+  if (present) return { name: 'Electron', ok: true, detail: `${electron.version} at ${present}` };
+  const result = await runElectronInstaller(electron, options);
+  const fetched = result.ok ? installedBinary(electron) : null;
+  if (fetched) return { name: 'Electron', ok: true, detail: `${electron.version} fetched now, at ${fetched}` };
+  const env = options.env ?? process.env;
+  const reason = result.ok ? 'the installer ended but left no binary' : result.reason;
   return {
     name: 'Electron',
-    ok,
-    detail: ok ? `binary at ${binary}` : "Electron's binary was not downloaded (pnpm desktop needs it)",
-    fix: 'while online: node apps/desktop/node_modules/electron/install.js',
+    ok: false,
+    detail: `${zipName(electron.version)} (for pnpm desktop) is missing and could not be fetched from ${downloadUrl(electron.version, env)}: ${reason}`,
+    fix:
+      'run this again on a network that reaches that address; or name a mirror that has it, e.g. ' +
+      'ELECTRON_MIRROR=https://npmmirror.com/mirrors/electron/ pnpm lab doctor --workshop; or copy ' +
+      `that zip from a laptop that has it to ${cachedZipPath(electron.version, env)} and run this again ` +
+      '(the labs and the terminal client do not need Electron)',
   };
 }
 
-export async function workshopItems(): Promise<DoctorItem[]> {
-  return [pinnedNodeItem(), await serverPortItem(), await secondLoopbackItem(), keyStoreItem(), electronItem()];
+export interface WorkshopOptions {
+  /** Progress of the long steps (the Electron download, the smoke sign-ins), one line at a time. */
+  report?(line: string): void;
+}
+
+export async function workshopItems(options: WorkshopOptions = {}): Promise<DoctorItem[]> {
+  const report = options.report ?? (() => {});
+  const items = [pinnedNodeItem(), await serverPortItem(), await secondLoopbackItem(), keyStoreItem()];
+  // A line per 10 MB: a 100 MB zip over hotel wifi shows it is moving without flooding a log.
+  let reported = 0;
+  report("Looking for Electron's binary (fetched now with Electron's installer if missing) …");
+  items.push(
+    await electronItem({
+      onProgress: (bytes) => {
+        const tens = Math.floor(bytes / 10e6);
+        if (tens <= reported) return;
+        reported = tens;
+        report(`  … ${tens * 10} MB downloaded`);
+      },
+    }),
+  );
+  report('Signing in once in each mode on a throwaway server …');
+  items.push(...(await smokeSignIns()));
+  return items;
 }

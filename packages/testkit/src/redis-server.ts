@@ -60,11 +60,13 @@ function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000): Pro
 }
 
 /**
- * Starts a private `redis-server` on a free loopback port (no persistence unless `appendOnly`),
- * for one test file. Call `stop()` in `after`.
+ * Starts a private `redis-server` (`binary`, else the one found) on a free loopback port (no
+ * persistence unless `appendOnly`), for one test file. Call `stop()` in `after`.
  */
-export async function startRedisServer(options: { appendOnly?: boolean } = {}): Promise<RedisServer> {
-  const binary = redisServerBinary();
+export async function startRedisServer(
+  options: { appendOnly?: boolean; binary?: string | null } = {},
+): Promise<RedisServer> {
+  const binary = options.binary === undefined ? redisServerBinary() : options.binary;
   if (!binary) throw new Error('redis-server not found: apt-get install redis-server');
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'authlab-redis-'));
@@ -91,7 +93,10 @@ export async function startRedisServer(options: { appendOnly?: boolean } = {}): 
       ],
       { stdio: 'ignore' },
     );
-    await waitForPort(port, child);
+    // A binary that cannot be run at all (ENOENT, EACCES) reports that instead of an exit.
+    const unstartable = new Promise<never>((_, reject) => child.once('error', reject));
+    unstartable.catch(() => {}); // once started, an error is the exit's to tell
+    await Promise.race([waitForPort(port, child), unstartable]);
   };
 
   const stopChild = () =>

@@ -75,19 +75,50 @@ export const credentialHeaders = (credential: ModeCredential): Record<string, st
 });
 
 export const OIDC_NATIVE_CLIENT = 'authlab-desktop';
-const LOOPBACK_REDIRECT = 'http://127.0.0.1:53682/callback';
+/** Where the provider sends the native client's code; read from its redirect, so nothing listens there. */
+export const LOOPBACK_REDIRECT = 'http://127.0.0.1:53682/callback';
 
 function expect200(answer: Answer, what: string): void {
   if (answer.status !== 200) throw new Error(`${what} answered ${answer.status}: ${answer.text.slice(0, 200)}`);
 }
 
 /**
- * Authorization code + PKCE with the public native client, driven over plain HTTP like a browser
- * without JavaScript (the client's jar keeps the provider's cookies): authorization request →
- * login form → consent → the redirect to the loopback URI, then the code at the token endpoint.
+ * A person at the provider's pages, played over plain HTTP like a browser without JavaScript (the
+ * client's jar keeps the provider's cookies): from the authorization request through the login
+ * form and consent to the redirect to `redirectUri`, which is returned (with its code and state),
+ * not followed: no listener needs to be there.
+ */
+export async function consentAtProvider(
+  base: string,
+  authorizationUrl: URL,
+  redirectUri: string,
+  account: { email: string; password: string },
+): Promise<URL> {
+  const browser = new HttpClient(base);
+  let answer = await browser.request(authorizationUrl.pathname + authorizationUrl.search);
+  for (let hop = 0; hop < 12; hop++) {
+    const location = answer.headers.get('location');
+    if (!location) break;
+    const url = new URL(location, base);
+    if (url.href.startsWith(redirectUri)) return url;
+    if (url.pathname.startsWith('/oidc/interaction/')) {
+      const uid = url.pathname.split('/')[3] ?? '';
+      const page = await browser.request(url.pathname);
+      answer = page.text.includes('name="password"')
+        ? await browser.request(`/oidc/interaction/${uid}/login`, { method: 'POST', form: account })
+        : await browser.request(`/oidc/interaction/${uid}/confirm`, { method: 'POST', form: {} });
+      continue;
+    }
+    answer = await browser.request(url.pathname + url.search);
+  }
+  throw new Error(`OIDC: no authorization code (last answer ${answer.status}: ${answer.text.slice(0, 200)})`);
+}
+
+/**
+ * Authorization code + PKCE with the public native client: the authorization request, the
+ * person's consent over HTTP (consentAtProvider), then the code at the token endpoint.
  */
 export async function oidcSignIn(base: string, email: string, password: string) {
-  const browser = new HttpClient(base);
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   const state = randomBytes(16).toString('base64url');
@@ -102,29 +133,11 @@ export async function oidcSignIn(base: string, email: string, password: string) 
     // OpenID Connect Core §11: offline_access (a refresh token) is honoured with prompt=consent.
     prompt: 'consent',
   });
-  let answer = await browser.request(`/oidc/auth?${params}`);
-  let code: string | null = null;
-  for (let hop = 0; hop < 12 && code === null; hop++) {
-    const location = answer.headers.get('location');
-    if (!location) break;
-    const url = new URL(location, base);
-    if (url.href.startsWith(LOOPBACK_REDIRECT)) {
-      if (url.searchParams.get('state') !== state) throw new Error('OIDC: the state came back changed');
-      code = url.searchParams.get('code');
-      break;
-    }
-    if (url.pathname.startsWith('/oidc/interaction/')) {
-      const uid = url.pathname.split('/')[3] ?? '';
-      const page = await browser.request(url.pathname);
-      answer = page.text.includes('name="password"')
-        ? await browser.request(`/oidc/interaction/${uid}/login`, { method: 'POST', form: { email, password } })
-        : await browser.request(`/oidc/interaction/${uid}/confirm`, { method: 'POST', form: {} });
-      continue;
-    }
-    answer = await browser.request(url.pathname + url.search);
-  }
-  if (!code)
-    throw new Error(`OIDC: no authorization code (last answer ${answer.status}: ${answer.text.slice(0, 200)})`);
+  const authorization = new URL(`/oidc/auth?${params}`, base);
+  const back = await consentAtProvider(base, authorization, LOOPBACK_REDIRECT, { email, password });
+  if (back.searchParams.get('state') !== state) throw new Error('OIDC: the state came back changed');
+  const code = back.searchParams.get('code');
+  if (!code) throw new Error(`OIDC: the redirect carries no code: ${back.search}`);
   const tokens = await new HttpClient(base).request('/oidc/token', {
     method: 'POST',
     form: {
