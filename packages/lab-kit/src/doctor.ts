@@ -5,12 +5,12 @@
  * asked PING, as the suites start it).
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { findChromium, type RedisServer, redisServerBinary, startRedisServer } from '@authlab/testkit';
-import { labsRoot, listLabs, REPO_ROOT } from './labs.ts';
+import { labsRoot, listLabs, pinnedNodeVersion, } from './labs.ts';
 import { stateFile } from './state.ts';
 
 const run = promisify(execFile);
@@ -23,16 +23,6 @@ export interface DoctorItem {
   detail: string;
   /** What to do when it is not ok. */
   fix?: string;
-}
-
-/** The Node.js version CI runs and the README names: `.node-version` at the repository root. */
-export function pinnedNodeVersion(): string | null {
-  try {
-    const version = readFileSync(join(REPO_ROOT, '.node-version'), 'utf8').trim().replace(/^v/, '');
-    return /^\d+\.\d+\.\d+$/.test(version) ? version : null;
-  } catch {
-    return null;
-  }
 }
 
 function nodeItem(): DoctorItem {

@@ -8,6 +8,18 @@ import { z } from 'zod';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 
+/**
+ * The Node.js version CI runs and the README names: `.node-version` at the repository root
+ * (`24.22.3`, `v24`…), or null without one.
+ */
+export function pinnedNodeVersion(root = REPO_ROOT): string | null {
+  try {
+    return readFileSync(join(root, '.node-version'), 'utf8').trim().replace(/^v/, '') || null;
+  } catch {
+    return null;
+  }
+}
+
 export const labsRoot = (): string => resolve(process.env.AUTHLAB_LABS_DIR ?? join(REPO_ROOT, 'labs'));
 
 const Manifest = z

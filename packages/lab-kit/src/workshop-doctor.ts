@@ -1,13 +1,5 @@
-/**
- * `pnpm lab doctor --workshop`: the extra checks before a workshop day, beyond what the labs
- * alone need: the pinned Node version, the ports the real server uses, lab 13's second loopback
- * address, an OS key store for the desktop and terminal clients (or the file vault), Electron's
- * binary, fetched while the network is there (electron-binary.ts), and one sign-in in each mode
- * on a throwaway server (smoke-sign-in.ts).
- */
-import { readFileSync } from 'node:fs';
+
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { which } from '@authlab/testkit';
 import type { DoctorItem } from './doctor.ts';
 import {
@@ -18,17 +10,8 @@ import {
   runElectronInstaller,
   zipName,
 } from './electron-binary.ts';
-import { REPO_ROOT } from './labs.ts';
+import { pinnedNodeVersion } from './labs.ts';
 import { smokeSignIns } from './smoke-sign-in.ts';
-
-/** The version in `.node-version` at the repository root (`24.22.3`, `v24`…), or null without one. */
-export function pinnedNodeVersion(root = REPO_ROOT): string | null {
-  try {
-    return readFileSync(join(root, '.node-version'), 'utf8').trim().replace(/^v/, '') || null;
-  } catch {
-    return null;
-  }
-}
 
 export function pinnedNodeItem(running = process.versions.node, pinned = pinnedNodeVersion()): DoctorItem {
   if (!pinned) {

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { redisServerBinary, requireComponent } from '@authlab/testkit';
 import { redisItem } from '../src/doctor.ts';
-import { keyStoreItem, pinnedNodeItem, pinnedNodeVersion, serverPortItem } from '../src/workshop-doctor.ts';
+import { pinnedNodeVersion } from '../src/labs.ts';
+import { keyStoreItem, pinnedNodeItem, serverPortItem } from '../src/workshop-doctor.ts';
 import { labSandbox, runLabCli } from './support/cli.ts';
 
 test('reads the pinned version from .node-version and compares as many parts as it names', () => {
