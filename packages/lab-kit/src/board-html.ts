@@ -3,7 +3,7 @@
  * class/class-page.ts): readable on a phone (the table scrolls sideways, the first column stays),
  * no script at all (the page refreshes itself with a meta refresh), and headers that keep it so:
  * a CSP that allows only this one stylesheet (by hash) and forms posting to the board itself, no
- * framing, no sniffing, no caching, no referrer (OWASP ASVS 5.0 V3.4).
+ * framing, no sniffing, no caching, no referrer to other sites (OWASP ASVS 4.0.3 V14.4).
  */
 import { createHash } from 'node:crypto';
 import { escapeHtml } from '@authlab/html';
@@ -25,7 +25,9 @@ export const BOARD_HEADERS = {
   'content-security-policy': `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
+  // Not no-referrer: under it Chromium sends `Origin: null` with the page's own form post, which
+  // the login's origin check (rightly) refuses. same-origin sends nothing to other sites.
+  'referrer-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
 };
 

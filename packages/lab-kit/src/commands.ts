@@ -85,6 +85,8 @@ export async function check(lab: Lab, options: { solution: boolean; instructor: 
   const { run, changed, solved } = await checkRound(lab, snapshot).finally(snapshot.remove);
   out(describeRun(run));
   if (changed.length > 0) out(describeChanged(changed));
+  // The class board shows this hash for a solve: the instructor can compare it with this line.
+  out(`(files checked: ${workHash.slice(0, 12)})`);
   recordRun(lab, solved, workHash);
   await reportToClass([lab.id]);
   out(
@@ -151,18 +153,20 @@ export function solution(lab: Lab, options: { instructor: boolean }): number {
   return 0;
 }
 
-export function resetAll(): number {
+export async function resetAll(): Promise<number> {
   // By folder, so that one lab that no longer loads does not keep the others from a reset.
   const folders = labFolders();
   for (const dir of folders) rmSync(workDir({ id: basename(dir), dir }), { recursive: true, force: true });
   clearProgress();
+  await reportToClass();
   out(`All ${folders.length} labs are back to their starters and all progress is cleared.`);
   return 0;
 }
 
-export function resetLab(lab: Lab): number {
+export async function resetLab(lab: Lab): Promise<number> {
   rmSync(workDir(lab), { recursive: true, force: true });
   updateProgress(lab.id, () => null);
+  await reportToClass([lab.id]);
   out(`${lab.id}: your copy is back to the starter and its progress is cleared.`);
   return 0;
 }

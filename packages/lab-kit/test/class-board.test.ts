@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { launchLabBrowser } from '../src/browser.ts';
 import type { Participant } from '../src/class/class-board.ts';
 import { type RunningClassBoard, serveClassBoard } from '../src/class/class-server.ts';
 import { type Membership, sendReport } from '../src/class/participant.ts';
@@ -211,6 +212,12 @@ describe('bad requests get a 4xx JSON code, never a 500', () => {
       400,
       'unknown_lab',
     );
+    const withSource = signedReport(ada, [{ ...lab('04-csrf'), source: 'export default …' } as LabReport], clock);
+    await assertRefused(
+      await postJson('/report', withSource.body, { 'authlab-signature': withSource.signature }),
+      400,
+      'invalid_request',
+    );
     const tooManyHints = signedReport(ada, [lab('04-csrf', { hintsUsed: 4 })], clock);
     await assertRefused(
       await postJson('/report', tooManyHints.body, { 'authlab-signature': tooManyHints.signature }),
@@ -273,4 +280,35 @@ describe('who sees what', () => {
     const crossSite = await login(INSTRUCTOR_CODE, { origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' });
     await assertRefused(crossSite, 403, 'forbidden_origin');
   });
+});
+
+test('in a real Chromium on a phone: the instructor signs in with the form, the styles pass the CSP, the table scrolls inside the page', async () => {
+  const ada = await join('Ada');
+  await sendReport(ada, [lab('04-csrf', { status: 'solved', solvedAt: new Date(START).toISOString() })], clock);
+  const browser = await launchLabBrowser();
+  try {
+    const page = await browser.newPage({ viewport: { width: 375, height: 740 }, isMobile: true });
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    await page.goto(`${base}/`);
+    await page.fill('input[name=code]', INSTRUCTOR_CODE.toLowerCase());
+    await Promise.all([page.waitForURL(`${base}/`), page.click('button')]);
+    const solved = page.locator('td.solved').first();
+    assert.match((await solved.textContent()) ?? '', /✓/);
+    // The stylesheet is allowed by its hash: were it blocked, the cell would not be green.
+    const color = await solved.evaluate(
+      (cell) =>
+        (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(cell).color,
+    );
+    assert.equal(color, 'rgb(26, 127, 55)');
+    const widths = await page.evaluate<{ page: number; viewport: number }>(
+      '({ page: document.documentElement.scrollWidth, viewport: window.innerWidth })',
+    );
+    assert.ok(widths.page <= widths.viewport, `the page itself does not scroll sideways (${JSON.stringify(widths)})`);
+    assert.deepEqual(violations, []);
+  } finally {
+    await browser.close();
+  }
 });

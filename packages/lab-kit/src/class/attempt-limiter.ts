@@ -1,8 +1,8 @@
 /**
  * Failed codes per client address: after `limit` failures within `windowMs`, the address is
  * refused (429 with Retry-After) until the oldest failure leaves the window, right codes
- * included, so guessing cannot go on in parallel with one lucky request (OWASP ASVS 5.0 V6.3.1,
- * brute-force protection). The clock is injected, so tests need not wait.
+ * included, so guessing cannot go on in parallel with one lucky request (OWASP ASVS 4.0.3
+ * V2.2.1, anti-automation). The clock is injected, so tests need not wait.
  */
 export interface AttemptLimiter {
   /** Seconds until the address may try again; 0 when it may now. */

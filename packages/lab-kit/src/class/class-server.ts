@@ -125,14 +125,12 @@ export async function serveClassBoard(options: ClassServerOptions): Promise<Runn
 
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>> = {
     'GET /': async (req, res) => {
+      const pages = {
+        instructor: () => instructorPage(board.instructorView()),
+        participant: () => participantPage(board.participantView()),
+      };
       const role = sessionRole(req);
-      const html =
-        role === 'instructor'
-          ? instructorPage(board.instructorView())
-          : role
-            ? participantPage(board.participantView())
-            : codePage();
-      res.writeHead(200, BOARD_HEADERS).end(html);
+      res.writeHead(200, BOARD_HEADERS).end(role ? pages[role]() : codePage());
     },
     'POST /login': async (req, res) => {
       if (!fromOwnPage(req))
