@@ -4,68 +4,127 @@
  * with its own progress file and authlab home.
  */
 import assert from 'node:assert/strict';
-import { statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Participant } from '../src/class/class-board.ts';
-import { labSandbox, runLabCli, startLabCli } from './support/cli.ts';
+import { REPO_ROOT } from '../src/labs.ts';
+import { labSandbox, runLabCli, type Sandbox, startLabCli } from './support/cli.ts';
 
-test('participants join with the code, their runners report, and an edited progress file reports no solve', async () => {
+interface ClassRun {
+  address: string;
+  joinCode: string;
+  instructorCode: string;
+  participants(): Promise<Map<string, Participant>>;
+  stop(): Promise<void>;
+}
+
+/** `pnpm lab board --class` on 127.0.0.1, with what it printed. */
+async function startClass(): Promise<ClassRun> {
   const instructor = labSandbox();
-  const ada = labSandbox();
-  const grace = labSandbox();
   const cli = startLabCli(['board', '--class', '--host', '127.0.0.1', '--port', '0'], instructor.env);
-  try {
-    await cli.waitFor(/Instructor code \(yours only; shown once, not stored\):\s+(\S+)/);
-    const output = cli.output();
-    const address = /pnpm lab join (127\.0\.0\.1:\d+) /.exec(output)?.[1] as string;
-    const joinCode = /Join code \(show it to the room\):\s+(\S+)/.exec(output)?.[1] as string;
-    const instructorCode = /Instructor code \(yours only; shown once, not stored\):\s+(\S+)/.exec(
-      output,
-    )?.[1] as string;
-    assert.ok(joinCode.replace(/-/g, '').length >= 8);
-    assert.notEqual(joinCode, instructorCode);
+  const instructorLine = /Instructor code \(yours only; shown once, not stored\):\s+(\S+)/;
+  await cli.waitFor(instructorLine);
+  const output = cli.output();
+  const address = /pnpm lab join (127\.0\.0\.1:\d+) /.exec(output)?.[1] as string;
+  const instructorCode = instructorLine.exec(output)?.[1] as string;
+  return {
+    address,
+    joinCode: /Join code \(show it to the room\):\s+(\S+)/.exec(output)?.[1] as string,
+    instructorCode,
+    async participants() {
+      const board = await fetch(`http://${address}/board.json`, {
+        headers: { authorization: `Bearer ${instructorCode}` },
+      });
+      const { participants } = (await board.json()) as { participants: Participant[] };
+      return new Map(participants.map((p) => [p.name, p]));
+    },
+    async stop() {
+      cli.child.kill('SIGINT');
+      await cli.exited;
+      instructor.remove();
+    },
+  };
+}
 
-    const wrong = await runLabCli(['join', address, 'WRONG-CODE-0000', '--name', 'Mallory'], ada.env);
+async function joined(run: ClassRun, name: string): Promise<Sandbox> {
+  const sandbox = labSandbox();
+  const result = await runLabCli(['join', run.address, run.joinCode, '--name', name], sandbox.env);
+  assert.equal(result.code, 0, result.stderr);
+  return sandbox;
+}
+
+test('a participant joins with the join code (never another), and hints reach the board until they leave', async () => {
+  const run = await startClass();
+  const ada = labSandbox();
+  try {
+    assert.ok(run.joinCode.replace(/-/g, '').length >= 8);
+    assert.notEqual(run.joinCode, run.instructorCode);
+    const wrong = await runLabCli(['join', run.address, 'WRONG-CODE-0000', '--name', 'Mallory'], ada.env);
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /code is not right/);
 
-    const joined = await runLabCli(['join', address, joinCode, '--name', 'Ada'], ada.env);
-    assert.equal(joined.code, 0, joined.stderr);
-    assert.match(joined.stdout, /never your code/);
+    const result = await runLabCli(['join', run.address, run.joinCode, '--name', 'Ada'], ada.env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /never your code/);
     const membership = join(ada.env.AUTHLAB_HOME as string, 'labs', 'class.json');
     assert.equal(statSync(membership).mode & 0o777, 0o600);
     assert.equal((await runLabCli(['hint', '01'], ada.env)).code, 0);
+    assert.equal((await run.participants()).get('Ada')?.labs['01-password-storage']?.hintsUsed, 1);
 
-    // Grace types a solve into her progress file, then joins: the board hears "tampered", not "solved".
+    const joinCodeOnly = await fetch(`http://${run.address}/board.json`, {
+      headers: { authorization: `Bearer ${run.joinCode}` },
+    });
+    assert.doesNotMatch(await joinCodeOnly.text(), /Ada/);
+
+    assert.equal((await runLabCli(['leave'], ada.env)).code, 0);
+    assert.throws(() => statSync(membership), { code: 'ENOENT' });
+    assert.equal((await runLabCli(['hint', '01'], ada.env)).code, 0);
+    assert.equal((await run.participants()).get('Ada')?.labs['01-password-storage']?.hintsUsed, 1, 'nothing sent');
+  } finally {
+    ada.remove();
+    await run.stop();
+  }
+});
+
+test('a solve typed into the progress file reaches the board as tampered, not solved', async () => {
+  const run = await startClass();
+  const grace = labSandbox();
+  try {
     writeFileSync(
       grace.stateFile,
       JSON.stringify({
         '04-csrf': { startedAt: '2026-12-04T09:00:00.000Z', solvedAt: '2026-12-04T09:05:00.000Z', hintsSeen: 0 },
       }),
     );
-    assert.equal((await runLabCli(['join', address, joinCode, '--name', 'Grace'], grace.env)).code, 0);
-
-    const board = await fetch(`http://${address}/board.json`, {
-      headers: { authorization: `Bearer ${instructorCode}` },
-    });
-    const { participants } = (await board.json()) as { participants: Participant[] };
-    const byName = new Map(participants.map((p) => [p.name, p]));
-    assert.equal(byName.get('Ada')?.labs['01-password-storage']?.hintsUsed, 1);
-    assert.equal(byName.get('Grace')?.labs['04-csrf']?.status, 'tampered');
-    assert.equal(byName.get('Grace')?.labs['04-csrf']?.solvedAt, null);
-
-    const joinCodeOnly = await fetch(`http://${address}/board.json`, {
-      headers: { authorization: `Bearer ${joinCode}` },
-    });
-    assert.doesNotMatch(await joinCodeOnly.text(), /Ada|Grace/);
-
-    assert.equal((await runLabCli(['leave'], ada.env)).code, 0);
-    assert.throws(() => statSync(membership), { code: 'ENOENT' });
+    const result = await runLabCli(['join', run.address, run.joinCode, '--name', 'Grace'], grace.env);
+    assert.equal(result.code, 0, result.stderr);
+    const lab04 = (await run.participants()).get('Grace')?.labs['04-csrf'];
+    assert.equal(lab04?.status, 'tampered');
+    assert.equal(lab04?.solvedAt, null);
   } finally {
-    cli.child.kill('SIGINT');
-    await cli.exited;
-    for (const sandbox of [instructor, ada, grace]) sandbox.remove();
+    grace.remove();
+    await run.stop();
+  }
+});
+
+test('a real solve reaches the board with the hash of the files `pnpm lab check` verified', async () => {
+  const run = await startClass();
+  const ada = await joined(run, 'Ada');
+  try {
+    const work = join(ada.workspace, '01-password-storage');
+    cpSync(join(REPO_ROOT, 'labs/01-password-storage/starter'), work, { recursive: true });
+    copyFileSync(join(REPO_ROOT, 'labs/01-password-storage/solution/server.ts'), join(work, 'server.ts'));
+    const checked = await runLabCli(['check', '01'], ada.env);
+    assert.equal(checked.code, 0, checked.stdout);
+    const filesChecked = /\(files checked: ([0-9a-f]{12})\)/.exec(checked.stdout)?.[1] as string;
+    const lab01 = (await run.participants()).get('Ada')?.labs['01-password-storage'];
+    assert.equal(lab01?.status, 'solved');
+    assert.ok(lab01?.solvedAt);
+    assert.ok(lab01?.workHash?.startsWith(filesChecked), 'the board shows the hash check printed');
+  } finally {
+    ada.remove();
+    await run.stop();
   }
 });
 
