@@ -58,6 +58,8 @@ export async function start(lab: Lab, options: { poll: boolean }): Promise<numbe
     // many saves happen meanwhile (those start the next round).
     const current = takeSnapshot(lab, dir);
     snapshot = current;
+    // Hashed before anything runs from it, as `pnpm lab check` does: the same files, the same hash.
+    const workHash = hashWorkFiles(current.dir);
     let started: RunningLabServer;
     try {
       started = await startOnPort(current.dir, port);
@@ -75,7 +77,7 @@ export async function start(lab: Lab, options: { poll: boolean }): Promise<numbe
     if (quitting) return;
     out(describeRun(run));
     if (changed.length > 0) out(describeChanged(changed));
-    recordRun(lab, solved, hashWorkFiles(current.dir));
+    recordRun(lab, solved, workHash);
     void reportToClass([lab.id]);
     if (solved && !solvedAnnounced) {
       solvedAnnounced = true;
