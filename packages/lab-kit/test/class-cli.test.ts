@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, cpSync, statSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Participant } from '../src/class/class-board.ts';
@@ -135,6 +137,24 @@ test('--instructor does not open anything on this machine’s board: the instruc
     assert.equal(code, 2);
     assert.match(stderr, /instructor code/);
   } finally {
+    sandbox.remove();
+  }
+});
+
+test('a class board port that is taken is named, with what to do', async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const { port } = taken.address() as AddressInfo;
+  const sandbox = labSandbox();
+  try {
+    const { code, stderr } = await runLabCli(
+      ['board', '--class', '--host', '127.0.0.1', '--port', String(port)],
+      sandbox.env,
+    );
+    assert.equal(code, 1);
+    assert.match(stderr, new RegExp(`127\\.0\\.0\\.1:${port} is taken: choose another with --host or --port`));
+  } finally {
+    taken.close();
     sandbox.remove();
   }
 });

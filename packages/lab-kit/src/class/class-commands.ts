@@ -38,7 +38,17 @@ export async function classBoardCommand(options: ClassBoardCommandOptions): Prom
   const joinCode = newJoinCode();
   const instructorCode = options.instructorCode ?? newInstructorCode();
   const labs = listLabs().map((lab) => ({ id: lab.id, title: lab.title, hintTiers: lab.hints.length }));
-  const running = await serveClassBoard({ host: options.host, port: options.port, joinCode, instructorCode, labs });
+  const running = await serveClassBoard({
+    host: options.host,
+    port: options.port,
+    joinCode,
+    instructorCode,
+    labs,
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EADDRINUSE' && error.code !== 'EADDRNOTAVAIL') throw error;
+    const why = error.code === 'EADDRINUSE' ? 'is taken' : 'is not an address of this machine';
+    throw new Error(`${options.host}:${options.port} ${why}: choose another with --host or --port`);
+  });
   const wildcard = options.host === '0.0.0.0' || options.host === '::';
   const hosts = wildcard ? lanAddresses() : [options.host.includes(':') ? `[${options.host}]` : options.host];
   out(
