@@ -11,6 +11,10 @@
  *                                  (--workshop: pinned Node, ports, 127.0.0.2, key store, Electron's
  *                                  binary fetched, one sign-in per mode)
  *   pnpm lab board [--json]        each lab's state, start/solve times and hints used (a local page)
+ *   pnpm lab board --class         for instructors: a board on the LAN that participants' runners
+ *                  [--host <addr>] [--port <n>]   report to (prints a join and an instructor code)
+ *   pnpm lab join <host:port> <code> --name <name>   report your progress to the class board
+ *   pnpm lab leave                 stop reporting
  *   pnpm lab verify [<lab>…]       for instructors and CI: every lab still teaches what it says
  *                  [--cheats]      only the wrong fixes in cheats/ (when writing one)
  *   pnpm lab compare               the three modes of the real server, measured side by side
@@ -21,13 +25,14 @@
  * This file is the usage, the options and the dispatch; `start` is in start.ts, the other
  * commands in commands.ts.
  */
+import { classBoardCommand, DEFAULT_CLASS_PORT, joinCommand, leaveCommand } from './class/class-commands.ts';
 import { board, check, doctorCommand, hint, list, out, resetAll, resetLab, solution, verify } from './commands.ts';
 import { findLab, labsRoot, UsageError } from './labs.ts';
 import { exitCleanlyOnSignals, removeStaleScratchDirs } from './scratch.ts';
 import { start } from './start.ts';
 
 function usage(): string {
-  return `Usage: pnpm lab [list|start|check|hint|solution|reset|doctor|board|verify|compare] [<lab>] [--instructor]
+  return `Usage: pnpm lab [list|start|check|hint|solution|reset|doctor|board|join|leave|verify|compare] [<lab>] [--instructor]
   pnpm lab start 01       begin lab 01: read the goal, edit your copy, watch the checks turn green
   pnpm lab hint 01        one more hint
   pnpm lab doctor         is this laptop ready?`;
@@ -39,8 +44,59 @@ function instructorMode(args: string[]): boolean {
   return args.includes('--instructor') || env === '1' || env === 'true';
 }
 
-/** The arguments that are not options: lab ids. */
-const labArgs = (args: string[]) => args.filter((arg) => !arg.startsWith('--'));
+/** Options followed by a value (`--port 4700`). */
+const VALUE_OPTIONS = ['--host', '--port', '--name'];
+
+/** The arguments that are neither options nor their values: lab ids, or join's address and code. */
+const labArgs = (args: string[]) =>
+  args.filter((arg, index) => !arg.startsWith('--') && !VALUE_OPTIONS.includes(args[index - 1] ?? ''));
+
+function optionValue(args: string[], option: string): string | undefined {
+  const index = args.indexOf(option);
+  if (index === -1) return undefined;
+  const value = args[index + 1];
+  if (value === undefined || value.startsWith('--')) throw new UsageError(`${option} needs a value.\n\n${usage()}`);
+  return value;
+}
+
+function portOption(args: string[]): number {
+  const text = optionValue(args, '--port');
+  if (text === undefined) return DEFAULT_CLASS_PORT;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${text} is not a port number.`);
+  return port;
+}
+
+/** `pnpm lab board …`: this machine's board, or with --class the class board. */
+function boardCommand(args: string[]): Promise<number> {
+  if (args.includes('--instructor')) {
+    throw new UsageError(
+      'The instructor view is part of the class board: run pnpm lab board --class and open its page with the instructor code it prints (or AUTHLAB_INSTRUCTOR_CODE).',
+    );
+  }
+  if (!args.includes('--class')) {
+    if (args.includes('--host') || args.includes('--port')) throw new UsageError('--host and --port go with --class.');
+    return board({ json: args.includes('--json') });
+  }
+  if (args.includes('--json'))
+    throw new UsageError('--json is this machine’s board; the class board serves /board.json.');
+  return classBoardCommand({
+    host: optionValue(args, '--host') ?? '0.0.0.0',
+    port: portOption(args),
+    instructorCode: process.env.AUTHLAB_INSTRUCTOR_CODE || undefined,
+  });
+}
+
+function joinArgs(args: string[]): [string, string, string] {
+  const [address, code] = labArgs(args);
+  const name = optionValue(args, '--name');
+  if (!address || !code || !name) {
+    throw new UsageError(
+      'Usage: pnpm lab join <host:port> <join code> --name <your name>  (the instructor shows both)',
+    );
+  }
+  return [address, code, name];
+}
 
 function requireLabArg(args: string[]): string {
   const id = labArgs(args)[0];
@@ -57,7 +113,9 @@ const OPTIONS: Record<string, string[]> = {
   solution: [],
   reset: ['--all'],
   doctor: ['--workshop'],
-  board: ['--json'],
+  board: ['--json', '--class', '--host', '--port'],
+  join: ['--name'],
+  leave: [],
   verify: ['--cheats'],
 };
 
@@ -93,7 +151,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'doctor':
       return doctorCommand({ workshop: args.includes('--workshop') });
     case 'board':
-      return board({ json: args.includes('--json') });
+      return boardCommand(args);
+    case 'join':
+      return joinCommand(...joinArgs(args));
+    case 'leave':
+      return leaveCommand();
     case 'verify':
       return verify(labArgs(args), { cheatsOnly: args.includes('--cheats') });
     case 'compare': {

@@ -4,12 +4,14 @@
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { boardRows, serveBoard } from './board.ts';
+import { reportToClass } from './class/participant.ts';
 import { doctor, formatDoctor } from './doctor.ts';
 import { findLab, type Lab, labFolders, loadLab, UsageError, variantDir, workDir } from './labs.ts';
 import { checkRound, describeChanged, takeSnapshot } from './round.ts';
 import { describeRun, runLab } from './run.ts';
 import { folderDiff } from './solution-diff.ts';
-import { clearProgress, readProgress, updateProgress } from './state.ts';
+import { hashWorkFiles, labStatus, signSolve, solveKey } from './solve-proof.ts';
+import { clearProgress, isSolved, readProgress, updateProgress } from './state.ts';
 import { verifyCheats, verifyLab } from './verify.ts';
 import { workshopItems } from './workshop-doctor.ts';
 
@@ -37,9 +39,12 @@ export function list(): number {
     }
   }
   const progress = readProgress();
+  const key = solveKey();
+  const statuses = new Map(labs.map((lab) => [lab.id, labStatus(key, lab.id, progress[lab.id])]));
+  const shownStatus = { solved: '✓ solved', started: '… started', tampered: '! tampered', 'not started': '' };
   const rows = labs.map((lab) => {
     const state = progress[lab.id];
-    const status = state?.solvedAt ? '✓ solved' : state?.startedAt ? '… started' : '';
+    const status = shownStatus[statuses.get(lab.id) ?? 'not started'];
     const hints = state?.hintsSeen ? `${state.hintsSeen}/${lab.hints.length} hints` : '';
     return [lab.id, lab.title, lab.mode, `${lab.timeBoxMinutes} min`, status, hints];
   });
@@ -55,7 +60,7 @@ export function list(): number {
   out(line(header));
   for (const row of rows) out(line(row));
   for (const problem of broken) out(problem);
-  const unsolved = labs.filter((lab) => !progress[lab.id]?.solvedAt);
+  const unsolved = labs.filter((lab) => statuses.get(lab.id) !== 'solved');
   out();
   out(
     unsolved[0]
@@ -76,10 +81,14 @@ export async function check(lab: Lab, options: { solution: boolean; instructor: 
     return run.solved ? 0 : 1;
   }
   const snapshot = takeSnapshot(lab, dir);
+  const workHash = hashWorkFiles(snapshot.dir);
   const { run, changed, solved } = await checkRound(lab, snapshot).finally(snapshot.remove);
   out(describeRun(run));
   if (changed.length > 0) out(describeChanged(changed));
-  recordRun(lab, solved);
+  // The class board shows this hash for a solve: the instructor can compare it with this line.
+  out(`(files checked: ${workHash.slice(0, 12)})`);
+  recordRun(lab, solved, workHash);
+  await reportToClass([lab.id]);
   out(
     solved
       ? `\nSolved. pnpm lab solution ${labNumber(lab)} shows the reference fix and the debrief.`
@@ -88,15 +97,22 @@ export async function check(lab: Lab, options: { solution: boolean; instructor: 
   return solved ? 0 : 1;
 }
 
-export function recordRun(lab: Lab, solved: boolean): void {
-  updateProgress(lab.id, (progress) => ({
-    ...progress,
-    startedAt: progress.startedAt ?? new Date().toISOString(),
-    ...(solved && !progress.solvedAt ? { solvedAt: new Date().toISOString() } : {}),
-  }));
+/**
+ * Records a round: the lab is started, and when the round solved it (and no genuine solve is
+ * recorded yet), the solve with its proof over `workHash`, the hash of the files just verified.
+ * A `solvedAt` without a valid proof (typed into the file) is replaced by the genuine one.
+ */
+export function recordRun(lab: Lab, solved: boolean, workHash: string): void {
+  const key = solveKey();
+  updateProgress(lab.id, (progress) => {
+    const started = { ...progress, startedAt: progress.startedAt ?? new Date().toISOString() };
+    if (!solved || labStatus(key, lab.id, progress) === 'solved') return started;
+    const solvedAt = new Date().toISOString();
+    return { ...started, solvedAt, proof: signSolve(key, lab.id, solvedAt, workHash) };
+  });
 }
 
-export function hint(lab: Lab, options: { instructor: boolean }): number {
+export async function hint(lab: Lab, options: { instructor: boolean }): Promise<number> {
   if (lab.hints.length === 0) {
     out(`${lab.id} has no hints.`);
     return 0;
@@ -109,13 +125,14 @@ export function hint(lab: Lab, options: { instructor: boolean }): number {
     ...state,
     hintsSeen: Math.min(state.hintsSeen + 1, lab.hints.length),
   }));
+  await reportToClass([lab.id]);
   const seen = progress?.hintsSeen ?? 1;
   for (const [index, tier] of lab.hints.slice(0, seen).entries()) {
     out(`${index + 1}/${lab.hints.length} ${tier.label}\n${tier.text}\n`);
   }
   let next = `Run \`pnpm lab hint ${labNumber(lab)}\` again for the next hint.`;
   if (seen >= lab.hints.length) {
-    next = progress?.solvedAt
+    next = isSolved(lab.id)
       ? `That was the last hint. pnpm lab solution ${labNumber(lab)} shows the reference fix.`
       : 'That was the last hint. The reference fix unlocks once the lab is solved.';
   }
@@ -124,7 +141,7 @@ export function hint(lab: Lab, options: { instructor: boolean }): number {
 }
 
 export function solution(lab: Lab, options: { instructor: boolean }): number {
-  const solved = Boolean(readProgress()[lab.id]?.solvedAt);
+  const solved = isSolved(lab.id);
   if (!solved && !options.instructor) {
     out(`The reference fix for ${lab.id} unlocks once you have solved it: pnpm lab check ${labNumber(lab)}.`);
     out(`Stuck? pnpm lab hint ${labNumber(lab)} gives the next hint.`);
@@ -136,18 +153,20 @@ export function solution(lab: Lab, options: { instructor: boolean }): number {
   return 0;
 }
 
-export function resetAll(): number {
+export async function resetAll(): Promise<number> {
   // By folder, so that one lab that no longer loads does not keep the others from a reset.
   const folders = labFolders();
   for (const dir of folders) rmSync(workDir({ id: basename(dir), dir }), { recursive: true, force: true });
   clearProgress();
+  await reportToClass();
   out(`All ${folders.length} labs are back to their starters and all progress is cleared.`);
   return 0;
 }
 
-export function resetLab(lab: Lab): number {
+export async function resetLab(lab: Lab): Promise<number> {
   rmSync(workDir(lab), { recursive: true, force: true });
   updateProgress(lab.id, () => null);
+  await reportToClass([lab.id]);
   out(`${lab.id}: your copy is back to the starter and its progress is cleared.`);
   return 0;
 }

@@ -5,11 +5,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { reportToClass } from './class/participant.ts';
 import { ensureWorkCopy, labNumber, out, recordRun, shown } from './commands.ts';
 import type { Lab } from './labs.ts';
 import { checkRound, describeChanged, type Snapshot, takeSnapshot } from './round.ts';
 import { describeRun } from './run.ts';
-import { readProgress, updateProgress } from './state.ts';
+import { hashWorkFiles } from './solve-proof.ts';
+import { isSolved, updateProgress } from './state.ts';
 import { type RunningLabServer, startLabServer } from './target.ts';
 import { serialRuns, watchFolder } from './watch.ts';
 
@@ -18,6 +20,7 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
 export async function start(lab: Lab, options: { poll: boolean }): Promise<number> {
   const dir = ensureWorkCopy(lab);
   updateProgress(lab.id, (progress) => ({ ...progress, startedAt: progress.startedAt ?? new Date().toISOString() }));
+  void reportToClass([lab.id]);
   out(`# ${lab.id}: ${lab.title}  (${lab.timeBoxMinutes} min, ${lab.mode} mode)\n`);
   out(`## Goal\n\n${lab.sections.get('Goal') ?? ''}\n`);
   out(`## Steps\n\n${lab.sections.get('Steps') ?? ''}\n`);
@@ -31,7 +34,7 @@ export async function start(lab: Lab, options: { poll: boolean }): Promise<numbe
   let snapshot: Snapshot | null = null;
   let port = 0;
   let quitting = false;
-  let solvedAnnounced = Boolean(readProgress()[lab.id]?.solvedAt);
+  let solvedAnnounced = isSolved(lab.id);
 
   const stopServer = async () => {
     const previous = server;
@@ -55,6 +58,8 @@ export async function start(lab: Lab, options: { poll: boolean }): Promise<numbe
     // many saves happen meanwhile (those start the next round).
     const current = takeSnapshot(lab, dir);
     snapshot = current;
+    // Hashed before anything runs from it, as `pnpm lab check` does: the same files, the same hash.
+    const workHash = hashWorkFiles(current.dir);
     let started: RunningLabServer;
     try {
       started = await startOnPort(current.dir, port);
@@ -72,7 +77,8 @@ export async function start(lab: Lab, options: { poll: boolean }): Promise<numbe
     if (quitting) return;
     out(describeRun(run));
     if (changed.length > 0) out(describeChanged(changed));
-    recordRun(lab, solved);
+    recordRun(lab, solved, workHash);
+    void reportToClass([lab.id]);
     if (solved && !solvedAnnounced) {
       solvedAnnounced = true;
       out(`\n★ Solved ${lab.id}!\n\n## Debrief\n\n${lab.sections.get('Debrief') ?? ''}`);
@@ -105,7 +111,7 @@ export async function start(lab: Lab, options: { poll: boolean }): Promise<numbe
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await stopServer();
-    finish(code ?? (readProgress()[lab.id]?.solvedAt ? 0 : 1));
+    finish(code ?? (isSolved(lab.id) ? 0 : 1));
   };
   const onSignal = () => void quit();
 

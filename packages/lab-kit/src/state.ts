@@ -1,6 +1,7 @@
 /**
  * Progress, per learner and machine, in a gitignored JSON file (`.lab-progress.json` at the
- * repository root, or `$AUTHLAB_LAB_STATE`). Written whole to a temporary file and renamed, so an
+ * repository root, or `$AUTHLAB_LAB_STATE`). A solve in it counts only with the runner's proof
+ * (solve-proof.ts), so editing the file cannot mark a lab solved. Written whole to a temporary file and renamed, so an
  * interrupted write never leaves half a file; each read-modify-write holds `<file>.lock`, so two
  * commands at once (`pnpm lab start` recording a round while `pnpm lab hint` counts a hint in
  * another terminal) never undo each other's change.
@@ -8,10 +9,13 @@
 import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './labs.ts';
+import { isGenuineSolve, type SolveProof, solveKey } from './solve-proof.ts';
 
 export interface LabProgress {
   startedAt?: string;
   solvedAt?: string;
+  /** Made by the runner that verified the solve; without a valid one `solvedAt` counts for nothing. */
+  proof?: SolveProof;
   /** How many hint tiers the learner has asked for. */
   hintsSeen: number;
 }
@@ -27,6 +31,11 @@ export function readProgress(): Progress {
   } catch {
     return {};
   }
+}
+
+/** Whether the lab's solve was recorded by this participant's runner (see solve-proof.ts). */
+export function isSolved(id: string, progress: Progress = readProgress()): boolean {
+  return isGenuineSolve(solveKey(), id, progress[id]);
 }
 
 function writeProgress(all: Progress): void {

@@ -1,19 +1,35 @@
 /** `pnpm lab board`: each lab's state, times and hints, as JSON and on a local page. */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { type BoardRow, boardPage } from '../src/board.ts';
-import { labSandbox, runLabCli, startLabCli } from './support/cli.ts';
+import { writePrivateFile } from '../src/lab-home.ts';
+import { signSolve } from '../src/solve-proof.ts';
+import { labSandbox, runLabCli, type Sandbox, startLabCli } from './support/cli.ts';
 
-const progress = {
-  '01-password-storage': { startedAt: '2026-12-04T09:00:00.000Z', solvedAt: '2026-12-04T09:20:00.000Z', hintsSeen: 1 },
-  '02-login-limits': { startedAt: '2026-12-04T09:25:00.000Z', hintsSeen: 3 },
-};
+const KEY = Buffer.alloc(32, 1);
+
+/** Lab 01 solved as the runner records it (signed with the sandbox's key), lab 02 started. */
+function writeProgress(sandbox: Sandbox): void {
+  writePrivateFile(join(sandbox.env.AUTHLAB_HOME as string, 'labs', 'solve-key'), KEY.toString('base64url'));
+  const solvedAt = '2026-12-04T09:20:00.000Z';
+  const progress = {
+    '01-password-storage': {
+      startedAt: '2026-12-04T09:00:00.000Z',
+      solvedAt,
+      hintsSeen: 1,
+      proof: signSolve(KEY, '01-password-storage', solvedAt, 'c'.repeat(64)),
+    },
+    '02-login-limits': { startedAt: '2026-12-04T09:25:00.000Z', hintsSeen: 3 },
+  };
+  writeFileSync(sandbox.stateFile, JSON.stringify(progress));
+}
 
 test('--json lists every lab with its state, start and solve times and hints used', async () => {
   const sandbox = labSandbox();
   try {
-    writeFileSync(sandbox.stateFile, JSON.stringify(progress));
+    writeProgress(sandbox);
     const { code, stdout } = await runLabCli(['board', '--json'], sandbox.env);
     assert.equal(code, 0);
     const rows = JSON.parse(stdout) as BoardRow[];
@@ -38,11 +54,13 @@ test('--json lists every lab with its state, start and solve times and hints use
 test('serves the board page and board.json on 127.0.0.1 until stopped', async () => {
   const sandbox = labSandbox();
   try {
-    writeFileSync(sandbox.stateFile, JSON.stringify(progress));
+    writeProgress(sandbox);
     const cli = startLabCli(['board'], sandbox.env);
     await cli.waitFor(/The lab board: http:\/\/127\.0\.0\.1:\d+\//);
     const url = /The lab board: (\S+)/.exec(cli.output())?.[1] as string;
-    const page = await (await fetch(url)).text();
+    const answer = await fetch(url);
+    assert.match(answer.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    const page = await answer.text();
     assert.match(page, /1 of 13 solved/);
     const json = (await (await fetch(`${url}board.json`)).json()) as BoardRow[];
     assert.equal(json[0]?.state, 'solved');

@@ -108,6 +108,9 @@ describe('pnpm lab (list, hint, solution, check, reset)', () => {
     assert.ok(progress(sandbox.stateFile)['01-password-storage'].solvedAt);
     const listed = await runLabCli([], sandbox.env);
     assert.match(listed.stdout, /01-password-storage .*✓ solved/);
+    const board = JSON.parse((await runLabCli(['board', '--json'], sandbox.env)).stdout);
+    assert.equal(board[0].state, 'solved', 'a solve the runner verified shows as solved on the board');
+    assert.equal(board[0].solvedAt, progress(sandbox.stateFile)['01-password-storage'].solvedAt);
     const solution = await runLabCli(['solution', '01'], sandbox.env);
     assert.equal(solution.code, 0);
     assert.match(solution.stdout, /\+\+\+ solution\/server\.ts/);

@@ -13,7 +13,7 @@ export interface Sandbox {
   remove(): void;
 }
 
-/** A private progress file and working-copy folder, so tests never touch a learner's own. */
+/** A private progress file, working-copy folder and authlab home, so tests never touch a learner's own. */
 export function labSandbox(extra: NodeJS.ProcessEnv = {}): Sandbox {
   const root = mkdtempSync(join(REPO_ROOT, 'labs', '.work-test-'));
   const workspace = join(root, 'work');
@@ -22,9 +22,12 @@ export function labSandbox(extra: NodeJS.ProcessEnv = {}): Sandbox {
     ...process.env,
     AUTHLAB_LAB_WORKSPACE: workspace,
     AUTHLAB_LAB_STATE: stateFile,
+    // The solve key and class membership (lab-home.ts), never the tester's own.
+    AUTHLAB_HOME: join(root, 'home'),
     ...extra,
   };
   delete env.AUTHLAB_INSTRUCTOR;
+  delete env.AUTHLAB_INSTRUCTOR_CODE;
   return { workspace, stateFile, env, remove: () => rmSync(root, { recursive: true, force: true }) };
 }
 

@@ -1,0 +1,229 @@
+/**
+ * The class board over HTTP, on the address the instructor chose (`pnpm lab board --class`; the
+ * tests use 127.0.0.1). Every refusal is JSON `{error, error_description}` with a 4xx, never a
+ * 500: bodies are capped at MAX_BODY_BYTES (413 before reading more), must be JSON where JSON is
+ * expected (415), and are validated strictly (400). Wrong codes are rate limited per address (429).
+ *
+ *   GET  /            the code form, or the page the session's code opens
+ *   POST /login       form {code} → a session cookie (HttpOnly, SameSite=Strict), 303 to /
+ *   GET  /board.json  Authorization: Bearer <code> (or the session): the view that code opens
+ *   POST /join        {code, name} → 201 {participant, key}        (protocol.ts)
+ *   POST /report      signed report → 204                          (protocol.ts)
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { BOARD_HEADERS, JSON_HEADERS } from '../board-html.ts';
+import { attemptLimiter } from './attempt-limiter.ts';
+import { ClassBoard, type ClassBoardOptions, type Refusal, type Role } from './class-board.ts';
+import { codePage, instructorPage, participantPage } from './class-page.ts';
+import { MAX_BODY_BYTES, SIGNATURE_HEADER } from './protocol.ts';
+
+export interface ClassServerOptions extends ClassBoardOptions {
+  /** The address to listen on: the LAN for a class, 127.0.0.1 in tests. */
+  host: string;
+  port: number;
+}
+
+export interface RunningClassBoard {
+  board: ClassBoard;
+  port: number;
+  close(): Promise<void>;
+}
+
+const SESSION_COOKIE = 'authlab_board';
+const SESSION_TTL_MS = 12 * 3600_000;
+const MAX_SESSIONS = 1000;
+
+const isRefusal = (value: unknown): value is Refusal =>
+  typeof value === 'object' && value !== null && 'error' in value && 'status' in value;
+
+function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...JSON_HEADERS, ...headers }).end(`${JSON.stringify(value)}\n`);
+}
+
+function sendRefusal(res: ServerResponse, refusal: Refusal, headers: Record<string, string> = {}): void {
+  const retry: Record<string, string> = refusal.retryAfter ? { 'retry-after': String(refusal.retryAfter) } : {};
+  sendJson(
+    res,
+    refusal.status,
+    { error: refusal.error, error_description: refusal.description },
+    { ...retry, ...headers },
+  );
+}
+
+/** The body as text, or a refusal: too large (413), or not UTF-8 (400). */
+function readBody(req: IncomingMessage): Promise<string | Refusal> {
+  const tooLarge: Refusal = { status: 413, error: 'body_too_large', description: `at most ${MAX_BODY_BYTES} bytes` };
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return Promise.resolve(tooLarge);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.removeAllListeners('data');
+        req.resume(); // read and drop the rest; the answer closes the connection
+        resolve(tooLarge);
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      try {
+        resolve(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)));
+      } catch {
+        resolve({ status: 400, error: 'invalid_request', description: 'the body is not UTF-8' });
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+const mediaType = (req: IncomingMessage) => (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+
+/** A JSON request's body as text: only `application/json` (so no cross-site form can send one). */
+async function readJsonBody(req: IncomingMessage): Promise<string | Refusal> {
+  if (mediaType(req) !== 'application/json') {
+    return { status: 415, error: 'unsupported_media_type', description: 'send application/json' };
+  }
+  return readBody(req);
+}
+
+/**
+ * A form post from the board's own page: a browser's `Sec-Fetch-Site` and `Origin` say so (login
+ * CSRF, OWASP CSRF Prevention Cheat Sheet "Verifying Origin With Standard Headers").
+ */
+function fromOwnPage(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+  const origin = req.headers.origin;
+  return origin === undefined || origin === `http://${req.headers.host}`;
+}
+
+export async function serveClassBoard(options: ClassServerOptions): Promise<RunningClassBoard> {
+  const now = options.now ?? Date.now;
+  const board = new ClassBoard(options);
+  const limiter = attemptLimiter({ now });
+  const sessions = new Map<string, { role: Role; expiresAt: number }>();
+
+  const sessionRole = (req: IncomingMessage): Role | null => {
+    const token = /(?:^|;\s*)authlab_board=([A-Za-z0-9_-]+)/.exec(req.headers.cookie ?? '')?.[1];
+    const session = token ? sessions.get(token) : undefined;
+    return session && session.expiresAt > now() ? session.role : null;
+  };
+
+  /** The role `code` grants, a rate-limit refusal, or a wrong-code refusal (counted). */
+  const checkCode = (req: IncomingMessage, code: string): Role | Refusal => {
+    const address = req.socket.remoteAddress ?? '';
+    const wait = limiter.retryAfter(address);
+    if (wait > 0)
+      return { status: 429, error: 'too_many_attempts', description: `try again in ${wait} s`, retryAfter: wait };
+    const role = board.roleOf(code);
+    if (role) return role;
+    limiter.fail(address);
+    return { status: 401, error: 'invalid_code', description: 'that code is not right' };
+  };
+  const view = (role: Role) => (role === 'instructor' ? board.instructorView() : board.participantView());
+
+  const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>> = {
+    'GET /': async (req, res) => {
+      const pages = {
+        instructor: () => instructorPage(board.instructorView()),
+        participant: () => participantPage(board.participantView()),
+      };
+      const role = sessionRole(req);
+      res.writeHead(200, BOARD_HEADERS).end(role ? pages[role]() : codePage());
+    },
+    'POST /login': async (req, res) => {
+      if (!fromOwnPage(req))
+        return sendRefusal(res, {
+          status: 403,
+          error: 'forbidden_origin',
+          description: 'post the form from the board',
+        });
+      const body = await readBody(req);
+      if (isRefusal(body)) return sendRefusal(res, body, { connection: 'close' });
+      const role = checkCode(req, new URLSearchParams(body).get('code') ?? '');
+      if (isRefusal(role)) {
+        const headers: Record<string, string> = role.retryAfter ? { 'retry-after': String(role.retryAfter) } : {};
+        res.writeHead(role.status, { ...BOARD_HEADERS, ...headers }).end(codePage(`${role.description}.`));
+        return;
+      }
+      const token = randomBytes(32).toString('base64url');
+      sessions.set(token, { role, expiresAt: now() + SESSION_TTL_MS });
+      if (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value as string);
+      res
+        .writeHead(303, {
+          ...BOARD_HEADERS,
+          location: '/',
+          'set-cookie': `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_TTL_MS / 1000}`,
+        })
+        .end();
+    },
+    'GET /board.json': async (req, res) => {
+      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      const role = bearer !== undefined ? checkCode(req, bearer) : sessionRole(req);
+      if (role === null) {
+        return sendRefusal(
+          res,
+          { status: 401, error: 'code_required', description: 'Authorization: Bearer <code>' },
+          { 'www-authenticate': 'Bearer' },
+        );
+      }
+      if (isRefusal(role)) return sendRefusal(res, role);
+      sendJson(res, 200, { role, ...view(role) });
+    },
+    'POST /join': async (req, res) => {
+      const body = await readJsonBody(req);
+      if (isRefusal(body)) return sendRefusal(res, body, { connection: 'close' });
+      let input: unknown;
+      try {
+        input = JSON.parse(body);
+      } catch {
+        return sendRefusal(res, { status: 400, error: 'invalid_request', description: 'the body is not JSON' });
+      }
+      const code = (input as { code?: unknown } | null)?.code;
+      if (typeof code === 'string') {
+        const role = checkCode(req, code);
+        if (isRefusal(role)) return sendRefusal(res, role);
+      }
+      const joined = board.join(input);
+      if (isRefusal(joined)) return sendRefusal(res, joined);
+      sendJson(res, 201, joined);
+    },
+    'POST /report': async (req, res) => {
+      const body = await readJsonBody(req);
+      if (isRefusal(body)) return sendRefusal(res, body, { connection: 'close' });
+      const signature = req.headers[SIGNATURE_HEADER];
+      const refused = board.report(body, typeof signature === 'string' ? signature : undefined);
+      if (refused) return sendRefusal(res, refused);
+      res.writeHead(204, JSON_HEADERS).end();
+    },
+  };
+
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://board').pathname;
+    const route = routes[`${req.method} ${path}`];
+    if (!route) return sendRefusal(res, { status: 404, error: 'not_found', description: `no ${req.method} ${path}` });
+    route(req, res).catch(() => {
+      if (!res.headersSent)
+        sendRefusal(res, { status: 400, error: 'invalid_request', description: 'the request broke off' });
+      else res.destroy();
+    });
+  });
+  // A client that sends its headers or body by the byte cannot hold the board's sockets for long.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 15_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as { port: number };
+  return {
+    board,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

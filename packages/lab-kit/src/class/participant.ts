@@ -1,0 +1,130 @@
+/**
+ * The participant's side of a class: `pnpm lab join <host:port> <code> --name <name>` joins the
+ * instructor's board and keeps what it answered (the board's address, this participant's id and
+ * report key) in `<authlab home>/labs/class.json`, 0600; `pnpm lab leave` forgets it. While it is
+ * there, the runner reports each change (a lab started, a hint used, a round run) to the board.
+ *
+ * A report carries each lab's state, its times, the hints used and the hash of the files that
+ * were verified; never code. A solve counts in it only when this runner recorded it
+ * (solve-proof.ts): editing the progress file sends "tampered", not "solved". The board being
+ * unreachable (bad wifi, the instructor's laptop asleep) never fails a lab command: it says so in
+ * one line and the next report brings the board up to date.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { labHome, readPrivateFile, writePrivateFile } from '../lab-home.ts';
+import { listLabs } from '../labs.ts';
+import { labStatus, solveKey } from '../solve-proof.ts';
+import { readProgress } from '../state.ts';
+import { JoinAnswer, type LabReport, SIGNATURE_HEADER, signedReport } from './protocol.ts';
+
+export const classFile = (): string => join(labHome(), 'class.json');
+
+const Membership = z.object({ board: z.url(), name: z.string(), participant: z.string(), key: z.string() }).strict();
+export type Membership = z.infer<typeof Membership>;
+
+const REQUEST_TIMEOUT_MS = 3_000;
+
+export class ClassError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** `host:port` (an IPv6 address in brackets) as the board's URL; nothing else is accepted. */
+export function boardUrl(address: string): string {
+  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(address)) {
+    throw new ClassError('invalid_address', `"${address}" is not host:port, e.g. 192.168.1.20:4700`);
+  }
+  return `http://${address}`;
+}
+
+async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
+  try {
+    return await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  } catch (error) {
+    throw new ClassError('board_unreachable', `the class board at ${url} cannot be reached (${(error as Error).name})`);
+  }
+}
+
+async function refusal(response: Response): Promise<ClassError> {
+  const answer = (await response.json().catch(() => ({}))) as { error?: string; error_description?: string };
+  return new ClassError(
+    answer.error ?? `http_${response.status}`,
+    answer.error_description ?? `HTTP ${response.status}`,
+  );
+}
+
+/** Joins the board at `address` as `name`, remembers the membership, and returns it. */
+export async function joinClass(address: string, code: string, name: string): Promise<Membership> {
+  const board = boardUrl(address);
+  const response = await post(`${board}/join`, JSON.stringify({ code, name }));
+  if (response.status !== 201) throw await refusal(response);
+  const answer = JoinAnswer.safeParse(await response.json().catch(() => null));
+  if (!answer.success) throw new ClassError('invalid_answer', `${board} does not answer like a class board`);
+  const membership: Membership = { board, name, ...answer.data };
+  writePrivateFile(classFile(), `${JSON.stringify(membership, null, 2)}\n`);
+  return membership;
+}
+
+export function leaveClass(): boolean {
+  const had = readPrivateFile(classFile()) !== null;
+  rmSync(classFile(), { force: true });
+  return had;
+}
+
+export function readMembership(): Membership | null {
+  const text = readPrivateFile(classFile());
+  if (text === null) return null;
+  const parsed = Membership.safeParse(JSON.parse(text));
+  return parsed.success ? parsed.data : null;
+}
+
+/** What the board learns about each of `labIds`: state, times, hints, the verified files' hash. */
+export function labReports(labIds: string[]): LabReport[] {
+  const progress = readProgress();
+  const key = solveKey();
+  return labIds.map((lab) => {
+    const record = progress[lab];
+    const status = labStatus(key, lab, record);
+    return {
+      lab,
+      status,
+      startedAt: record?.startedAt ?? null,
+      solvedAt: status === 'solved' ? (record?.solvedAt ?? null) : null,
+      hintsUsed: record?.hintsSeen ?? 0,
+      workHash: status === 'solved' ? (record?.proof?.workHash ?? null) : null,
+    };
+  });
+}
+
+/** Sends a signed report of `labs` to the board of `membership`. */
+export async function sendReport(membership: Membership, labs: LabReport[], sentAt = Date.now()): Promise<void> {
+  const { body, signature } = signedReport(membership, labs, sentAt);
+  const response = await post(`${membership.board}/report`, body, { [SIGNATURE_HEADER]: signature });
+  if (response.status !== 204) throw await refusal(response);
+}
+
+/**
+ * After a change to `labIds` (every lab when omitted): reports them when this runner has joined a
+ * class, and otherwise does nothing. Never throws: a failure is one line on stderr.
+ */
+export async function reportToClass(labIds?: string[]): Promise<void> {
+  let membership: Membership | null;
+  try {
+    membership = readMembership();
+    if (!membership) return;
+    await sendReport(membership, labReports(labIds ?? listLabs().map((lab) => lab.id)));
+  } catch (error) {
+    const hint = error instanceof ClassError && error.code === 'invalid_signature' ? ' (pnpm lab join again)' : '';
+    process.stderr.write(`(class board: not updated: ${(error as Error).message}${hint})\n`);
+  }
+}

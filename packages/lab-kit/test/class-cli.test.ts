@@ -1,0 +1,160 @@
+/**
+ * Class mode as a room uses it: the instructor runs `pnpm lab board --class` (here on 127.0.0.1),
+ * participants `pnpm lab join`, and their runners report to it; every command in a child process
+ * with its own progress file and authlab home.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, cpSync, statSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Participant } from '../src/class/class-board.ts';
+import { REPO_ROOT } from '../src/labs.ts';
+import { labSandbox, runLabCli, type Sandbox, startLabCli } from './support/cli.ts';
+
+interface ClassRun {
+  address: string;
+  joinCode: string;
+  instructorCode: string;
+  participants(): Promise<Map<string, Participant>>;
+  stop(): Promise<void>;
+}
+
+/** `pnpm lab board --class` on 127.0.0.1, with what it printed. */
+async function startClass(): Promise<ClassRun> {
+  const instructor = labSandbox();
+  const cli = startLabCli(['board', '--class', '--host', '127.0.0.1', '--port', '0'], instructor.env);
+  const instructorLine = /Instructor code \(yours only; shown once, not stored\):\s+(\S+)/;
+  await cli.waitFor(instructorLine);
+  const output = cli.output();
+  const address = /pnpm lab join (127\.0\.0\.1:\d+) /.exec(output)?.[1] as string;
+  const instructorCode = instructorLine.exec(output)?.[1] as string;
+  return {
+    address,
+    joinCode: /Join code \(show it to the room\):\s+(\S+)/.exec(output)?.[1] as string,
+    instructorCode,
+    async participants() {
+      const board = await fetch(`http://${address}/board.json`, {
+        headers: { authorization: `Bearer ${instructorCode}` },
+      });
+      const { participants } = (await board.json()) as { participants: Participant[] };
+      return new Map(participants.map((p) => [p.name, p]));
+    },
+    async stop() {
+      cli.child.kill('SIGINT');
+      await cli.exited;
+      instructor.remove();
+    },
+  };
+}
+
+async function joined(run: ClassRun, name: string): Promise<Sandbox> {
+  const sandbox = labSandbox();
+  const result = await runLabCli(['join', run.address, run.joinCode, '--name', name], sandbox.env);
+  assert.equal(result.code, 0, result.stderr);
+  return sandbox;
+}
+
+test('a participant joins with the join code (never another), and hints reach the board until they leave', async () => {
+  const run = await startClass();
+  const ada = labSandbox();
+  try {
+    assert.ok(run.joinCode.replace(/-/g, '').length >= 8);
+    assert.notEqual(run.joinCode, run.instructorCode);
+    const wrong = await runLabCli(['join', run.address, 'WRONG-CODE-0000', '--name', 'Mallory'], ada.env);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /code is not right/);
+
+    const result = await runLabCli(['join', run.address, run.joinCode, '--name', 'Ada'], ada.env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /never your code/);
+    const membership = join(ada.env.AUTHLAB_HOME as string, 'labs', 'class.json');
+    assert.equal(statSync(membership).mode & 0o777, 0o600);
+    assert.equal((await runLabCli(['hint', '01'], ada.env)).code, 0);
+    assert.equal((await run.participants()).get('Ada')?.labs['01-password-storage']?.hintsUsed, 1);
+
+    const joinCodeOnly = await fetch(`http://${run.address}/board.json`, {
+      headers: { authorization: `Bearer ${run.joinCode}` },
+    });
+    assert.doesNotMatch(await joinCodeOnly.text(), /Ada/);
+
+    assert.equal((await runLabCli(['leave'], ada.env)).code, 0);
+    assert.throws(() => statSync(membership), { code: 'ENOENT' });
+    assert.equal((await runLabCli(['hint', '01'], ada.env)).code, 0);
+    assert.equal((await run.participants()).get('Ada')?.labs['01-password-storage']?.hintsUsed, 1, 'nothing sent');
+  } finally {
+    ada.remove();
+    await run.stop();
+  }
+});
+
+test('a solve typed into the progress file reaches the board as tampered, not solved', async () => {
+  const run = await startClass();
+  const grace = labSandbox();
+  try {
+    writeFileSync(
+      grace.stateFile,
+      JSON.stringify({
+        '04-csrf': { startedAt: '2026-12-04T09:00:00.000Z', solvedAt: '2026-12-04T09:05:00.000Z', hintsSeen: 0 },
+      }),
+    );
+    const result = await runLabCli(['join', run.address, run.joinCode, '--name', 'Grace'], grace.env);
+    assert.equal(result.code, 0, result.stderr);
+    const lab04 = (await run.participants()).get('Grace')?.labs['04-csrf'];
+    assert.equal(lab04?.status, 'tampered');
+    assert.equal(lab04?.solvedAt, null);
+  } finally {
+    grace.remove();
+    await run.stop();
+  }
+});
+
+test('a real solve reaches the board with the hash of the files `pnpm lab check` verified', async () => {
+  const run = await startClass();
+  const ada = await joined(run, 'Ada');
+  try {
+    const work = join(ada.workspace, '01-password-storage');
+    cpSync(join(REPO_ROOT, 'labs/01-password-storage/starter'), work, { recursive: true });
+    copyFileSync(join(REPO_ROOT, 'labs/01-password-storage/solution/server.ts'), join(work, 'server.ts'));
+    const checked = await runLabCli(['check', '01'], ada.env);
+    assert.equal(checked.code, 0, checked.stdout);
+    const filesChecked = /\(files checked: ([0-9a-f]{12})\)/.exec(checked.stdout)?.[1] as string;
+    const lab01 = (await run.participants()).get('Ada')?.labs['01-password-storage'];
+    assert.equal(lab01?.status, 'solved');
+    assert.ok(lab01?.solvedAt);
+    assert.ok(lab01?.workHash?.startsWith(filesChecked), 'the board shows the hash check printed');
+  } finally {
+    ada.remove();
+    await run.stop();
+  }
+});
+
+test('--instructor does not open anything on this machine’s board: the instructor view needs the class board’s code', async () => {
+  const sandbox = labSandbox();
+  try {
+    const { code, stderr } = await runLabCli(['board', '--instructor', '--json'], sandbox.env);
+    assert.equal(code, 2);
+    assert.match(stderr, /instructor code/);
+  } finally {
+    sandbox.remove();
+  }
+});
+
+test('a class board port that is taken is named, with what to do', async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const { port } = taken.address() as AddressInfo;
+  const sandbox = labSandbox();
+  try {
+    const { code, stderr } = await runLabCli(
+      ['board', '--class', '--host', '127.0.0.1', '--port', String(port)],
+      sandbox.env,
+    );
+    assert.equal(code, 1);
+    assert.match(stderr, new RegExp(`127\\.0\\.0\\.1:${port} is taken: choose another with --host or --port`));
+  } finally {
+    taken.close();
+    sandbox.remove();
+  }
+});
