@@ -18,10 +18,10 @@ import { beginSession } from '../session-middleware.ts';
 export function finishFederatedSignIn(deps: AppDeps, federation: FederatedSignIn) {
   const { config, clock } = deps;
   return async function finishFederatedSignIn(ctx: Context): Promise<void> {
-    const flow = federation.readFlow(ctx);
+    const flow = federation.flowCookie.read(ctx);
     await refusalsToLogin(ctx, async () => {
       if (!flow || clock() >= flow.expiresAt) {
-        federation.clearFlow(ctx);
+        federation.flowCookie.clear(ctx);
         throw new FederationError('oidc_flow_expired', 'no pending sign-in in this browser, or it expired');
       }
       // A response that is not this flow's (any site can navigate here with `?state=x`) must not
@@ -31,7 +31,7 @@ export function finishFederatedSignIn(deps: AppDeps, federation: FederatedSignIn
         throw new FederationError('oidc_state_mismatch', 'the response does not belong to the sign-in started here');
       }
       // This flow's own response: single use from here, whatever the outcome (no replay).
-      federation.clearFlow(ctx);
+      federation.flowCookie.clear(ctx);
       const configuration = await federation.discovered();
       if (configuration.serverMetadata().issuer !== flow.issuer) {
         throw new FederationError('oidc_flow_expired', 'the sign-in was started with another provider');

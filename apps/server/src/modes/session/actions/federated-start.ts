@@ -29,7 +29,7 @@ export function startFederatedSignIn(deps: AppDeps, federation: FederatedSignIn)
         state: flow.state,
         nonce: flow.nonce,
       });
-      federation.writeFlow(ctx, flow);
+      federation.flowCookie.write(ctx, flow);
       ctx.set('Cache-Control', 'no-store');
       ctx.redirect(authorizationUrl.href);
       ctx.status = 303;
