@@ -6,13 +6,13 @@ import { acceptedBearerOnly, type BearerVerifier } from './api/principal.ts';
 import { apiRouter } from './api/router.ts';
 import type { AppDeps } from './deps.ts';
 import { errorResponses } from './http/errors.ts';
+import { healthRouter } from './http/health.ts';
 import { loadOnFirstUse } from './http/load-on-first-use.ts';
 import { loopbackAlias } from './http/loopback-alias.ts';
 import { originCheck } from './http/origin-check.ts';
 import { pinPublicOrigin } from './http/public-origin.ts';
 import { refusedFormToLogin } from './http/refused-form.ts';
 import { requestLog } from './http/request-log.ts';
-import { createRouter } from './http/router.ts';
 import { markSecureConnection } from './http/secure-connection.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { jwtMetadataRouter } from './modes/jwt/metadata.ts';
@@ -31,27 +31,12 @@ import { assetsRouter } from './web/assets.ts';
 import { compareRouter } from './web/compare-router.ts';
 import { errorPages } from './web/error-pages.ts';
 import { pagesRouter } from './web/pages/router.ts';
-import { recordingRouter } from './web/recording-router.ts';
+import { recordingRouter } from './web/recording/router.ts';
 
 export type { AppDeps } from './deps.ts';
 
 /** JSON and form bodies up to 64 KiB: enough for any request here, small enough to refuse floods early. */
 const BODY_LIMIT = '64kb';
-
-function healthRouter(deps: AppDeps): Router {
-  const router = createRouter();
-  router.get('/healthz', async (ctx) => {
-    ctx.set('Cache-Control', 'no-store');
-    try {
-      await deps.store.ping();
-      ctx.body = { status: 'ok', store: deps.store.kind };
-    } catch {
-      ctx.status = 503;
-      ctx.body = { status: 'unavailable', store: deps.store.kind, error: 'store_unavailable' };
-    }
-  });
-  return router;
-}
 
 /**
  * `app.use(router.routes()); app.use(router.allowedMethods())`, and where every route of the

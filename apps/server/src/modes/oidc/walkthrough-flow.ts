@@ -1,4 +1,3 @@
-import type { Context } from 'koa';
 import type * as client from 'openid-client';
 import type { AppDeps } from '../../deps.ts';
 import { type PendingFlowCookie, pendingFlowCookie } from '../../http/pending-flow.ts';
@@ -46,10 +45,4 @@ export function walkthrough(deps: AppDeps): Walkthrough {
       textFields: ['verifier', 'state', 'nonce'],
     }),
   };
-}
-
-/** Every walkthrough page shows one flow's secrets: HTML, never cached. */
-export function noStoreHtml(ctx: Context): void {
-  ctx.set('Cache-Control', 'no-store');
-  ctx.type = 'html';
 }

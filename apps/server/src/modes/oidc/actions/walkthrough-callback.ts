@@ -1,11 +1,12 @@
 import type { Context } from 'koa';
 import * as client from 'openid-client';
 import type { AppDeps } from '../../../deps.ts';
+import { noStoreHtml } from '../../../http/no-store.ts';
 import { sameText } from '../../../http/pending-flow.ts';
 import { type CallbackView, walkthroughCallbackPage } from '../../../web/oidc-flow-page.ts';
 import { PLAYGROUND_CALLBACK_PATH } from '../clients.ts';
 import { decodeJwtParts, failureOf, recordingConfiguration } from '../walkthrough-client.ts';
-import { FLOW_TTL_MS, noStoreHtml, type Walkthrough } from '../walkthrough-flow.ts';
+import { FLOW_TTL_MS, type Walkthrough } from '../walkthrough-flow.ts';
 
 /**
  * `GET /oidc-flow/callback`: the provider's answer, checked step by step on display: this

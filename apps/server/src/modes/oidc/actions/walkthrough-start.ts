@@ -1,9 +1,10 @@
 import type { Context } from 'koa';
 import * as client from 'openid-client';
 import type { AppDeps } from '../../../deps.ts';
+import { noStoreHtml } from '../../../http/no-store.ts';
 import { type StartView, walkthroughStartPage, walkthroughUnavailablePage } from '../../../web/oidc-flow-page.ts';
 import { PLAYGROUND_CLIENT_ID } from '../clients.ts';
-import { FLOW_TTL_MS, noStoreHtml, type PendingFlow, SCOPE, type Walkthrough } from '../walkthrough-flow.ts';
+import { FLOW_TTL_MS, type PendingFlow, SCOPE, type Walkthrough } from '../walkthrough-flow.ts';
 
 /**
  * `GET /oidc-flow`: step one of the walkthrough. A fresh PKCE verifier, state and nonce go into
