@@ -1,22 +1,29 @@
 /**
  * The real authlab server (`node apps/server/src/main.ts`), started as a child process with its
  * configuration in the environment, in a data folder of its own — exactly as `pnpm start` runs.
+ * The server is a black box here: whoever uses this (the clients' tests, `pnpm lab compare`,
+ * `pnpm soak`) talks to it over HTTP and the `pnpm users` CLI, never through its source.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from '@authlab/testkit';
-import { REPO_ROOT } from '../labs.ts';
+import { join, resolve } from 'node:path';
+import { freePort } from './redis-server.ts';
+
+const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 
 export const SERVER_MAIN = join(REPO_ROOT, 'apps/server/src/main.ts');
 export const USERS_CLI = join(REPO_ROOT, 'apps/server/src/cli/users.ts');
 export const DEMO_PASSWORD = 'correct-horse-battery-staple';
 export const SERVER_LOG_LEVEL = 'warn';
 
-/** Every variable the server reads: none leaks in from the shell that runs the comparison. */
-const SERVER_VARIABLES = [
+/**
+ * Every variable the server reads (its config.ts; a server test checks the two lists agree):
+ * none leaks in from the shell or test runner that starts it.
+ */
+export const SERVER_VARIABLES: readonly string[] = [
   'NODE_ENV',
+  'HOST',
   'PORT',
   'PUBLIC_URL',
   'DATA_DIR',
@@ -44,6 +51,9 @@ const SERVER_VARIABLES = [
 export function serverEnv(values: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of SERVER_VARIABLES) delete env[name];
+  // A server started from a test is not a test process itself (node:test marks its children so).
+  delete env.NODE_TEST_CONTEXT;
+  delete env.NODE_OPTIONS;
   return { ...env, NODE_ENV: 'development', LOG_LEVEL: SERVER_LOG_LEVEL, DEMO_PASSWORD, ...values };
 }
 
