@@ -5,6 +5,7 @@
  * `pnpm soak`) talks to it over HTTP and the `pnpm users` CLI, never through its source.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -67,6 +68,12 @@ export interface ServerProcess {
   pid: number;
   /** What it printed so far. */
   output(): string;
+  /**
+   * Everything it printed up to now, request log lines included (needs `LOG_LEVEL=info`): a
+   * marker request is logged after every request answered before it, so once the marker's line
+   * has arrived, so have theirs.
+   */
+  outputUntilNow(): Promise<string>;
   /** SIGTERM (graceful: in-flight requests finish, the store closes), then waits for the exit. */
   stop(): Promise<void>;
 }
@@ -175,6 +182,16 @@ async function launch(
     dataDir,
     pid: child.pid ?? 0,
     output: () => log,
+    async outputUntilNow() {
+      const marker = `flush-${randomBytes(8).toString('hex')}`;
+      await (await fetch(`${url}/healthz`, { headers: { 'X-Request-Id': marker } })).text();
+      const deadline = Date.now() + START_TIMEOUT_MS;
+      while (!log.includes(marker)) {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no log line for ${marker}:\n${log}`);
+        await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+      }
+      return log;
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((done) => child.once('exit', () => done()));
