@@ -7,9 +7,16 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { findChromium, freePort, requireComponent } from '@authlab/testkit';
-import { launchTestBrowser } from '../../server/test/support/browser.ts';
-import { Client, DEMO_PASSWORD, startTestServer, type TestServer } from '../../server/test/support/server.ts';
+import {
+  CookieJarClient,
+  DEMO_PASSWORD,
+  findChromium,
+  freePort,
+  launchTestBrowser,
+  requireComponent,
+  type ServerProcess,
+  startServerProcess,
+} from '@authlab/testkit';
 import {
   authlab,
   FakeBrowserReport,
@@ -29,7 +36,7 @@ const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
 const NOT_SIGNED_IN = /not signed in: run `pnpm authlab login`/;
 
-let server: TestServer;
+let server: ServerProcess;
 const machines: Machine[] = [];
 const newMachine = () => {
   const machine = new Machine();
@@ -37,9 +44,21 @@ const newMachine = () => {
   return machine;
 };
 
+/** A browser's session sign-in (a cookie jar, no Origin: as a non-browser client would send it). */
+async function signInElsewhere(email: string): Promise<CookieJarClient> {
+  const browser = new CookieJarClient(server.url);
+  const login = await browser.request('/session/login', { method: 'POST', json: { email, password: DEMO_PASSWORD } });
+  assert.equal(login.status, 200, `${email} signs in`);
+  return browser;
+}
+
+/** An account's id, as the server tells its owner after a session sign-in (and that session ended again). */
 async function userId(email: string): Promise<string> {
-  const user = await server.deps.store.users.findByEmail(email);
-  assert.ok(user, `${email} is seeded`);
+  const browser = await signInElsewhere(email);
+  const me = await browser.request('/session/me');
+  const { user } = (await me.json()) as { user: { id: string; email: string } };
+  assert.equal(user.email, email);
+  assert.equal((await browser.request('/session/logout', { method: 'POST' })).status, 204);
   return user.id;
 }
 
@@ -47,7 +66,7 @@ async function userId(email: string): Promise<string> {
 // test here, but not `after`, which would leave the server running.
 describe('pnpm authlab against a real server', () => {
   before(async () => {
-    server = await startTestServer();
+    server = await startServerProcess();
   });
   after(async () => {
     killLeftoverProcesses();
@@ -247,9 +266,8 @@ describe('pnpm authlab against a real server', () => {
     });
 
     it('logout --everywhere also ends bob’s other sessions: a browser’s, and another machine’s CLI', async () => {
-      const browserElsewhere = new Client(server.url);
-      assert.equal((await browserElsewhere.login(BOB)).status, 200);
-      assert.equal((await browserElsewhere.json('/session/me')).status, 200);
+      const browserElsewhere = await signInElsewhere(BOB);
+      assert.equal((await browserElsewhere.request('/session/me')).status, 200);
       const laptop = newMachine();
       const laptopLogin = await authlab(['login', '--mode', 'jwt', '--server', server.url], {
         env: laptop.env(),
@@ -265,7 +283,7 @@ describe('pnpm authlab against a real server', () => {
       assert.equal(whoami.code, 2);
       assert.match(whoami.stderr, NOT_SIGNED_IN);
 
-      assert.equal((await browserElsewhere.json('/session/me')).status, 401, 'the browser session has ended');
+      assert.equal((await browserElsewhere.request('/session/me')).status, 401, 'the browser session has ended');
       const onLaptop = await authlab(['whoami'], { env: laptop.env() });
       assert.equal(onLaptop.code, 5, onLaptop.stderr);
       assert.match(
