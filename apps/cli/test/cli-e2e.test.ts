@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import {
+  accountIdOf,
   CookieJarClient,
   DEMO_PASSWORD,
   findChromium,
@@ -50,16 +51,6 @@ async function signInElsewhere(email: string): Promise<CookieJarClient> {
   const login = await browser.request('/session/login', { method: 'POST', json: { email, password: DEMO_PASSWORD } });
   assert.equal(login.status, 200, `${email} signs in`);
   return browser;
-}
-
-/** An account's id, as the server tells its owner after a session sign-in (and that session ended again). */
-async function userId(email: string): Promise<string> {
-  const browser = await signInElsewhere(email);
-  const me = await browser.request('/session/me');
-  const { user } = (await me.json()) as { user: { id: string; email: string } };
-  assert.equal(user.email, email);
-  assert.equal((await browser.request('/session/logout', { method: 'POST' })).status, 204);
-  return user.id;
 }
 
 // Hooks inside a suite: node:test runs file-level `before` even when a name pattern selects no
@@ -135,7 +126,7 @@ describe('pnpm authlab against a real server', () => {
       assert.equal(result.code, 0, result.stderr);
       const note = JSON.parse(result.stdout) as { id: string; text: string; ownerId: string; createdAt: string };
       assert.equal(note.text, 'from the cli');
-      assert.equal(note.ownerId, await userId(ALICE));
+      assert.equal(note.ownerId, await accountIdOf(server.url, ALICE));
       assert.ok(note.id);
       noteId = note.id;
     });
