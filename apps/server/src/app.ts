@@ -5,6 +5,7 @@ import Koa from 'koa';
 import { acceptedBearerOnly, type BearerVerifier } from './api/principal.ts';
 import { apiRouter } from './api/router.ts';
 import type { AppDeps } from './deps.ts';
+import { normalizeClientIp } from './http/client-ip.ts';
 import { errorResponses } from './http/errors.ts';
 import { healthRouter } from './http/health.ts';
 import { loadOnFirstUse } from './http/load-on-first-use.ts';
@@ -21,6 +22,7 @@ import { oidcAccessTokens, oidcBearerVerifier } from './modes/oidc/bearer.ts';
 import { COMPARE_CLIENT_ID, COMPARE_PATH, oidcEndpoints } from './modes/oidc/clients.ts';
 import { flowWalkthroughRouter } from './modes/oidc/flow-walkthrough.ts';
 import { authorizationServerMetadataAlias } from './modes/oidc/metadata-alias.ts';
+import { leaveBodiesToTheProvider } from './modes/oidc/provider-bodies.ts';
 import { userinfoRouter } from './modes/oidc/userinfo.ts';
 import { federatedRouter } from './modes/session/federated.ts';
 import { sessionRouter } from './modes/session/router.ts';
@@ -81,14 +83,7 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   const oidcTokens = oidcAccessTokens(deps, deps.oidcKeyRing, endpoints);
   const verifiers = options.bearerVerifiers ?? [jwtBearerVerifier(deps), oidcBearerVerifier(oidcTokens)];
 
-  app.use((ctx, next) => {
-    // One spelling per address: '::ffff:127.0.0.1' and '127.0.0.1' must share limiter keys.
-    if (ctx.ip.startsWith('::ffff:')) ctx.request.ip = ctx.ip.slice(7);
-    // oidc-provider reads its own request bodies (and refuses pre-parsed ones with a warning);
-    // only our interaction pages under /oidc take forms through the shared parser.
-    if (ctx.path.startsWith('/oidc/') && !ctx.path.startsWith('/oidc/interaction/')) ctx.disableBodyParser = true;
-    return next();
-  });
+  app.use(normalizeClientIp);
   app.use(pinPublicOrigin(config.publicUrl));
   app.use(requestLog(deps.logger));
   // Off unless a browser asked for a recording (POST /compare/recording); outside the error
@@ -104,6 +99,7 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   app.use(originCheck(config.publicUrl, acceptedBearerOnly(verifiers)));
   // Health answers before the session layer: a stale cookie must not turn a probe into a session lookup.
   mountRouter(app, healthRouter(deps), '/healthz');
+  app.use(leaveBodiesToTheProvider);
   app.use(
     bodyParser({
       enableTypes: ['json', 'form'],
