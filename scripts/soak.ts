@@ -33,7 +33,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { serverEnv } from '../packages/lab-kit/src/compare/server-process.ts';
+import { serverEnv } from '@authlab/testkit';
 import { JwtSource, MemoryVault, TokenManager } from '../packages/native-client/src/index.ts';
 import { CookieJarClient, freePort, type RedisServer, startRedisServer } from '../packages/testkit/src/index.ts';
 

@@ -7,9 +7,17 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { findChromium, freePort, requireComponent } from '@authlab/testkit';
-import { launchTestBrowser } from '../../server/test/support/browser.ts';
-import { Client, DEMO_PASSWORD, startTestServer, type TestServer } from '../../server/test/support/server.ts';
+import {
+  accountIdOf,
+  CookieJarClient,
+  DEMO_PASSWORD,
+  findChromium,
+  freePort,
+  launchTestBrowser,
+  requireComponent,
+  type ServerProcess,
+  startServerProcess,
+} from '@authlab/testkit';
 import {
   authlab,
   FakeBrowserReport,
@@ -29,7 +37,7 @@ const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
 const NOT_SIGNED_IN = /not signed in: run `pnpm authlab login`/;
 
-let server: TestServer;
+let server: ServerProcess;
 const machines: Machine[] = [];
 const newMachine = () => {
   const machine = new Machine();
@@ -37,17 +45,19 @@ const newMachine = () => {
   return machine;
 };
 
-async function userId(email: string): Promise<string> {
-  const user = await server.deps.store.users.findByEmail(email);
-  assert.ok(user, `${email} is seeded`);
-  return user.id;
+/** A browser's session sign-in (a cookie jar, no Origin: as a non-browser client would send it). */
+async function signInElsewhere(email: string): Promise<CookieJarClient> {
+  const browser = new CookieJarClient(server.url);
+  const login = await browser.request('/session/login', { method: 'POST', json: { email, password: DEMO_PASSWORD } });
+  assert.equal(login.status, 200, `${email} signs in`);
+  return browser;
 }
 
 // Hooks inside a suite: node:test runs file-level `before` even when a name pattern selects no
 // test here, but not `after`, which would leave the server running.
 describe('pnpm authlab against a real server', () => {
   before(async () => {
-    server = await startTestServer();
+    server = await startServerProcess();
   });
   after(async () => {
     killLeftoverProcesses();
@@ -116,7 +126,7 @@ describe('pnpm authlab against a real server', () => {
       assert.equal(result.code, 0, result.stderr);
       const note = JSON.parse(result.stdout) as { id: string; text: string; ownerId: string; createdAt: string };
       assert.equal(note.text, 'from the cli');
-      assert.equal(note.ownerId, await userId(ALICE));
+      assert.equal(note.ownerId, await accountIdOf(server.url, ALICE));
       assert.ok(note.id);
       noteId = note.id;
     });
@@ -247,9 +257,8 @@ describe('pnpm authlab against a real server', () => {
     });
 
     it('logout --everywhere also ends bob’s other sessions: a browser’s, and another machine’s CLI', async () => {
-      const browserElsewhere = new Client(server.url);
-      assert.equal((await browserElsewhere.login(BOB)).status, 200);
-      assert.equal((await browserElsewhere.json('/session/me')).status, 200);
+      const browserElsewhere = await signInElsewhere(BOB);
+      assert.equal((await browserElsewhere.request('/session/me')).status, 200);
       const laptop = newMachine();
       const laptopLogin = await authlab(['login', '--mode', 'jwt', '--server', server.url], {
         env: laptop.env(),
@@ -265,7 +274,7 @@ describe('pnpm authlab against a real server', () => {
       assert.equal(whoami.code, 2);
       assert.match(whoami.stderr, NOT_SIGNED_IN);
 
-      assert.equal((await browserElsewhere.json('/session/me')).status, 401, 'the browser session has ended');
+      assert.equal((await browserElsewhere.request('/session/me')).status, 401, 'the browser session has ended');
       const onLaptop = await authlab(['whoami'], { env: laptop.env() });
       assert.equal(onLaptop.code, 5, onLaptop.stderr);
       assert.match(

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DEMO_PASSWORD, startTestServer, type TestServer } from '../../server/test/support/server.ts';
+import { DEMO_PASSWORD, type ServerProcess, startServerProcess } from '@authlab/testkit';
 import { type AppSnapshot, CHANNELS, type Result } from '../src/core/api.ts';
 import { watchLifeEvents } from '../src/core/life-events.ts';
 import { APP_SENDER } from './support/app-sender.ts';
@@ -11,9 +11,10 @@ import { FakeSafeStorage } from './support/fake-safe-storage.ts';
 
 const ALICE = { email: 'alice@example.com', password: DEMO_PASSWORD };
 
-let server: TestServer;
+let server: ServerProcess;
 before(async () => {
-  server = await startTestServer();
+  // The server as its users meet it: its own process. Request lines logged, to see who asked what.
+  server = await startServerProcess({ env: { LOG_LEVEL: 'info' } });
 });
 after(async () => {
   await server?.stop();
@@ -97,13 +98,15 @@ describe('desktop core against a real server', () => {
     try {
       await test.core.start();
       assert.equal(test.core.snapshot().storage.status, 'needs-consent');
-      const logsBefore = server.logs().length;
+      const logsBefore = (await server.outputUntilNow()).length;
       for (const mode of ['jwt', 'session'] as const) {
         const refused = await signIn(test, mode);
         assert.equal(!refused.ok && refused.error.code, 'storage_needs_consent');
         assert.match(!refused.ok ? refused.error.action : '', /accept the storage warning/);
       }
-      assert.doesNotMatch(server.logs().slice(logsBefore), /\/(jwt|session)\/login/, 'no sign-in reached the server');
+      const logged = (await server.outputUntilNow()).slice(logsBefore);
+      assert.match(logged, /"path":"\/healthz"/, 'the request log is read');
+      assert.doesNotMatch(logged, /\/(jwt|session)\/login/, 'no sign-in reached the server');
       const accepted = ok(await test.core.invoke(CHANNELS.acceptWeakStorage, APP_SENDER, [{ accept: true }]));
       assert.equal(accepted.storage.status, 'accepted-weak');
       assert.equal(ok(await signIn(test, 'jwt')).panels.jwt.status, 'signed-in');

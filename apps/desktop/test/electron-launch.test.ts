@@ -15,9 +15,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { requireComponent, which } from '@authlab/testkit';
+import { DEMO_PASSWORD, requireComponent, startServerProcess, which } from '@authlab/testkit';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
-import { DEMO_PASSWORD, startTestServer, type TestServer } from '../../server/test/support/server.ts';
 import { buildDesktop } from '../scripts/build.ts';
 import { electronPackageDir, executableIn, findElectron } from '../scripts/electron-binary.ts';
 import { CHANNELS } from '../src/core/api.ts';
@@ -57,7 +56,7 @@ describe('the packaged app in Electron', () => {
 
     const home = await mkdtemp(join(tmpdir(), 'authlab-electron-home-'));
     const outDir = await buildDesktop({ outDir: join(home, 'build') });
-    const server: TestServer = await startTestServer();
+    const server = await startServerProcess();
     const xvfb = needsDisplay ? await startXvfb() : null;
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),

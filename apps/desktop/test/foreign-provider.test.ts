@@ -7,14 +7,13 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { findChromium, requireComponent } from '@authlab/testkit';
+import { findChromium, launchTestBrowser, requireComponent, type TestBrowser } from '@authlab/testkit';
 import {
   FOREIGN_CLIENT_ID,
   type ForeignProvider,
   signInAtForeignProvider,
   startForeignProvider,
 } from '../../../packages/native-client/test/foreign-provider.ts';
-import { launchTestBrowser, type TestBrowser } from '../../server/test/support/browser.ts';
 import { type AppSnapshot, CHANNELS, type Result } from '../src/core/api.ts';
 import { DesktopConfigError, loadDesktopConfig } from '../src/core/config.ts';
 import { APP_SENDER } from './support/app-sender.ts';

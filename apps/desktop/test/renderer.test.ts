@@ -8,11 +8,17 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { findChromium, requireComponent } from '@authlab/testkit';
+import {
+  DEMO_PASSWORD,
+  findChromium,
+  launchTestBrowser,
+  requireComponent,
+  type ServerProcess,
+  startServerProcess,
+  type TestBrowser,
+} from '@authlab/testkit';
 import type { BrowserContext, Page } from 'playwright-core';
 import { signInAtProvider } from '../../../packages/native-client/test/loopback-support.ts';
-import { launchTestBrowser, type TestBrowser } from '../../server/test/support/browser.ts';
-import { DEMO_PASSWORD, startTestServer, type TestServer } from '../../server/test/support/server.ts';
 import { buildDesktop } from '../scripts/build.ts';
 import type { TokenTiming } from '../src/core/token-panel.ts';
 import { startTestCore, type TestCore } from './support/core.ts';
@@ -28,14 +34,14 @@ const SCREENSHOT =
 const chromiumFound = findChromium() !== null;
 const needsChromium = (t: TestContext) => requireComponent(t, chromiumFound, 'Chromium', 'apt-get install chromium');
 
-let server: TestServer;
+let server: ServerProcess;
 let browser: TestBrowser;
 let buildDir: string;
 let renderer: Awaited<ReturnType<typeof serveRenderer>>;
 
 before(async () => {
   if (!chromiumFound) return;
-  server = await startTestServer({ env: { ACCESS_TOKEN_TTL: '1m' } });
+  server = await startServerProcess({ env: { ACCESS_TOKEN_TTL: '1m' } });
   buildDir = await mkdtemp(join(tmpdir(), 'authlab-desktop-build-'));
   await buildDesktop({ outDir: buildDir });
   renderer = await serveRenderer(join(buildDir, 'renderer'));

@@ -5,14 +5,15 @@ import Koa from 'koa';
 import { acceptedBearerOnly, type BearerVerifier } from './api/principal.ts';
 import { apiRouter } from './api/router.ts';
 import type { AppDeps } from './deps.ts';
+import { normalizeClientIp } from './http/client-ip.ts';
 import { errorResponses } from './http/errors.ts';
+import { healthRouter } from './http/health.ts';
 import { loadOnFirstUse } from './http/load-on-first-use.ts';
 import { loopbackAlias } from './http/loopback-alias.ts';
 import { originCheck } from './http/origin-check.ts';
 import { pinPublicOrigin } from './http/public-origin.ts';
 import { refusedFormToLogin } from './http/refused-form.ts';
 import { requestLog } from './http/request-log.ts';
-import { createRouter } from './http/router.ts';
 import { markSecureConnection } from './http/secure-connection.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { jwtMetadataRouter } from './modes/jwt/metadata.ts';
@@ -21,6 +22,7 @@ import { oidcAccessTokens, oidcBearerVerifier } from './modes/oidc/bearer.ts';
 import { COMPARE_CLIENT_ID, COMPARE_PATH, oidcEndpoints } from './modes/oidc/clients.ts';
 import { flowWalkthroughRouter } from './modes/oidc/flow-walkthrough.ts';
 import { authorizationServerMetadataAlias } from './modes/oidc/metadata-alias.ts';
+import { leaveBodiesToTheProvider } from './modes/oidc/provider-bodies.ts';
 import { userinfoRouter } from './modes/oidc/userinfo.ts';
 import { federatedRouter } from './modes/session/federated.ts';
 import { sessionRouter } from './modes/session/router.ts';
@@ -31,27 +33,12 @@ import { assetsRouter } from './web/assets.ts';
 import { compareRouter } from './web/compare-router.ts';
 import { errorPages } from './web/error-pages.ts';
 import { pagesRouter } from './web/pages/router.ts';
-import { recordingRouter } from './web/recording-router.ts';
+import { recordingRouter } from './web/recording/router.ts';
 
 export type { AppDeps } from './deps.ts';
 
 /** JSON and form bodies up to 64 KiB: enough for any request here, small enough to refuse floods early. */
 const BODY_LIMIT = '64kb';
-
-function healthRouter(deps: AppDeps): Router {
-  const router = createRouter();
-  router.get('/healthz', async (ctx) => {
-    ctx.set('Cache-Control', 'no-store');
-    try {
-      await deps.store.ping();
-      ctx.body = { status: 'ok', store: deps.store.kind };
-    } catch {
-      ctx.status = 503;
-      ctx.body = { status: 'unavailable', store: deps.store.kind, error: 'store_unavailable' };
-    }
-  });
-  return router;
-}
 
 /**
  * `app.use(router.routes()); app.use(router.allowedMethods())`, and where every route of the
@@ -96,14 +83,7 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   const oidcTokens = oidcAccessTokens(deps, deps.oidcKeyRing, endpoints);
   const verifiers = options.bearerVerifiers ?? [jwtBearerVerifier(deps), oidcBearerVerifier(oidcTokens)];
 
-  app.use((ctx, next) => {
-    // One spelling per address: '::ffff:127.0.0.1' and '127.0.0.1' must share limiter keys.
-    if (ctx.ip.startsWith('::ffff:')) ctx.request.ip = ctx.ip.slice(7);
-    // oidc-provider reads its own request bodies (and refuses pre-parsed ones with a warning);
-    // only our interaction pages under /oidc take forms through the shared parser.
-    if (ctx.path.startsWith('/oidc/') && !ctx.path.startsWith('/oidc/interaction/')) ctx.disableBodyParser = true;
-    return next();
-  });
+  app.use(normalizeClientIp);
   app.use(pinPublicOrigin(config.publicUrl));
   app.use(requestLog(deps.logger));
   // Off unless a browser asked for a recording (POST /compare/recording); outside the error
@@ -119,6 +99,7 @@ export function createApp(deps: AppDeps, options: { bearerVerifiers?: BearerVeri
   app.use(originCheck(config.publicUrl, acceptedBearerOnly(verifiers)));
   // Health answers before the session layer: a stale cookie must not turn a probe into a session lookup.
   mountRouter(app, healthRouter(deps), '/healthz');
+  app.use(leaveBodiesToTheProvider);
   app.use(
     bodyParser({
       enableTypes: ['json', 'form'],

@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { findChromium, requireComponent } from '@authlab/testkit';
+import {
+  DEMO_PASSWORD,
+  findChromium,
+  removeDir,
+  requireComponent,
+  type ServerProcess,
+  startServerProcess,
+} from '@authlab/testkit';
 import type { Browser } from 'playwright-core';
 import { launchLabBrowser } from '../src/browser.ts';
 import { type RecordedSequences, recordSequences, sequencesSection } from '../src/compare/sequence-diagrams.ts';
-import { DEMO_PASSWORD, removeDir, type ServerProcess, startServerProcess } from '../src/compare/server-process.ts';
 import { MODES } from '../src/compare/types.ts';
 
 const chromiumFound = findChromium() !== null;

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { before, describe, it, type TestContext } from 'node:test';
-import { freePort } from '@authlab/testkit';
+import { accountIdOf, freePort, needsChromium, useServerProcessAndBrowser } from '@authlab/testkit';
 import type { Page } from 'playwright-core';
-import { needsChromium, useServerAndBrowser } from '../../../apps/server/test/support/browser.ts';
 import { BrowserOpenError, LoopbackAuthorizer, type LoopbackAuthorizerOptions } from '../src/loopback-authorizer.ts';
 import { NativeAuthError } from '../src/types.ts';
 import {
@@ -25,15 +24,13 @@ const withCode = (code: string) => (error: unknown) => {
 };
 
 describe('LoopbackAuthorizer against the real authlab server', () => {
-  const suite = useServerAndBrowser();
+  const suite = useServerProcessAndBrowser();
   let aliceId: string;
   let issuer: string;
 
   before(async () => {
     issuer = `${suite.server.url}/oidc`;
-    const alice = await suite.server.deps.store.users.findByEmail(ALICE.email);
-    assert.ok(alice);
-    aliceId = alice.id;
+    aliceId = await accountIdOf(suite.server.url, ALICE.email, ALICE.password);
   });
 
   const authorizer = (options: Partial<LoopbackAuthorizerOptions> & Pick<LoopbackAuthorizerOptions, 'openBrowser'>) =>

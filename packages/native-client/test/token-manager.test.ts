@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { authorize, tokenRequest } from '../../../apps/server/test/support/oidc.ts';
 import {
-  Client,
+  authorize,
+  CookieJarClient,
   DEMO_PASSWORD,
+  type ManualClock,
   manualClock,
-  startTestServer,
-  type TestServer,
-} from '../../../apps/server/test/support/server.ts';
+  type ServerProcess,
+  startServerProcess,
+  tokenRequest,
+} from '@authlab/testkit';
 import {
   InvalidGrantError,
   JwtSource,
@@ -65,16 +67,23 @@ function events(manager: TokenManager) {
 }
 
 describe('TokenManager in the JWT mode', () => {
-  let server: TestServer;
-  const serverClock = manualClock();
+  let server: ServerProcess;
+  /** How far the test has moved the server's clock; the server's "now" is real time plus this. */
+  let serverAhead = 0;
+  const serverNow = () => Date.now() + serverAhead;
+  const advanceServer = async (ms: number) => {
+    serverAhead += ms;
+    await server.advanceClock(ms);
+  };
   before(async () => {
-    server = await startTestServer({ clock: serverClock });
+    // The server as its own process; its wall clock moves when the test says (expiry without sleeping).
+    server = await startServerProcess({ shiftableClock: true });
   });
   after(() => server.stop());
 
   async function signedInManager(options: { retries?: number } = {}) {
     const log: string[] = [];
-    const clientClock = manualClock(serverClock());
+    const clientClock = manualClock(serverNow());
     const { fetch: recorded, state } = recordingFetch(log);
     const source = new JwtSource({ server: server.url, fetch: recorded });
     const vault = new RecordingVault(log);
@@ -95,14 +104,14 @@ describe('TokenManager in the JWT mode', () => {
     return { manager, vault, log, clientClock, state, sleeps, seen, source };
   }
 
-  const advanceBoth = (clientClock: ReturnType<typeof manualClock>, ms: number) => {
+  const advanceBoth = async (clientClock: ManualClock, ms: number) => {
     clientClock.advance(ms);
-    serverClock.advance(ms);
+    await advanceServer(ms);
   };
 
   it('shares one refresh among 50 concurrent calls across an expiry, and none of them sees a 401', async () => {
     const { manager, log, clientClock } = await signedInManager();
-    advanceBoth(clientClock, 15 * 60_000 + 1_000);
+    await advanceBoth(clientClock, 15 * 60_000 + 1_000);
     const responses = await Promise.all(Array.from({ length: 50 }, () => manager.fetch(`${server.url}/api/me`)));
     assert.deepEqual(
       responses.map((r) => r.status),
@@ -114,17 +123,17 @@ describe('TokenManager in the JWT mode', () => {
 
   it('refreshes within the margin before expiry: min(30 s, a fifth of the lifetime)', async () => {
     const { manager, log, clientClock } = await signedInManager();
-    advanceBoth(clientClock, 15 * 60_000 - 31_000);
+    await advanceBoth(clientClock, 15 * 60_000 - 31_000);
     await manager.getAccessToken();
     assert.equal(log.filter((line) => line === 'POST /jwt/refresh').length, 0, 'not yet: 31 s left');
-    advanceBoth(clientClock, 2_000);
+    await advanceBoth(clientClock, 2_000);
     await manager.getAccessToken();
     assert.equal(log.filter((line) => line === 'POST /jwt/refresh').length, 1, '29 s left: inside the margin');
   });
 
   it('persists the rotated refresh token before the new access token is used', async () => {
     const { manager, log, clientClock } = await signedInManager();
-    advanceBoth(clientClock, 16 * 60_000);
+    await advanceBoth(clientClock, 16 * 60_000);
     log.length = 0;
     const response = await manager.fetch(`${server.url}/api/me`);
     assert.equal(response.status, 200);
@@ -136,7 +145,7 @@ describe('TokenManager in the JWT mode', () => {
 
   it('refreshes once and retries once when the server answers 401 to a token it considers expired', async () => {
     const { manager, log } = await signedInManager();
-    serverClock.advance(16 * 60_000); // only the server's clock moves: the client still trusts its token
+    await advanceServer(16 * 60_000); // only the server's clock moves: the client still trusts its token
     const response = await manager.fetch(`${server.url}/api/me`);
     assert.equal(response.status, 200);
     assert.deepEqual(
@@ -150,7 +159,7 @@ describe('TokenManager in the JWT mode', () => {
   it('keeps the tokens and retries with backoff while the network is down', async () => {
     const { manager, vault, clientClock, state, sleeps, seen } = await signedInManager();
     const stored = [...vault.entries.values()][0];
-    advanceBoth(clientClock, 16 * 60_000);
+    await advanceBoth(clientClock, 16 * 60_000);
     state.down = 2;
     await manager.getAccessToken();
     assert.deepEqual(sleeps, [500, 1000], 'exponential backoff between attempts');
@@ -158,7 +167,7 @@ describe('TokenManager in the JWT mode', () => {
     assert.equal(seen.filter((e) => e.name === 'signed-out').length, 0, 'offline is not signed out');
 
     // Down for longer than the retries: the caller gets an error, the vault keeps its token.
-    advanceBoth(clientClock, 16 * 60_000);
+    await advanceBoth(clientClock, 16 * 60_000);
     state.down = 10;
     await assert.rejects(manager.getAccessToken(), (error: NativeAuthError) => error.code === 'refresh_unavailable');
     assert.equal(vault.entries.size, 1);
@@ -169,12 +178,18 @@ describe('TokenManager in the JWT mode', () => {
 
   it('signs out with a reason and an empty vault when the server revoked the family', async () => {
     const { manager, vault, clientClock, seen } = await signedInManager();
-    const alice = await server.deps.store.users.findByEmail('alice@example.com');
-    assert.ok(alice);
-    for (const family of await server.deps.tokens.devices(alice.id)) {
-      await server.deps.tokens.revokeFamily(alice.id, family.id, 'device_revoked');
+    // Revoked from elsewhere, as a person does from another device (DELETE /jwt/devices/:id).
+    const elsewhere = await new JwtSource({ server: server.url }).login('alice@example.com', DEMO_PASSWORD, 'other');
+    const bearer = { authorization: `Bearer ${elsewhere.accessToken}` };
+    const listed = await fetch(`${server.url}/jwt/devices`, { headers: bearer });
+    const { devices } = (await listed.json()) as { devices: Array<{ id: string; current: boolean }> };
+    const others = devices.filter((device) => !device.current);
+    assert.ok(others.length > 0, 'the manager’s device is listed');
+    for (const device of others) {
+      const revoked = await fetch(`${server.url}/jwt/devices/${device.id}`, { method: 'DELETE', headers: bearer });
+      assert.equal(revoked.status, 204);
     }
-    advanceBoth(clientClock, 16 * 60_000);
+    await advanceBoth(clientClock, 16 * 60_000);
     await assert.rejects(manager.getAccessToken(), InvalidGrantError);
     assert.equal(vault.entries.size, 0);
     const signedOut = seen.find((e) => e.name === 'signed-out');
@@ -188,7 +203,7 @@ describe('TokenManager in the JWT mode', () => {
     const result = await manager.signOut();
     assert.equal(result.revoked, true);
     assert.equal(vault.entries.size, 0);
-    const replay = await new Client(server.url).json('/jwt/refresh', {
+    const replay = await new CookieJarClient(server.url).request('/jwt/refresh', {
       method: 'POST',
       json: { refresh_token: refreshToken },
     });
@@ -201,7 +216,7 @@ describe('TokenManager in the JWT mode', () => {
       source: new JwtSource({ server: server.url }),
       vault,
       account: `jwt:${server.url}`,
-      clock: serverClock,
+      clock: serverNow,
     });
     assert.equal(await manager.isSignedIn(), true);
     const me = await manager.fetch(`${server.url}/api/me`);
@@ -210,16 +225,16 @@ describe('TokenManager in the JWT mode', () => {
 });
 
 describe('TokenManager in the OIDC mode', () => {
-  let server: TestServer;
+  let server: ServerProcess;
   before(async () => {
-    server = await startTestServer();
+    server = await startServerProcess();
   });
   after(() => server.stop());
 
   it('refreshes through the provider, revokes on sign-out, and offers the end-session URL', async () => {
-    const result = await authorize(new Client(server.url));
+    const result = await authorize(new CookieJarClient(server.url));
     assert.ok(result.url);
-    const tokens = await tokenRequest(new Client(server.url), {
+    const tokens = await tokenRequest(new CookieJarClient(server.url), {
       grant_type: 'authorization_code',
       code: result.params?.get('code') ?? '',
       redirect_uri: result.redirectUri,
@@ -245,7 +260,10 @@ describe('TokenManager in the OIDC mode', () => {
     const out = await manager.signOut();
     assert.equal(out.revoked, true);
     assert.match(out.endSessionUrl ?? '', /\/oidc\/session\/end\?.*id_token_hint=/);
-    const replay = await tokenRequest(new Client(server.url), { grant_type: 'refresh_token', refresh_token: rotated });
+    const replay = await tokenRequest(new CookieJarClient(server.url), {
+      grant_type: 'refresh_token',
+      refresh_token: rotated,
+    });
     assert.equal(replay.body.error, 'invalid_grant', 'revoked at the provider (RFC 7009)');
   });
 });

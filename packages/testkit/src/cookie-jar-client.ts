@@ -47,6 +47,20 @@ export class CookieJarClient {
     return response;
   }
 
+  /** `request`, with the body parsed as JSON where it is JSON (its text otherwise, undefined when empty). */
+  async json(path: string, init: CookieJarRequestInit = {}) {
+    const response = await this.request(path, init);
+    const text = await response.text();
+    // biome-ignore lint/suspicious/noExplicitAny: each test reads the fields of the answer it checks
+    let body: any;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = text;
+    }
+    return { status: response.status, headers: response.headers, body };
+  }
+
   #keep(setCookie: string): void {
     const [pair = '', ...attributes] = setCookie.split(';');
     const at = pair.indexOf('=');

@@ -14,7 +14,7 @@
  * `exited` once Chromium is closed.
  */
 import { appendFileSync } from 'node:fs';
-import { launchTestBrowser, type TestBrowser } from '../../../server/test/support/browser.ts';
+import { launchTestBrowser, type TestBrowser } from '@authlab/testkit';
 
 const ALICE = { email: 'alice@example.com', password: 'correct-horse-battery-staple' };
 

@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { AppDeps } from '../deps.ts';
+import { noStore } from '../http/no-store.ts';
 import { createRouter } from '../http/router.ts';
 import { logoutAll } from './actions/logout-all.ts';
 import { me } from './actions/me.ts';
@@ -17,10 +18,7 @@ export function apiRouter(deps: AppDeps, verifiers: BearerVerifier[], withSessio
   router.use(requirePrincipal(verifiers, withSession));
   // The one scope the provider offers for the API (configuration.ts): reading and writing alike.
   router.use(requireScope('api'));
-  router.use((ctx, next) => {
-    ctx.set('Cache-Control', 'no-store');
-    return next();
-  });
+  router.use(noStore);
   router.get('/me', me);
   router.get('/notes', listNotes(deps));
   router.post('/notes', createNote(deps));

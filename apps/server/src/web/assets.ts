@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type Router from '@koa/router';
+import type { Context } from 'koa';
 import { createRouter } from '../http/router.ts';
 
 const FILES: Record<string, string> = {
@@ -27,9 +28,9 @@ export function assetsRouter(): Router {
       { type, body: readFileSync(new URL(`./assets/${name}`, import.meta.url)) },
     ]),
   );
-  router.get('/:name', (ctx) => {
+  router.get('/:name', function serveAsset(ctx: Context) {
     const file = contents.get(ctx.params.name ?? '');
-    if (!file) return;
+    if (!file) return; // 404
     ctx.set('Cache-Control', 'public, max-age=300');
     ctx.type = file.type;
     ctx.body = file.body;

@@ -1,5 +1,7 @@
 import type Router from '@koa/router';
+import type { Context } from 'koa';
 import type { AppDeps } from '../deps.ts';
+import { noStoreHtml } from '../http/no-store.ts';
 import { createRouter } from '../http/router.ts';
 import { comparePage } from './compare-page.ts';
 import { page } from './html.ts';
@@ -14,15 +16,18 @@ export interface CompareClient {
 
 /** `GET /compare`: the three modes side by side (web/compare-page.ts, assets/compare*.js). */
 export function compareRouter(deps: AppDeps, client: CompareClient): Router {
-  const { issuer, clientId, path } = client;
-  const router = createRouter(path);
-  const { publicUrl } = deps.config;
+  const router = createRouter(client.path);
+  router.get('/', showComparePage(deps, client));
+  return router;
+}
 
-  // Behind the session layer (app.ts): `ctx.state.signedIn` says whether a session is active.
-  router.get('/', (ctx) => {
+/** Behind the session layer (app.ts): `ctx.state.signedIn` says whether a session is active. */
+function showComparePage(deps: AppDeps, client: CompareClient) {
+  const { issuer, clientId, path } = client;
+  const { publicUrl } = deps.config;
+  return function showComparePage(ctx: Context): void {
     const found = ctx.state.signedIn ?? null;
-    ctx.set('Cache-Control', 'no-store');
-    ctx.type = 'html';
+    noStoreHtml(ctx);
     ctx.body = page(
       {
         title: 'Compare the modes',
@@ -39,7 +44,5 @@ export function compareRouter(deps: AppDeps, client: CompareClient): Router {
         sessionActive: found !== null,
       }),
     );
-  });
-
-  return router;
+  };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { LoginLimits } from '@authlab/auth-core';
-import { CookieJarClient, type CookieJarRequestInit, freePort } from '@authlab/testkit';
+import { CookieJarClient, freePort } from '@authlab/testkit';
 import { CONFIG_VARS, loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logging.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
@@ -23,15 +23,7 @@ export function hermeticEnv(): Record<string, string> {
   return env;
 }
 
-/** A clock the test moves by hand (expiry without sleeping). */
-export function manualClock(start = Date.now()) {
-  let now = start;
-  const clock = () => now;
-  clock.advance = (ms: number) => {
-    now += ms;
-  };
-  return clock;
-}
+export { manualClock } from '@authlab/testkit';
 
 export interface TestServerOptions {
   env?: Record<string, string>;
@@ -93,24 +85,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
 }
 
-/**
- * A tiny HTTP client with a cookie jar (names → values), the way a browser without JS would
- * behave, minus the browser's own Origin/Sec-Fetch headers unless a test sets them.
- */
-/** The suites' HTTP client: the shared cookie jar, plus JSON answers and the session sign-in. */
+/** The suites' HTTP client: the shared cookie jar (JSON answers included), plus the session sign-in. */
 export class Client extends CookieJarClient {
-  async json(path: string, init: CookieJarRequestInit = {}) {
-    const response = await this.request(path, init);
-    const text = await response.text();
-    let body: any;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = text;
-    }
-    return { status: response.status, headers: response.headers, body };
-  }
-
   login(email = 'alice@example.com', password = DEMO_PASSWORD, headers: Record<string, string> = {}) {
     return this.json('/session/login', { method: 'POST', json: { email, password }, headers });
   }

@@ -49,7 +49,7 @@ export async function compareCommand(args: string[]): Promise<number> {
   }
   const { quick, outDir } = parseCompareArgs(args);
   const out = (text = '') => process.stdout.write(`${text}\n`);
-  // Ctrl-C or SIGTERM: exit, and the exit hook of server-process.ts kills the servers and
+  // Ctrl-C or SIGTERM: exit, and the exit hook of @authlab/testkit's server-process.ts kills the servers and
   // removes their folders.
   const interrupt = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
   process.once('SIGINT', interrupt);

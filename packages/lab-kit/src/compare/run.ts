@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, platform, release } from 'node:os';
+import { addUser, DEMO_PASSWORD, removeDir, SERVER_LOG_LEVEL, SERVER_MAIN, startServerProcess } from '@authlab/testkit';
 import type { Browser } from 'playwright-core';
 import { launchLabBrowser } from '../browser.ts';
 import { REPO_ROOT } from '../labs.ts';
@@ -13,14 +14,6 @@ import { apiMe, signIn } from './http.ts';
 import { revocationRow } from './revocation.ts';
 import type { Account, ScenarioContext } from './scenario.ts';
 import { type RecordedSequences, recordSequences } from './sequence-diagrams.ts';
-import {
-  addUser,
-  DEMO_PASSWORD,
-  removeDir,
-  SERVER_LOG_LEVEL,
-  SERVER_MAIN,
-  startServerProcess,
-} from './server-process.ts';
 import { serverStateRow } from './server-state.ts';
 import { twoInstancesRow } from './two-instances.ts';
 import {

@@ -4,7 +4,7 @@
  * one file each: revocation.ts (row 1), script-read.ts (2), cross-site-form.ts (3),
  * credential-size.ts (4), server-state.ts (5), verification-cost.ts (6), two-instances.ts (7).
  */
-import type { ServerProcess } from './server-process.ts';
+import type { ServerProcess } from '@authlab/testkit';
 import { type Cell, type CompareParams, failedCell, MODES, type Mode } from './types.ts';
 
 export interface Account {

@@ -2,9 +2,9 @@
 import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backup, DatabaseSync } from 'node:sqlite';
+import { removeDir, type ServerProcess, startServerProcess, temporaryDir } from '@authlab/testkit';
 import { apiMe, jwksUrl, signatureVerifiesWith, signIn } from './http.ts';
 import { type Account, perMode, type ScenarioContext } from './scenario.ts';
-import { removeDir, type ServerProcess, startServerProcess, temporaryDir } from './server-process.ts';
 import type { Cell, Mode } from './types.ts';
 
 /** Whether two folders hold byte-identical secret files. */

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
+import { noStoreHtml } from '../../http/no-store.ts';
 import { html, page } from '../html.ts';
-import { noStoreHtml } from './no-store.ts';
 
 interface Mode {
   id: string;

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
+import { noStoreHtml } from '../../http/no-store.ts';
 import { page } from '../html.ts';
 import { jwtPlayground } from '../jwt-page.ts';
-import { noStoreHtml } from './no-store.ts';
 
 /** `GET /jwt`: the JWT playground (its script calls the JWT mode's routes). */
 export function jwtPage(ctx: Context): void {

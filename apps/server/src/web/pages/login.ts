@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { AppDeps } from '../../deps.ts';
+import { noStoreHtml } from '../../http/no-store.ts';
 import { html, page } from '../html.ts';
-import { noStoreHtml } from './no-store.ts';
 
 const LOGIN_ERRORS: Record<string, string> = {
   invalid_credentials: 'That email and password do not match. Check both and try again.',

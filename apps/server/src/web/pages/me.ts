@@ -1,9 +1,9 @@
 import type { Context } from 'koa';
 import type { AppDeps } from '../../deps.ts';
+import { noStoreHtml } from '../../http/no-store.ts';
 import { sessionView } from '../../views.ts';
 import { html, page } from '../html.ts';
 import { describeUserAgent } from '../user-agent.ts';
-import { noStoreHtml } from './no-store.ts';
 import { duration, readableUtc, timeTag } from './time.ts';
 
 /** `GET /me`: the signed-in account and its sessions, each of which can be signed out. */
