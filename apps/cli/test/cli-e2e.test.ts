@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import {
@@ -30,6 +31,18 @@ import {
 } from './support/authlab-cli.ts';
 
 const chromium = findChromium();
+/** The loopback listener's one-time start link: all a browser's command line holds of a sign-in. */
+const START_LINK = /^http:\/\/127\.0\.0\.1:\d+\/start\/[A-Za-z0-9_-]{43}$/;
+
+/** A GET as curl would send it (no Sec-Fetch headers), redirects not followed. */
+function plainGet(url: string): Promise<{ status: number; location: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (response) => {
+      response.resume();
+      resolve({ status: response.statusCode ?? 0, location: response.headers.location });
+    }).on('error', reject);
+  });
+}
 const needsChromium = (t: TestContext) =>
   requireComponent(t, chromium !== null, 'Chromium', 'apt-get install chromium');
 
@@ -71,7 +84,7 @@ describe('pnpm authlab against a real server', () => {
     const run = (...args: string[]) => authlab(args, { env: machine.env() });
     let noteId: string;
 
-    it('login runs the browser command with the authorization URL; alice signs in there and the CLI says so', async (t) => {
+    it('login runs the browser command with a one-time start link (no state or challenge on its command line); alice signs in there and the CLI says so', async (t) => {
       if (!needsChromium(t)) return;
       const report = new FakeBrowserReport(join(machine.root, 'browser-report.jsonl'));
       t.after(() => report.stop());
@@ -88,11 +101,11 @@ describe('pnpm authlab against a real server', () => {
       assert.match(result.stderr, /warning: the refresh token is stored in .*vault\.json, readable by anything/);
       assert.doesNotMatch(result.stderr, /could not open a browser|open this URL/, 'the browser command was used');
 
+      // The browser's command line (readable by any process of the user) holds only the listener's
+      // start link; state and the PKCE challenge reached the browser in the link's redirect.
       const opened = await report.waitFor((line) => (line.event === 'started' ? line.url : undefined), 'start');
-      const request = new URL(opened);
-      assert.equal(request.origin + request.pathname, `${server.url}/oidc/auth`);
-      assert.match(request.searchParams.get('redirect_uri') ?? '', /^http:\/\/127\.0\.0\.1:\d+\/callback$/);
-      assert.equal(request.searchParams.get('code_challenge_method'), 'S256');
+      assert.match(opened, START_LINK);
+      assert.doesNotMatch(opened, /state|code_challenge|redirect_uri/);
 
       const finished = await report.waitFor((line) => (line.event === 'finished' ? line : undefined), 'result page');
       assert.equal(finished.outcome, 'success');
@@ -196,9 +209,8 @@ describe('pnpm authlab against a real server', () => {
       const machine = newMachine();
       const login = startAuthlab(['login', '--server', server.url, '--no-browser'], { env: machine.env() });
       const [, printed] = await login.waitForStderr(/open this URL in a browser to sign in:\n\n {2}(\S+)\n/);
+      assert.match(printed ?? '', START_LINK);
       const url = new URL(printed ?? '');
-      assert.equal(url.origin + url.pathname, `${server.url}/oidc/auth`);
-      assert.match(url.searchParams.get('redirect_uri') ?? '', /^http:\/\/127\.0\.0\.1:\d+\/callback$/);
 
       const browser = await launchTestBrowser();
       t.after(() => browser.close());
@@ -219,6 +231,28 @@ describe('pnpm authlab against a real server', () => {
       assert.doesNotMatch(result.stderr, /could not open a browser/, 'no browser was tried');
       const whoami = await authlab(['whoami'], { env: machine.env() });
       assert.equal(whoami.stdout, `${ALICE} (user) via oidc at ${server.url}\n`);
+    });
+  });
+
+  describe('a program that opens the start link before the browser (it read the command line)', () => {
+    it('gets the redirect, the browser a 404, and the sign-in stops with exit 5: no code of the racer is taken', async () => {
+      const machine = newMachine();
+      const login = startAuthlab(['login', '--server', server.url, '--no-browser'], { env: machine.env() });
+      const [, printed] = await login.waitForStderr(/open this URL in a browser to sign in:\n\n {2}(\S+)\n/);
+      const racer = await plainGet(printed ?? '');
+      assert.equal(racer.status, 302);
+      const authorization = new URL(racer.location ?? '');
+      assert.equal(authorization.origin + authorization.pathname, `${server.url}/oidc/auth`);
+      assert.ok(authorization.searchParams.get('state'), 'the redirect carries the state');
+      assert.equal(authorization.searchParams.get('code_challenge_method'), 'S256');
+
+      const browser = await plainGet(printed ?? '');
+      assert.equal(browser.status, 404, 'the link works once');
+      const result = await login.done();
+      assert.equal(result.code, 5, result.stderr);
+      assert.match(result.stderr, /opened twice/);
+      assert.doesNotMatch(result.stderr, STACK_TRACE);
+      assert.equal(machine.vaultEntries(), null, 'nobody was signed in');
     });
   });
 

@@ -97,7 +97,10 @@ describe('pnpm authlab with --issuer at a Keycloak-style issuer path (/realms/wo
     );
     assert.doesNotMatch(result.stderr, /note:/);
     const opened = await report.waitFor((line) => (line.event === 'started' ? line.url : undefined), 'start');
-    const request = new URL(opened);
+    assert.match(opened, /^http:\/\/127\.0\.0\.1:\d+\/start\/[\w-]{43}$/, 'the browser was given the start link');
+    const redirected = await report.waitFor((line) => (line.event === 'redirected' ? line : undefined), 'redirect');
+    assert.equal(redirected.status, 302);
+    const request = new URL(redirected.location);
     assert.equal(request.origin + request.pathname, `${idp.issuer}/auth`);
     assert.equal(request.searchParams.get('client_id'), FOREIGN_CLIENT_ID);
     assert.equal(request.searchParams.get('scope'), 'openid email offline_access api');
@@ -206,7 +209,9 @@ describe('pnpm authlab with --issuer at a root issuer', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, new RegExp(`^signed in as alice@example\\.com \\(oidc, ${idp.issuer}\\)`));
     const opened = await report.waitFor((line) => (line.event === 'started' ? line.url : undefined), 'start');
-    assert.equal(new URL(opened).searchParams.get('redirect_uri'), `http://127.0.0.1:${port}/callback`, '--port');
+    assert.equal(new URL(opened).port, String(port), '--port');
+    const redirected = await report.waitFor((line) => (line.event === 'redirected' ? line : undefined), 'redirect');
+    assert.equal(new URL(redirected.location).searchParams.get('redirect_uri'), `http://127.0.0.1:${port}/callback`);
     const call = await authlab(['call', '/api/me'], { env: machine.env() });
     assert.equal(call.code, 0, call.stderr);
     assert.equal((JSON.parse(call.stdout) as { client_id: string }).client_id, FOREIGN_CLIENT_ID);

@@ -5,9 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { findChromium, launchTestBrowser, requireComponent, type TestBrowser } from '@authlab/testkit';
+import type { Page } from 'playwright-core';
 import {
   FOREIGN_CLIENT_ID,
   type ForeignProvider,
@@ -81,7 +83,14 @@ describe('the OIDC panel at a foreign provider (/realms/workshop)', () => {
     await idp?.close();
   });
 
-  async function coreAt(api: string): Promise<{ test: TestCore; opened: string[] }> {
+  /**
+   * The desktop core at the foreign provider; its system browser is a Chromium page. `racer`, if
+   * given, opens the start link first, as a program that read the browser's command line would.
+   */
+  async function coreAt(
+    api: string,
+    racer?: (startLink: string) => Promise<void>,
+  ): Promise<{ test: TestCore; opened: string[]; page: Page }> {
     const page = await browser.newPage();
     const opened: string[] = [];
     const test = await startTestCore({
@@ -90,10 +99,11 @@ describe('the OIDC panel at a foreign provider (/realms/workshop)', () => {
       signInTimeoutMs: 60_000,
       openExternal: async (url) => {
         opened.push(url);
-        if (new URL(url).pathname.endsWith('/auth')) signInAtForeignProvider(page, url).catch(() => {});
+        await racer?.(url);
+        if (new URL(url).pathname.startsWith('/start/')) signInAtForeignProvider(page, url).catch(() => {});
       },
     });
-    return { test, opened };
+    return { test, opened, page };
   }
 
   it('signs in through the system browser, names alice from the ID token, and calls the API with the token', async (t) => {
@@ -109,8 +119,9 @@ describe('the OIDC panel at a foreign provider (/realms/workshop)', () => {
         role: 'from the ID token',
       });
       assert.equal(snapshot.panels.oidc.claims?.iss, idp.issuer);
-      assert.match(opened[0] ?? '', new RegExp(`^${idp.issuer}/auth\\?`));
-      assert.equal(new URL(opened[0] ?? '').searchParams.get('client_id'), FOREIGN_CLIENT_ID);
+      // The browser gets the listener's one-time start link, which redirected it to the provider.
+      assert.match(opened[0] ?? '', /^http:\/\/127\.0\.0\.1:\d+\/start\/[\w-]{43}$/);
+      assert.doesNotMatch(opened[0] ?? '', /state|code_challenge|client_id/);
       const vault = JSON.parse(await readFile(join(test.userDataDir, 'credentials.json'), 'utf8')) as {
         entries: Record<string, string>;
       };
@@ -127,6 +138,37 @@ describe('the OIDC panel at a foreign provider (/realms/workshop)', () => {
       const signedOut = ok(await test.core.invoke(CHANNELS.signOut, APP_SENDER, [{ mode: 'oidc', everywhere: false }]));
       assert.equal(signedOut.panels.oidc.status, 'signed-out');
       assert.equal(signedOut.panels.oidc.error, null, 'revoked at the foreign provider');
+    } finally {
+      await test.close();
+    }
+  });
+
+  it('stops the sign-in (start_reused) when a program opened the start link before the browser, which gets a 404', async (t) => {
+    if (!needsChromium(t)) return;
+    const racerAnswers: number[] = [];
+    // Like curl: a plain GET without the Sec-Fetch headers of a page's fetch (which the listener refuses).
+    const { test, page } = await coreAt(idp.api, async (startLink) => {
+      const status = await new Promise<number>((resolve, reject) => {
+        get(startLink, { agent: false }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        }).on('error', reject);
+      });
+      racerAnswers.push(status);
+    });
+    const browserAnswer = page.waitForResponse((response) => new URL(response.url()).pathname.startsWith('/start/'));
+    try {
+      const result = await test.core.invoke(CHANNELS.signInWithBrowser, APP_SENDER, []);
+      assert.deepEqual(racerAnswers, [302], 'the racer got the redirect');
+      assert.equal((await browserAnswer).status(), 404, 'the browser found the link spent');
+      assert.equal(
+        await page.locator('#result').getAttribute('data-outcome'),
+        'failure',
+        'and says the sign-in failed',
+      );
+      assert.equal(result.ok, false);
+      assert.equal(result.ok ? '' : result.error.code, 'start_reused');
+      assert.equal(test.core.snapshot().panels.oidc.status, 'signed-out', 'nobody was signed in');
     } finally {
       await test.close();
     }

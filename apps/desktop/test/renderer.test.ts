@@ -67,7 +67,8 @@ async function openWindow(options: { colorScheme?: 'light' | 'dark'; tokenTiming
     ...(options.tokenTiming ? { tokenTiming: options.tokenTiming } : {}),
     openExternal: async (url) => {
       opened.push(url);
-      if (new URL(url).pathname === '/oidc/auth') {
+      // The system browser is opened on the loopback listener's one-time start link.
+      if (new URL(url).pathname.startsWith('/start/')) {
         signInAtProvider(systemBrowser, url, 'allow').catch((error: unknown) => browserFailures.push(error));
       } else {
         await systemBrowser.goto(url);
@@ -122,11 +123,11 @@ describe('the desktop window', () => {
     await oidc.button('Sign in with your browser').click();
     await oidc.waitForWho(new RegExp(`Signed in as ${ALICE}`));
     assert.deepEqual(browserFailures, []);
-    assert.match(opened[0] ?? '', new RegExp(`^${server.url}/oidc/auth\\?`));
-    assert.match(
-      new URL(opened[0] ?? '').searchParams.get('redirect_uri') ?? '',
-      /^http:\/\/127\.0\.0\.1:\d+\/callback$/,
-    );
+    // What the browser's command line carries: the start link alone, no state or PKCE challenge.
+    assert.match(opened[0] ?? '', /^http:\/\/127\.0\.0\.1:\d+\/start\/[\w-]{43}$/);
+    assert.doesNotMatch(opened[0] ?? '', /state|code_challenge/);
+    // Spent: the listener has closed (a second opening while it ran would have ended the sign-in).
+    await assert.rejects(fetch(opened[0] ?? ''), 'the start link is dead once the sign-in is over');
     assert.match(await oidc.text('time-left'), /^0[01]:\d\d$/);
     const claims = await oidc.text('claims');
     assert.match(claims, new RegExp(`"iss": "${server.url}/oidc"`));
@@ -221,7 +222,7 @@ describe('the desktop window', () => {
     }
     const mermaid = async (mode: string) =>
       (await page.locator(`.wire-figure[data-mode="${mode}"] [data-field="mermaid"]`).textContent()) ?? '';
-    assert.match(await mermaid('oidc'), /app->>browser: open \/oidc\/auth/);
+    assert.match(await mermaid('oidc'), /app->>browser: open \/start\/… → \/oidc\/auth/);
     assert.match(await mermaid('oidc'), /app->>provider: POST \/oidc\/token \(.*grant_type=authorization_code/);
     assert.match(await mermaid('jwt'), /app->>server: POST \/jwt\/login \(email=alice@example\.com, password=•••/);
     assert.match(await mermaid('jwt'), /server-->>app: 200 \(.*access_token=eyJ\w{3}…\(\d+ chars\)/);

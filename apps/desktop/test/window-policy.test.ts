@@ -9,6 +9,7 @@ import { readRendererFile } from '../src/core/renderer-files.ts';
 import {
   APP_URL,
   guardedOpener,
+  isLoopbackStartLink,
   navigationPolicy,
   RENDERER_CSP,
   SECURE_WEB_PREFERENCES,
@@ -20,6 +21,28 @@ function recorder() {
   const opened: string[] = [];
   return { opened, open: async (url: string) => void opened.push(url) };
 }
+
+describe("the loopback authorizer's start link", () => {
+  const secret = `${'a'.repeat(40)}_-9`;
+  it('is a loopback IP literal with a port and /start/<43-character secret>, nothing else', () => {
+    assert.equal(isLoopbackStartLink(`http://127.0.0.1:53123/start/${secret}`), true);
+    assert.equal(isLoopbackStartLink(`http://[::1]:53123/start/${secret}`), true);
+    for (const other of [
+      `http://localhost:53123/start/${secret}`,
+      `https://127.0.0.1:53123/start/${secret}`,
+      `http://127.0.0.1/start/${secret}`,
+      `http://127.0.0.1:53123/start/${secret}?state=x`,
+      `http://127.0.0.1:53123/start/${secret}#x`,
+      `http://u:p@127.0.0.1:53123/start/${secret}`,
+      `http://127.0.0.1:53123/start/${secret}x`,
+      'http://127.0.0.1:53123/callback?code=x',
+      `http://127.0.0.2:53123/start/${secret}`,
+      'not a url',
+    ]) {
+      assert.equal(isLoopbackStartLink(other), false, other);
+    }
+  });
+});
 
 describe('shell.openExternal guard', () => {
   it('opens http(s) URLs of the configured server and issuer', async () => {

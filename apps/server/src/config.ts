@@ -30,6 +30,8 @@ export interface Config {
     accessTokenTtlSec: number;
     refreshIdleTtlMs: number;
     refreshAbsoluteTtlMs: number;
+    /** How long a just-rotated refresh token, presented again, gets the same successor (0: never). */
+    refreshReuseGraceMs: number;
     /** The signing key is replaced automatically once it is this old. */
     keyRotationIntervalMs: number;
   };
@@ -66,6 +68,23 @@ const duration = (fallback: string) =>
       const ms = parseDuration(text);
       if (ms === null) {
         ctx.addIssue({ code: 'custom', message: `must be a duration like 900, 15m, 12h or 30d (got "${text}")` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+/** The longest reuse grace window accepted: a stolen, rotated token is honoured at most this long. */
+export const MAX_REFRESH_REUSE_GRACE_MS = 60_000;
+
+/** Like `duration`, but `0` is allowed (turns the feature off). */
+const durationOrZero = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = /^0(ms|s|m|h|d)?$/.test(text.trim()) ? 0 : parseDuration(text);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: `must be 0 or a duration like 30s (got "${text}")` });
         return z.NEVER;
       }
       return ms;
@@ -133,6 +152,7 @@ const schema = z.object({
   ACCESS_TOKEN_TTL: duration('15m'),
   REFRESH_IDLE_TTL: duration('7d'),
   REFRESH_ABSOLUTE_TTL: duration('30d'),
+  REFRESH_REUSE_GRACE: durationOrZero('30s'),
   JWT_KEY_ROTATION_INTERVAL: duration('90d'),
   DEMO_PASSWORD: z.string().min(12, 'must have at least 12 characters').default(PUBLISHED_DEMO_PASSWORD),
   SEED_DEMO: optionalBool(),
@@ -190,6 +210,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.REFRESH_IDLE_TTL > e.REFRESH_ABSOLUTE_TTL) {
     throw new ConfigError('REFRESH_IDLE_TTL must not exceed REFRESH_ABSOLUTE_TTL');
   }
+  // RFC 9700 §4.14.2: within the window a replayed token is not detected as reuse, so keep it short.
+  if (e.REFRESH_REUSE_GRACE > MAX_REFRESH_REUSE_GRACE_MS) {
+    throw new ConfigError('REFRESH_REUSE_GRACE must be at most 60s (0 turns it off)');
+  }
   const upstream = e.OIDC_UPSTREAM_ISSUER;
   if (upstream && !e.OIDC_UPSTREAM_CLIENT_ID) {
     throw new ConfigError('OIDC_UPSTREAM_CLIENT_ID is required when OIDC_UPSTREAM_ISSUER is set');
@@ -232,6 +256,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       accessTokenTtlSec: Math.floor(e.ACCESS_TOKEN_TTL / 1000),
       refreshIdleTtlMs: e.REFRESH_IDLE_TTL,
       refreshAbsoluteTtlMs: e.REFRESH_ABSOLUTE_TTL,
+      refreshReuseGraceMs: e.REFRESH_REUSE_GRACE,
       keyRotationIntervalMs: e.JWT_KEY_ROTATION_INTERVAL,
     },
     demoPassword: e.DEMO_PASSWORD,

@@ -146,6 +146,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       clock,
       refreshIdleTtlMs: config.jwt.refreshIdleTtlMs,
       refreshAbsoluteTtlMs: config.jwt.refreshAbsoluteTtlMs,
+      refreshReuseGraceMs: config.jwt.refreshReuseGraceMs,
     }),
     secrets,
     logger,

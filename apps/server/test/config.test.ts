@@ -197,8 +197,18 @@ describe('loadConfig', () => {
         accessTokenTtlSec: 900,
         refreshIdleTtlMs: 7 * 86_400_000,
         refreshAbsoluteTtlMs: 30 * 86_400_000,
+        refreshReuseGraceMs: 30_000,
         keyRotationIntervalMs: 90 * 86_400_000,
       });
+    });
+
+    it('takes REFRESH_REUSE_GRACE from 0 (off) to 60s, 30s by default, and refuses more', () => {
+      assert.equal(loadConfig({}).jwt.refreshReuseGraceMs, 30_000);
+      assert.equal(loadConfig({ REFRESH_REUSE_GRACE: '0' }).jwt.refreshReuseGraceMs, 0);
+      assert.equal(loadConfig({ REFRESH_REUSE_GRACE: '10s' }).jwt.refreshReuseGraceMs, 10_000);
+      assert.equal(loadConfig({ REFRESH_REUSE_GRACE: '1m' }).jwt.refreshReuseGraceMs, 60_000);
+      assert.throws(() => loadConfig({ REFRESH_REUSE_GRACE: '61s' }), /^ConfigError: REFRESH_REUSE_GRACE/);
+      assert.throws(() => loadConfig({ REFRESH_REUSE_GRACE: 'soon' }), /^ConfigError: REFRESH_REUSE_GRACE/);
     });
 
     it('refuses an access-token lifetime outside 1 minute to 24 hours', () => {

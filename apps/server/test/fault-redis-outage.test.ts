@@ -156,8 +156,9 @@ describe('Redis stopped mid-traffic and started again (append-only file on)', { 
 
     // The traffic: reads with every credential, plus the health probe. Refreshes are made by
     // hand below, at known moments: a rotation caught in the very instant Redis dies may have
-    // happened without its answer reaching the client, and replaying it later is (rightly)
-    // treated as theft — see SECURITY.md, "strict refresh reuse".
+    // happened without its answer reaching the client. The JWT mode forgives the retry within its
+    // grace window (jwt-refresh-grace.test.ts); the OpenID Provider treats it as theft — see
+    // SECURITY.md, "What the JWT mode's reuse grace window gives away".
     traffic = new Traffic();
     traffic.add('session', {
       '/session/me': () => browser.json('/session/me', signal()),

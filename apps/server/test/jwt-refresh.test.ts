@@ -29,8 +29,12 @@ function setCookie(headers: Headers, name: string) {
 describeForEachStore('JWT refresh', (store) => {
   describe('rotation and replay', () => {
     let server: TestServer;
+    /** No reuse grace window: every second presentation is reuse (jwt-refresh-grace.test.ts has the window). */
+    let strict: TestServer;
+    const clock = manualClock();
     before(async () => {
-      server = await store.start({ clock: manualClock() });
+      server = await store.start({ clock });
+      strict = await store.start({ clock: manualClock(), env: { REFRESH_REUSE_GRACE: '0' } });
     });
 
     it('answers a login with a Bearer pair, a 43-char base64url refresh token and no caching', async () => {
@@ -45,7 +49,7 @@ describeForEachStore('JWT refresh', (store) => {
       await assertAccessWorks(server.url, login.body.access_token, 'alice@example.com');
     });
 
-    it('rotates: a refresh returns a new pair whose access token works, and the old refresh token is dead', async () => {
+    it('rotates: a refresh returns a new pair whose access token works, and the old refresh token is dead once its 30 s grace window is over', async () => {
       const first = await loginPair(server.url, 'alice@example.com');
       const rotated = await refresh(server.url, first.refresh_token);
       assert.equal(rotated.status, 200);
@@ -57,6 +61,9 @@ describeForEachStore('JWT refresh', (store) => {
       assert.notEqual(rotated.body.refresh_token, first.refresh_token);
       assert.notEqual(rotated.body.access_token, first.access_token);
       await assertAccessWorks(server.url, rotated.body.access_token, 'alice@example.com');
+      // Within the window it can only fetch the same successor again (jwt-refresh-grace.test.ts).
+      assert.equal((await refresh(server.url, first.refresh_token)).body.refresh_token, rotated.body.refresh_token);
+      clock.advance(30_000);
       await assertRefreshDead(server.url, first.refresh_token, 'the rotated refresh token still works');
     });
 
@@ -78,19 +85,19 @@ describeForEachStore('JWT refresh', (store) => {
     });
 
     for (const count of [20, 200]) {
-      it(`lets exactly one of ${count} parallel refreshes with one token win, answers the rest 401 invalid_grant, and then revokes the family, the winner's new tokens included (strict reuse detection)`, async () => {
-        const pair = await loginPair(server.url, 'bob@example.com');
-        const answers = await refreshRace([server.url], pair.refresh_token, count);
+      it(`lets exactly one of ${count} parallel refreshes with one token win, answers the rest 401 invalid_grant, and then revokes the family, the winner's new tokens included (strict reuse detection, REFRESH_REUSE_GRACE=0)`, async () => {
+        const pair = await loginPair(strict.url, 'bob@example.com');
+        const answers = await refreshRace([strict.url], pair.refresh_token, count);
 
         const winner = assertOneWinner(answers);
         assert.equal(answers.length, count);
 
         // The losers presented a spent token: a replay, so the family is gone with the winner's pair.
         assert.match(winner.refresh_token, REFRESH_TOKEN_SHAPE);
-        await assertAccessDead(server.url, winner.access_token, "the winner's access token survived the reuse");
-        await assertRefreshDead(server.url, winner.refresh_token, "the winner's refresh token survived the reuse");
-        await assertAccessDead(server.url, pair.access_token);
-        const family = await server.deps.store.refreshTokens.getFamily(familyOf(pair.access_token));
+        await assertAccessDead(strict.url, winner.access_token, "the winner's access token survived the reuse");
+        await assertRefreshDead(strict.url, winner.refresh_token, "the winner's refresh token survived the reuse");
+        await assertAccessDead(strict.url, pair.access_token);
+        const family = await strict.deps.store.refreshTokens.getFamily(familyOf(pair.access_token));
         assert.equal(family?.revokedReason, 'reuse_detected');
       });
     }
@@ -183,8 +190,9 @@ describeForEachStore('JWT refresh', (store) => {
   describe('browser variant (refresh token in a cookie)', () => {
     let server: TestServer;
     const cookieName = '__Secure-authlab.rt';
+    const clock = manualClock();
     before(async () => {
-      server = await store.start({ clock: manualClock() });
+      server = await store.start({ clock });
     });
 
     it('sets the refresh token as an HttpOnly, SameSite=Strict, Secure cookie on Path=/jwt and leaves it out of the body', async () => {
@@ -223,7 +231,8 @@ describeForEachStore('JWT refresh', (store) => {
       assert.notEqual(after, before);
       assert.equal(browser.cookies.get(cookieName), after);
       await assertAccessWorks(server.url, rotated.body.access_token, 'alice@example.com');
-      // The old cookie value is spent like any rotated refresh token.
+      // The old cookie value is spent like any rotated refresh token (past its grace window).
+      clock.advance(30_000);
       await assertRefreshDead(server.url, before);
     });
 

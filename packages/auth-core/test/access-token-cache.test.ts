@@ -111,6 +111,7 @@ describe('TokenService.authenticate with the cache warm', () => {
       clock,
       refreshIdleTtlMs: 7 * 86_400_000,
       refreshAbsoluteTtlMs: 30 * 86_400_000,
+      refreshReuseGraceMs: 30_000,
     });
     alice = await store.users.create({ email: 'alice@example.com', role: 'user', passwordHash: 'x' });
   });

@@ -5,12 +5,12 @@
  * asked PING, as the suites start it).
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { findChromium, type RedisServer, redisServerBinary, startRedisServer } from '@authlab/testkit';
-import { labsRoot, listLabs, pinnedNodeVersion, } from './labs.ts';
+import { labsRoot, listLabs, pinnedNodeVersion } from './labs.ts';
 import { stateFile } from './state.ts';
 
 const run = promisify(execFile);

@@ -5,9 +5,10 @@
  * one: the native modules (argon2, SQLite) load, keys are generated, and oidc-provider answers.
  * The OIDC sign-in is made by openid-client, the library the desktop app and the CLI use.
  */
+
+import { DEMO_PASSWORD, removeDir, startServerProcess, temporaryDir } from '@authlab/testkit';
 import * as oidc from 'openid-client';
 import { type Answer, consentAtProvider, HttpClient, LOOPBACK_REDIRECT, OIDC_NATIVE_CLIENT } from './compare/http.ts';
-import { DEMO_PASSWORD, removeDir, startServerProcess, temporaryDir } from './compare/server-process.ts';
 import type { DoctorItem } from './doctor.ts';
 
 const DEMO = { email: 'alice@example.com', password: DEMO_PASSWORD };

@@ -1,4 +1,10 @@
-
+/**
+ * `pnpm lab doctor --workshop`: the extra checks before a workshop day, beyond what the labs
+ * alone need: the pinned Node version, the ports the real server uses, lab 13's second loopback
+ * address, an OS key store for the desktop and terminal clients (or the file vault), Electron's
+ * binary, fetched while the network is there (electron-binary.ts), and one sign-in in each mode
+ * on a throwaway server (smoke-sign-in.ts).
+ */
 import { createServer } from 'node:net';
 import { which } from '@authlab/testkit';
 import type { DoctorItem } from './doctor.ts';

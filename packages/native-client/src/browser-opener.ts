@@ -1,8 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import open from 'open';
 
-/** Opens a URL in the person's browser; rejects when no browser could be started. */
-export type BrowserOpener = (url: string) => Promise<void>;
+/**
+ * Opens a URL in the person's browser; rejects when no browser could be started. The
+ * `LoopbackAuthorizer` passes its one-time start link as `url` and, for the app's own display
+ * only (never to a command line), the authorization URL that link redirects to.
+ */
+export type BrowserOpener = (url: string, request?: { authorizationUrl: string }) => Promise<void>;
 
 /**
  * How long a launcher (`xdg-open`, `open`, a `$BROWSER` command) is watched after it started: one

@@ -16,8 +16,11 @@ export type { LoopbackAuthorizerOptions, LoopbackHost } from './loopback/setting
  * "Sign in" twice never leaves a listener behind or collides on a fixed port.
  *
  * The listener binds `127.0.0.1` (or `[::1]` where IPv4 loopback does not exist), never all
- * interfaces, and puts that literal and its real port in `redirect_uri`. It answers only
- * `GET /callback` and its result page, only to a top-level navigation carrying the exact `Host`
+ * interfaces, and puts that literal and its real port in `redirect_uri`. The browser is opened on
+ * the listener's one-time `/start/<256-bit secret>`, which redirects (302) to the authorization
+ * URL once, so `state` and the PKCE challenge never appear on a command line; opened a second
+ * time while the sign-in runs, it ends the sign-in (`start_reused`: someone else read the link).
+ * It answers only that link, `GET /callback` and its result page, only to a top-level navigation carrying the exact `Host`
  * it listens on (DNS rebinding); anything else is a 404 that leaves the sign-in alone. The
  * callback is checked (state, RFC 9207 `iss`, `error`), the code redeemed, and only then is the
  * browser sent (303, `no-store`) to a clean page saying signed in, or what failed and what to do.
@@ -25,7 +28,7 @@ export type { LoopbackAuthorizerOptions, LoopbackHost } from './loopback/setting
  * `authorize()` settles after the listener has closed, rejecting with `NativeAuthError` codes:
  * `timeout`, `aborted`, `superseded`, `port_in_use`, `listen_failed`, `browser_failed`
  * (`BrowserOpenError`), `discovery_failed` (no answer), `not_a_provider` (an answer that is not
- * the issuer's metadata), `state_mismatch`, `iss_mismatch`, `invalid_response`,
+ * the issuer's metadata), `start_reused`, `state_mismatch`, `iss_mismatch`, `invalid_response`,
  * `exchange_failed`, or the provider's own `error` (`access_denied`, …).
  *
  * The parts live in `./loopback/`: `settings.ts` (options and their checks), `listener.ts`

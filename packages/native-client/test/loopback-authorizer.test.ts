@@ -11,6 +11,7 @@ import {
   assertPortClosed,
   authorizationRequestOf,
   loopbackRequest,
+  loopbackTarget,
   playwrightOpener,
   recordingOpener,
   signInAtProvider,
@@ -405,13 +406,13 @@ describe('LoopbackAuthorizer against the real authlab server', () => {
       await assert.rejects(login, (error: unknown) => {
         withCode('browser_failed')(error);
         assert.ok(error instanceof BrowserOpenError);
-        url = error.authorizationUrl;
-        assert.ok(url.startsWith(`${issuer}/auth?`), url);
+        url = error.url;
+        assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/start\/[\w-]{43}$/, 'the start link, no state or challenge');
         assert.ok(error.message.includes(url), 'the message carries the URL, for a CLI to print');
         assert.match(error.message, /xdg-open ENOENT/);
         return true;
       });
-      await assertPortClosed(authorizationRequestOf(url));
+      await assertPortClosed(loopbackTarget(url));
     });
 
     it('rejects with discovery_failed when the server cannot be reached', async () => {

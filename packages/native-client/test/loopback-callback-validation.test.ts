@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
 import type * as client from 'openid-client';
-import { checkAuthorizationResponse, classifyRequest } from '../src/loopback/callback-validation.ts';
+import { checkAuthorizationResponse, classifyRequest, isStartSecret } from '../src/loopback/callback-validation.ts';
 import { NativeAuthError } from '../src/types.ts';
 
 // The browser-driven cases are in loopback-authorizer.test.ts; these pin the checks on their own.
@@ -17,6 +17,14 @@ describe('classifyRequest', () => {
     assert.equal(callback.route, 'callback');
     assert.equal(callback.route === 'callback' && callback.params.toString(), 'code=c&state=s');
     assert.deepEqual(classifyRequest(request('/done?ok=1'), HOST), { route: 'result' });
+  });
+
+  it('gives the start link its secret, and only without a query; the secret compares exactly', () => {
+    assert.deepEqual(classifyRequest(request('/start/abc_-9'), HOST), { route: 'start', secret: 'abc_-9' });
+    assert.deepEqual(classifyRequest(request('/start/abc?x=1'), HOST), { route: 'other' });
+    assert.deepEqual(classifyRequest(request('/start/abc', { host: 'evil.example:53123' }), HOST), { route: 'other' });
+    assert.equal(isStartSecret('abc', 'abc'), true);
+    for (const wrong of ['abd', 'ab', 'abcd', '']) assert.equal(isStartSecret(wrong, 'abc'), false, wrong);
   });
 
   it('sends everything else to other: another path, method or Host, or a request that is not a navigation', () => {

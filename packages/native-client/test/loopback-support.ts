@@ -25,18 +25,38 @@ export function authorizationRequestOf(url: string) {
   };
 }
 
+/** Where a loopback URL points, as `loopbackRequest` and `net.connect` want it. */
+export function loopbackTarget(url: string) {
+  const parsed = new URL(url);
+  return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: Number(parsed.port), path: parsed.pathname };
+}
+
 /**
- * An opener that opens nothing: it records the URL, so the test can play the browser (or
+ * An opener that opens no browser: it records the start link it was given and opens it once,
+ * as the browser would, following its redirect no further; the test then plays the browser (or
  * an attacker) with `loopbackRequest`.
  */
 export function recordingOpener() {
+  let resolveStart!: (url: string) => void;
   let resolveUrl!: (url: string) => void;
+  const startUrl = new Promise<string>((resolve) => {
+    resolveStart = resolve;
+  });
   const url = new Promise<string>((resolve) => {
     resolveUrl = resolve;
   });
   return {
-    openBrowser: async (opened: string) => resolveUrl(opened),
-    /** The authorization URL, once the authorizer has opened it. */
+    openBrowser: async (opened: string) => {
+      resolveStart(opened);
+      const target = loopbackTarget(opened);
+      const answer = await loopbackRequest(target, target.path);
+      resolveUrl(
+        answer.status === 302 ? String(answer.headers.location) : `http://invalid/start-link-answered-${answer.status}`,
+      );
+    },
+    /** What the browser was opened on: the listener's one-time start link. */
+    startUrl,
+    /** The authorization URL the start link redirected to. */
     url,
   };
 }

@@ -23,9 +23,11 @@ extend(KEYS[3], ttl)
 return 1`;
 
 /**
- * KEYS: presented token, next token. ARGV: now, idle TTL ms, family key prefix.
- * Returns {outcome, family JSON}. One script, so concurrent rotations of one token are serialized
- * and only the first sees it unspent; the same decision table as the SQLite transaction.
+ * KEYS: presented token, next token, presented token's sealed successor. ARGV: now, idle TTL ms,
+ * family key prefix, token key prefix, next token's hash, sealed successor ('' for none), grace
+ * window ms. Returns {outcome, family JSON, sealed successor?}. One script, so concurrent rotations
+ * of one token are serialized and only the first sees it unspent; the same decision table as the
+ * SQLite transaction.
  */
 const ROTATE = `${LUA_IS_NULL}
 local v = redis.call('GET', KEYS[1])
@@ -40,6 +42,12 @@ if now >= f.idleExpiresAt or now >= f.absoluteExpiresAt then return {'invalid'} 
 local ttl = math.max(1, math.ceil(f.absoluteExpiresAt - now))
 if not isnull(t.rotatedAt) then
   if isnull(f.revokedAt) then
+    local sv = redis.call('GET', KEYS[3])
+    if sv then
+      local s = cjson.decode(sv)
+      local nv = redis.call('GET', ARGV[4] .. s.successorHash)
+      if now < s.expiresAt and nv and isnull(cjson.decode(nv).rotatedAt) then return {'replayed', fv, s.sealed} end
+    end
     f.revokedAt = now
     f.revokedReason = 'reuse_detected'
     fv = cjson.encode(f)
@@ -52,6 +60,11 @@ if redis.call('EXISTS', KEYS[2]) == 1 then return {'conflict'} end
 t.rotatedAt = now
 redis.call('SET', KEYS[1], cjson.encode(t), 'PX', ttl)
 redis.call('SET', KEYS[2], cjson.encode({familyId = t.familyId, createdAt = now, rotatedAt = cjson.null}), 'PX', ttl)
+if ARGV[6] ~= '' then
+  local window = tonumber(ARGV[7])
+  redis.call('SET', KEYS[3], cjson.encode({successorHash = ARGV[5], sealed = ARGV[6], expiresAt = now + window}),
+    'PX', math.max(1, math.min(window, ttl)))
+end
 f.lastUsedAt = now
 f.idleExpiresAt = math.min(now + tonumber(ARGV[2]), f.absoluteExpiresAt)
 fv = cjson.encode(f)
@@ -152,7 +165,9 @@ export function createRedisRefreshTokens({
   const k = {
     familyPrefix: `${keyPrefix}refresh:family:`,
     family: (id: string) => `${keyPrefix}refresh:family:${id}`,
+    tokenPrefix: `${keyPrefix}refresh:token:`,
     token: (hash: string) => `${keyPrefix}refresh:token:${hash}`,
+    successor: (hash: string) => `${keyPrefix}refresh:successor:${hash}`,
     familiesOf: (userId: string) => `${keyPrefix}refresh:families:user:${userId}`,
     revokedBefore: (userId: string) => `${keyPrefix}revoked_before:${userId}`,
   };
@@ -175,18 +190,26 @@ export function createRedisRefreshTokens({
         );
         if (created !== 1) throw new StoreConflictError('refresh token or family already stored');
       }),
-    rotate: (tokenHash, nextHash, now, idleTtlMs) =>
+    rotate: (tokenHash, nextHash, now, idleTtlMs, grace) =>
       run(async (): Promise<RotateOutcome> => {
-        const [outcome, json] = (await client.eval(
+        const [outcome, json, sealedSuccessor] = (await client.eval(
           ROTATE,
-          2,
+          3,
           k.token(tokenHash),
           k.token(nextHash),
+          k.successor(tokenHash),
           now,
           idleTtlMs,
           k.familyPrefix,
-        )) as [string, string?];
+          k.tokenPrefix,
+          nextHash,
+          grace?.sealedSuccessor ?? '',
+          grace?.windowMs ?? 0,
+        )) as [string, string?, string?];
         if (outcome === 'conflict') throw new StoreConflictError('refresh token already stored');
+        if (outcome === 'replayed' && json !== undefined && sealedSuccessor !== undefined) {
+          return { outcome, family: toFamily(json), sealedSuccessor };
+        }
         if ((outcome === 'rotated' || outcome === 'reused') && json !== undefined) {
           return { outcome, family: toFamily(json) };
         }

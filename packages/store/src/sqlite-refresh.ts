@@ -25,6 +25,15 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
   rotated_at INTEGER
 ) STRICT;
 CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens(family_id);
+-- A rotation's successor, sealed with a key only the rotated token yields (never a usable token),
+-- for the reuse grace window; a table of its own so databases made before it gain it as they open.
+CREATE TABLE IF NOT EXISTS refresh_successors (
+  token_hash TEXT PRIMARY KEY REFERENCES refresh_tokens(hash) ON DELETE CASCADE,
+  successor_hash TEXT NOT NULL,
+  sealed_successor TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS refresh_successors_expiry ON refresh_successors(expires_at);
 CREATE TABLE IF NOT EXISTS user_revocations (
   user_id TEXT PRIMARY KEY,
   revoked_before INTEGER NOT NULL
@@ -33,6 +42,8 @@ CREATE TABLE IF NOT EXISTS user_revocations (
 
 /** For the store's periodic sweep; reads already ignore expired families. */
 export const REFRESH_SWEEP_SQL = 'DELETE FROM refresh_families WHERE absolute_expires_at <= ?';
+/** Sealed successors past their grace window are of no use to anyone: the sweep removes them. */
+export const REFRESH_SUCCESSOR_SWEEP_SQL = 'DELETE FROM refresh_successors WHERE expires_at <= ?';
 
 interface RefreshFamilyRow {
   id: string;
@@ -95,6 +106,15 @@ const refreshStatements = (db: DatabaseSync) => ({
   tokenInsert: db.prepare('INSERT INTO refresh_tokens (hash, family_id, created_at) VALUES (?, ?, ?)'),
   tokenGet: db.prepare('SELECT * FROM refresh_tokens WHERE hash = ?'),
   tokenSpend: db.prepare('UPDATE refresh_tokens SET rotated_at = ? WHERE hash = ? AND rotated_at IS NULL'),
+  successorInsert: db.prepare(
+    'INSERT INTO refresh_successors (token_hash, successor_hash, sealed_successor, expires_at) VALUES (?, ?, ?, ?)',
+  ),
+  // The successor is handed back only while it is itself unspent: once it has been used, the
+  // rotated token coming back is reuse again.
+  successorInGrace: db.prepare(
+    `SELECT s.sealed_successor FROM refresh_successors s JOIN refresh_tokens n ON n.hash = s.successor_hash
+       WHERE s.token_hash = ? AND s.expires_at > ? AND n.rotated_at IS NULL`,
+  ),
   revokedBeforeSet: db.prepare(
     `INSERT INTO user_revocations (user_id, revoked_before) VALUES (?, ?)
        ON CONFLICT(user_id) DO UPDATE SET revoked_before = excluded.revoked_before`,
@@ -136,22 +156,31 @@ export function createSqliteRefreshTokens({ db, run, transaction }: SqliteRefres
           q.tokenInsert.run(tokenHash, f.id, f.createdAt);
         }),
       ),
-    rotate: (tokenHash, nextHash, now, idleTtlMs) =>
+    rotate: (tokenHash, nextHash, now, idleTtlMs, grace) =>
       run(() =>
         transaction((): RotateOutcome => {
           const token = q.tokenGet.get(tokenHash) as RefreshTokenRow | undefined;
           const row = token && (q.familyGet.get(token.family_id) as RefreshFamilyRow | undefined);
           if (!token || !row || isExpired(row, now)) return { outcome: 'invalid' };
           if (token.rotated_at !== null) {
+            // Within its grace window, with the successor unused: the retry of a rotation whose
+            // answer was lost (or a concurrent twin of it). It gets that same successor.
+            const inGrace =
+              row.revoked_at === null &&
+              (q.successorInGrace.get(tokenHash, now) as { sealed_successor: string } | undefined);
+            if (inGrace) {
+              return { outcome: 'replayed', family: toFamily(row), sealedSuccessor: inGrace.sealed_successor };
+            }
             // A spent token came back, so someone else holds a copy (RFC 9700 §4.14.2). The losers
-            // of a concurrent rotation land here too, even once the first of them has revoked the
-            // family; a family already revoked keeps its original reason.
+            // of a concurrent rotation land here too when there is no grace window, even once the
+            // first of them has revoked the family; a family already revoked keeps its reason.
             q.familyRevoke.run(now, 'reuse_detected', row.id);
             return { outcome: 'reused', family: familyById(row.id) as RefreshFamily };
           }
           if (row.revoked_at !== null) return { outcome: 'invalid' };
           q.tokenSpend.run(now, tokenHash);
           q.tokenInsert.run(nextHash, row.id, now);
+          if (grace) q.successorInsert.run(tokenHash, nextHash, grace.sealedSuccessor, now + grace.windowMs);
           q.familyUse.run(now, Math.min(now + idleTtlMs, row.absolute_expires_at), row.id);
           return { outcome: 'rotated', family: familyById(row.id) as RefreshFamily };
         }),

@@ -3,7 +3,12 @@ import { orderedId } from './ids.ts';
 import { ATTEMPTS_SCHEMA, ATTEMPTS_SWEEP_SQL, createSqliteAttempts } from './sqlite-attempts.ts';
 import { createSqliteIdentities, IDENTITIES_SCHEMA } from './sqlite-identities.ts';
 import { createSqliteOidc, OIDC_SCHEMA, OIDC_SWEEP_SQL } from './sqlite-oidc.ts';
-import { createSqliteRefreshTokens, REFRESH_SCHEMA, REFRESH_SWEEP_SQL } from './sqlite-refresh.ts';
+import {
+  createSqliteRefreshTokens,
+  REFRESH_SCHEMA,
+  REFRESH_SUCCESSOR_SWEEP_SQL,
+  REFRESH_SWEEP_SQL,
+} from './sqlite-refresh.ts';
 import {
   type Clock,
   type Note,
@@ -164,6 +169,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     sweepSessions: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
     // Their tokens go with them (ON DELETE CASCADE); until then a replayed token is still detected.
     sweepFamilies: db.prepare(REFRESH_SWEEP_SQL),
+    sweepSuccessors: db.prepare(REFRESH_SUCCESSOR_SWEEP_SQL),
     sweepOidc: db.prepare(OIDC_SWEEP_SQL),
     sweepAttempts: db.prepare(ATTEMPTS_SWEEP_SQL),
   };
@@ -190,6 +196,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       transaction(() => {
         q.sweepSessions.run(now);
         q.sweepFamilies.run(now);
+        q.sweepSuccessors.run(now);
         q.sweepOidc.run(now);
         q.sweepAttempts.run(now);
       });

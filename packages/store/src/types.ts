@@ -111,18 +111,44 @@ export type RotateOutcome =
   | { outcome: 'rotated'; family: RefreshFamily }
   /** The token had already been rotated: a replay. The whole family is now revoked. */
   | { outcome: 'reused'; family: RefreshFamily }
+  /**
+   * The token had already been rotated, but within its grace window and while its successor is
+   * still unused and the family live: an honest retry whose first answer was lost. Nothing
+   * changed; `sealedSuccessor` is what that rotation stored (see `RotationGrace`).
+   */
+  | { outcome: 'replayed'; family: RefreshFamily; sealedSuccessor: string }
   /** Unknown token, or its family is revoked or expired. */
   | { outcome: 'invalid' };
+
+/**
+ * What a rotation keeps so that the same token presented again within `windowMs` returns the same
+ * successor instead of counting as reuse. `sealedSuccessor` is the successor token sealed with a
+ * key only the presented token yields: the store never holds a usable token.
+ */
+export interface RotationGrace {
+  sealedSuccessor: string;
+  windowMs: number;
+}
 
 export interface RefreshTokenRepository {
   /** Creates a family whose first live token is `tokenHash` (the SHA-256 of the token). */
   createFamily(family: NewRefreshFamily, tokenHash: string): Promise<void>;
   /**
    * Atomically spends `tokenHash` and makes `nextHash` the live token: of any number of concurrent
-   * calls with the same token at most one gets `rotated`; the others see `reused` (a SQLite
-   * transaction; one Lua script on Redis). `idleTtlMs` moves the family's idle expiry.
+   * calls with the same token at most one gets `rotated` (a SQLite transaction; one Lua script on
+   * Redis). `idleTtlMs` moves the family's idle expiry. The others see `reused` and the family is
+   * revoked — unless the winning rotation was given a `grace`: then, until `now + windowMs` and
+   * while `nextHash` is unspent and the family live, they see `replayed` with the one successor
+   * (so concurrent retries converge), and nothing changes. A spent token presented after that,
+   * or once its successor was used, is `reused` (RFC 9700 §4.14.2).
    */
-  rotate(tokenHash: string, nextHash: string, now: number, idleTtlMs: number): Promise<RotateOutcome>;
+  rotate(
+    tokenHash: string,
+    nextHash: string,
+    now: number,
+    idleTtlMs: number,
+    grace?: RotationGrace,
+  ): Promise<RotateOutcome>;
   /** The family a token (live or already rotated) belongs to, revoked or not; null if unknown. */
   findFamilyByToken(tokenHash: string): Promise<RefreshFamily | null>;
   getFamily(id: string): Promise<RefreshFamily | null>;

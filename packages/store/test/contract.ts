@@ -13,6 +13,7 @@ import {
 } from '../src/index.ts';
 import { describeAttemptsContract } from './attempts-contract.ts';
 import { describeIdentityContract } from './identities-contract.ts';
+import { describeRefreshGraceContract } from './refresh-grace-contract.ts';
 
 /** A clock the tests move by hand. */
 export function manualClock(start = Date.UTC(2026, 0, 1)) {
@@ -49,7 +50,7 @@ export function newFamily(userId: string, now: number, overrides: Partial<NewRef
 
 /** How many of each outcome a batch of rotations produced. */
 export function countOutcomes(results: RotateOutcome[]): Record<RotateOutcome['outcome'], number> {
-  const counts = { rotated: 0, reused: 0, invalid: 0 };
+  const counts = { rotated: 0, replayed: 0, reused: 0, invalid: 0 };
   for (const result of results) counts[result.outcome]++;
   return counts;
 }
@@ -337,7 +338,7 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
         const { family, token } = await createFamily(user.id);
         const nextHashes = Array.from({ length: 50 }, () => tokenHash());
         const results = await Promise.all(nextHashes.map((next) => rotate(token, next)));
-        assert.deepEqual(countOutcomes(results), { rotated: 1, reused: 49, invalid: 0 });
+        assert.deepEqual(countOutcomes(results), { rotated: 1, replayed: 0, reused: 49, invalid: 0 });
         const winner = nextHashes[results.findIndex((r) => r.outcome === 'rotated')] as string;
         const stored = await Promise.all(nextHashes.map((next) => refresh().findFamilyByToken(next)));
         assert.deepEqual(
@@ -688,6 +689,10 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
     });
 
     describeIdentityContract(() => store);
+    describeRefreshGraceContract(() => store, {
+      now: () => clock.now(),
+      advance: (ms) => clock.advance(ms),
+    });
     describeAttemptsContract(
       () => store,
       (ms) => clock.advance(ms),

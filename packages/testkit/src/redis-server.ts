@@ -12,6 +12,12 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Starts it again on the same port and directory. */
   restart(): Promise<void>;
+  /**
+   * Freezes the process (SIGSTOP): connections stay open and commands queue unanswered, as in a
+   * Redis stalled by a fork, a swap storm or a slow disk. `resume()` (SIGCONT) runs them.
+   */
+  pause(): void;
+  resume(): void;
 }
 
 const dataDirs = new Set<string>();
@@ -104,6 +110,7 @@ export async function startRedisServer(
       if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
+      child.kill('SIGCONT'); // a paused server gets the SIGTERM only once it runs again
     });
 
   await launch();
@@ -116,6 +123,12 @@ export async function startRedisServer(
     restart: async () => {
       await stopChild();
       await launch();
+    },
+    pause: () => {
+      child.kill('SIGSTOP');
+    },
+    resume: () => {
+      child.kill('SIGCONT');
     },
   };
 }

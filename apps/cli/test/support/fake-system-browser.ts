@@ -1,7 +1,8 @@
 /**
  * "The system browser" of the CLI end-to-end tests, as a program of its own: the CLI runs it as
- * `login --browser "<node> fake-system-browser.ts"` and hands it the authorization URL as the last
- * argument, exactly as it would run `firefox` or `xdg-open`. It drives the system Chromium
+ * `login --browser "<node> fake-system-browser.ts"` and hands it the sign-in URL (the loopback
+ * listener's one-time start link) as the last argument, exactly as it would run `firefox` or
+ * `xdg-open`. It drives the system Chromium
  * (`CHROMIUM_PATH`, or the usual locations) headless through alice's sign-in at the provider: the
  * login page, the consent page (#allow), then the CLI's loopback listener, and waits for the
  * listener's result page. With `FAKE_BROWSER_PAGES=oidc-provider` it goes through a foreign
@@ -9,7 +10,8 @@
  *
  * Exit code 0 once the result page says signed in, 1 otherwise. The CLI starts browsers detached
  * with their output ignored, so what happened is also appended, one JSON object a line, to the
- * file named by `FAKE_BROWSER_REPORT` (when set): `started` (with the pid, for clean-up), then
+ * file named by `FAKE_BROWSER_REPORT` (when set): `started` (with the pid, for clean-up),
+ * `redirected` (where the start link sent the browser: the authorization request), then
  * `finished` (the final URL, the outcome, console errors or CSP violations seen) or `failed`, and
  * `exited` once Chromium is closed.
  */
@@ -21,6 +23,7 @@ const ALICE = { email: 'alice@example.com', password: 'correct-horse-battery-sta
 /** One line of the report file (the tests import this type only: importing the script would run it). */
 export type BrowserReport =
   | { event: 'started'; pid: number; url: string }
+  | { event: 'redirected'; status: number; location: string }
   | { event: 'finished'; finalUrl: string; outcome: string | null; consentClient: string | null; problems: string[] }
   | { event: 'failed'; error: string }
   | { event: 'exited'; code: number };
@@ -36,6 +39,11 @@ async function signIn(url: string): Promise<void> {
     browser = await launchTestBrowser();
     const page = await browser.newPage();
     page.setDefaultTimeout(30_000);
+    page.on('response', (response) => {
+      if (response.url() === url) {
+        report({ event: 'redirected', status: response.status(), location: response.headers().location ?? '' });
+      }
+    });
     await page.goto(url);
     let consentClient: string | null = null;
     if (process.env.FAKE_BROWSER_PAGES === 'oidc-provider') {

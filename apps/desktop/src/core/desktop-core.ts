@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { JwtSource, LoopbackAuthorizer, OidcSource } from '@authlab/native-client';
+import { JwtSource, LoopbackAuthorizer, NativeAuthError, OidcSource } from '@authlab/native-client';
 import { Recording, recordingFetch, shownFields } from '@authlab/sequence';
 import type { AppSnapshot, Channel, Mode, Result } from './api.ts';
 import { AppState } from './app-state.ts';
@@ -11,7 +11,7 @@ import { SessionClient } from './session-client.ts';
 import { SessionPanel } from './session-panel.ts';
 import { type SafeStorageLike, StoragePolicy } from './storage-policy.ts';
 import { TokenPanel, type TokenTiming } from './token-panel.ts';
-import { APP_URL, type ExternalOpener, guardedOpener, type IpcSender } from './window-policy.ts';
+import { APP_URL, type ExternalOpener, guardedOpener, type IpcSender, isLoopbackStartLink } from './window-policy.ts';
 
 /** The public native client the server registers for desktop apps (RFC 8252). */
 export const DESKTOP_CLIENT_ID = 'authlab-desktop';
@@ -124,19 +124,21 @@ export function createDesktopCore(options: DesktopCoreOptions): DesktopCore {
     clientId,
     ...(options.oidc?.scope ? { scope: options.oidc.scope } : {}),
     fetch: fetchFor('oidc'),
-    // The system browser's part, as the app sees it: it sends the browser to the provider.
-    openBrowser: async (url: string) => {
-      const target = new URL(url);
+    // The system browser's part, as the app sees it: it sends the browser to the provider, by
+    // way of the listener's one-time start link (the only URL on the browser's command line).
+    openBrowser: async (url: string, request?: { authorizationUrl: string }) => {
+      if (!isLoopbackStartLink(url)) throw new NativeAuthError('external_url_refused', url.slice(0, 200));
+      const target = new URL(request?.authorizationUrl ?? url);
       wire.add({
         at: clock(),
         from: 'app',
         to: 'browser',
-        label: `open ${target.pathname}`,
+        label: `open /start/… → ${target.pathname}`,
         details: shownFields(Object.fromEntries(target.searchParams)),
         mode: 'oidc',
         reply: false,
       });
-      return openExternal(url);
+      return options.openExternal(url);
     },
     clock,
     ...(options.signInTimeoutMs ? { timeoutMs: options.signInTimeoutMs } : {}),

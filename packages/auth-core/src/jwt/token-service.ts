@@ -3,6 +3,7 @@ import type { RefreshFamily, RefreshTokenRepository, User, UserRepository } from
 import { AuthError } from '../errors.ts';
 import type { AccessClaims, AccessTokens } from './access-token.ts';
 import { invalidToken } from './access-token-verifier.ts';
+import { openSuccessor, sealSuccessor } from './successor-seal.ts';
 
 /** RFC 6749 §5.1 token response. */
 export interface TokenPair {
@@ -25,6 +26,12 @@ export interface TokenServiceDeps {
   clock: () => number;
   refreshIdleTtlMs: number;
   refreshAbsoluteTtlMs: number;
+  /**
+   * For this long after a rotation, the rotated token presented again returns the same successor
+   * (while that is unused) instead of revoking the family: the retry of a refresh whose answer was
+   * lost. 0: strict, every second presentation is reuse.
+   */
+  refreshReuseGraceMs: number;
 }
 
 /** RFC 6749 §5.2: every refresh failure is the same `invalid_grant`, whatever the cause. */
@@ -79,29 +86,40 @@ export class TokenService {
 
   /**
    * Spends `refreshToken` and returns a new pair. The new refresh token is stored before the new
-   * access token exists, so a crash in between loses nothing usable. Of concurrent refreshes with
-   * one token at most one succeeds; the others count as a replay and revoke the family (the RFC's
-   * strict reading; there is no reuse leeway, so two tabs must share one refresh in flight).
+   * access token exists, so a crash in between loses nothing usable.
+   *
+   * Presenting a rotated token again revokes the family (RFC 9700 §4.14.2), except within
+   * `refreshReuseGraceMs` of its rotation while the successor is unused: then it gets that same
+   * successor back (concurrent retries converge on one), so a retry after a lost answer (a store
+   * stall answered 503 whose rotation landed later, a dropped connection) keeps the device signed
+   * in. The successor comes back sealed for the presented token, so only its holder can open it.
+   * The access token is a fresh one for the same family: in the lost-answer case none was ever
+   * issued (it is minted after the store's rotation), and the family's expiry does not move.
    */
   async refresh(refreshToken: string): Promise<TokenPair> {
     if (!REFRESH_TOKEN.test(refreshToken)) throw invalidGrant();
     const next = newRefreshToken();
+    const graceMs = this.#d.refreshReuseGraceMs;
     const result = await this.#d.refreshTokens.rotate(
       hashRefreshToken(refreshToken),
       hashRefreshToken(next),
       this.#d.clock(),
       this.#d.refreshIdleTtlMs,
+      graceMs > 0 ? { sealedSuccessor: sealSuccessor(refreshToken, next), windowMs: graceMs } : undefined,
     );
     if (result.outcome === 'reused') {
       throw invalidGrant('this refresh token was already used: its whole family has been revoked');
     }
-    if (result.outcome !== 'rotated') throw invalidGrant();
+    if (result.outcome !== 'rotated' && result.outcome !== 'replayed') throw invalidGrant();
+    const successor = result.outcome === 'replayed' ? openSuccessor(refreshToken, result.sealedSuccessor) : next;
+    // Only a store whose data was altered hands back a seal this token does not open.
+    if (successor === null) throw invalidGrant();
     const user = await this.#d.users.findById(result.family.userId);
     if (!user || user.disabled) {
       await this.#d.refreshTokens.revokeFamily(result.family.id, this.#d.clock(), 'disabled');
       throw invalidGrant();
     }
-    return this.#pair(user, result.family.id, next);
+    return this.#pair(user, result.family.id, successor);
   }
 
   /** Revokes the family the token belongs to (live or rotated); an unknown token is not an error (RFC 7009 §2.2). */

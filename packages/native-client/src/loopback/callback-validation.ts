@@ -4,10 +4,15 @@ import type * as client from 'openid-client';
 import { NativeAuthError } from '../types.ts';
 
 /**
- * What a request to the listener is: the authorization response (`GET /callback`, its query
- * string as `params`), the result page (`GET /done`), or anything else (`other`, a 404).
+ * What a request to the listener is: the start of the sign-in (`GET /start/<secret>`, the URL
+ * the browser is opened on), the authorization response (`GET /callback`, its query string as
+ * `params`), the result page (`GET /done`), or anything else (`other`, a 404).
  */
-export type ListenerRequest = { route: 'callback'; params: URLSearchParams } | { route: 'result' } | { route: 'other' };
+export type ListenerRequest =
+  | { route: 'start'; secret: string }
+  | { route: 'callback'; params: URLSearchParams }
+  | { route: 'result' }
+  | { route: 'other' };
 
 /**
  * Sorts a request by route. Only the browser's top-level navigation carrying exactly the `Host`
@@ -28,7 +33,13 @@ export function classifyRequest(request: IncomingMessage, expectedHost: string):
     return { route: 'callback', params: new URLSearchParams(queryAt === -1 ? '' : target.slice(queryAt + 1)) };
   }
   if (ours && path === '/done') return { route: 'result' };
+  if (ours && path.startsWith('/start/') && queryAt === -1) return { route: 'start', secret: path.slice(7) };
   return { route: 'other' };
+}
+
+/** Whether `secret` is this sign-in's start secret (constant-time comparison). */
+export function isStartSecret(secret: string, expected: string): boolean {
+  return sameText(secret, expected);
 }
 
 /**

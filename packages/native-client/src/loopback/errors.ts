@@ -1,18 +1,21 @@
 import { NativeAuthError } from '../types.ts';
 
-/** `browser_failed`, with the authorization URL for a caller that wants to show it. */
+/**
+ * `browser_failed`, with the URL the browser was to open (the sign-in's one-time start link,
+ * which carries no `state` or challenge) for a caller that wants to show it.
+ */
 export class BrowserOpenError extends NativeAuthError {
-  readonly authorizationUrl: string;
-  constructor(authorizationUrl: string, cause: unknown) {
+  readonly url: string;
+  constructor(url: string, cause: unknown) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     super(
       'browser_failed',
       `could not open a browser (${reason}), so this sign-in stopped. Start it again and open its URL by hand ` +
-        `in any browser on this computer; this attempt's URL was ${authorizationUrl}`,
+        `in any browser on this computer; this attempt's URL was ${url}`,
       { cause },
     );
     this.name = 'BrowserOpenError';
-    this.authorizationUrl = authorizationUrl;
+    this.url = url;
   }
 }
 

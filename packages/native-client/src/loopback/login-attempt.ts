@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { NativeAuthError } from '../types.ts';
 import {
@@ -7,7 +8,7 @@ import {
   type PendingRequest,
   redeemCode,
 } from './authorization-code.ts';
-import { carriesState, checkAuthorizationResponse, classifyRequest } from './callback-validation.ts';
+import { carriesState, checkAuthorizationResponse, classifyRequest, isStartSecret } from './callback-validation.ts';
 import { asNativeError, BrowserOpenError, timeoutError } from './errors.ts';
 import { listenOnLoopback } from './listener.ts';
 import { PAGE_HEADERS, resultPageHtml } from './result-pages.ts';
@@ -25,6 +26,10 @@ export type Outcome = { ok: true; result: AuthorizationResult } | { ok: false; e
  * (for the browser's `GET /callback`), `redeeming` (the browser is held while the code is
  * redeemed) and `settled` (the browser is sent with a 303 to `/done`, and the listener closes
  * after that page, or after `RESULT_PAGE_GRACE_MS`).
+ *
+ * The browser is not opened on the authorization URL but on the listener's one-time
+ * `/start/<256-bit secret>`, which answers once with a 302 to it: a program that reads the
+ * browser's command line finds no `state` or PKCE challenge there, only a link that is spent.
  */
 export class LoginAttempt {
   readonly #settings: Settings;
@@ -39,6 +44,9 @@ export class LoginAttempt {
   #expectedHost = '';
   /** The browser's /callback request, answered once the outcome is known. */
   #heldCallback: ServerResponse | undefined;
+  /** The path secret of `/start/…`, and the authorization URL it redirects to, once. */
+  readonly #startSecret = randomBytes(32).toString('base64url');
+  #authorizationUrl: string | undefined;
   #closing = false;
   #finish!: (outcome: Outcome) => void;
   /** Resolves (never rejects) with the outcome once the listener is closed. */
@@ -84,10 +92,14 @@ export class LoginAttempt {
     );
     if (this.#outcome) return;
     this.#request = request;
+    this.#authorizationUrl = url;
     this.#phase = 'waiting';
+    // The command line of the browser (readable by any process of the user, /proc/<pid>/cmdline)
+    // carries only this one-time link; state and challenge travel in the 302 it answers with.
+    const startUrl = `http://${this.#expectedHost}/start/${this.#startSecret}`;
     Promise.resolve()
-      .then(() => this.#settings.openBrowser(url))
-      .catch((error: unknown) => this.#settle({ ok: false, error: new BrowserOpenError(url, error) }));
+      .then(() => this.#settings.openBrowser(startUrl, { authorizationUrl: url }))
+      .catch((error: unknown) => this.#settle({ ok: false, error: new BrowserOpenError(startUrl, error) }));
   }
 
   async #listen(): Promise<void> {
@@ -100,13 +112,50 @@ export class LoginAttempt {
 
   #onRequest(request: IncomingMessage, response: ServerResponse): void {
     const call = classifyRequest(request, this.#expectedHost);
-    if (call.route === 'callback' && this.#phase === 'waiting' && carriesState(call.params, this.#requestState())) {
+    if (call.route === 'start' && isStartSecret(call.secret, this.#startSecret)) {
+      this.#start302(response);
+    } else if (
+      call.route === 'callback' &&
+      this.#phase === 'waiting' &&
+      carriesState(call.params, this.#requestState())
+    ) {
       this.#redeem(call.params, response);
     } else if (call.route === 'result' && this.#outcome) {
       this.#showResult(response, this.#outcome);
     } else {
       response.writeHead(404, { ...PAGE_HEADERS, 'content-type': 'text/plain; charset=utf-8' }).end('not found');
     }
+  }
+
+  /**
+   * The start link works once, while the sign-in waits. Opened a second time before the sign-in
+   * ended, it means two agents hold it: some program read it and may be racing the person's
+   * browser to the provider to sign in as itself (login CSRF). Which of the two will bring a code
+   * back cannot be told, so the sign-in ends (`start_reused`) and the person starts again.
+   */
+  #start302(response: ServerResponse): void {
+    const url = this.#authorizationUrl;
+    if (this.#phase === 'waiting' && url !== undefined) {
+      this.#authorizationUrl = undefined;
+      response.writeHead(302, { ...PAGE_HEADERS, location: url }).end();
+      return;
+    }
+    if (this.#phase !== 'waiting' && this.#phase !== 'redeeming') {
+      response.writeHead(404, { ...PAGE_HEADERS, 'content-type': 'text/plain; charset=utf-8' }).end('not found');
+      return;
+    }
+    const outcome: Outcome = {
+      ok: false,
+      error: new NativeAuthError(
+        'start_reused',
+        'the sign-in link was opened twice (another program may have read it); the sign-in was stopped: start again',
+      ),
+    };
+    // The failure page first (settling closes the listener and its connections), then the end.
+    response.once('finish', () => this.#settle(outcome));
+    response
+      .writeHead(404, { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8', connection: 'close' })
+      .end(resultPageHtml(this.#settings.pages, outcome));
   }
 
   #requestState(): string {

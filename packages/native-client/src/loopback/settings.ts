@@ -13,7 +13,11 @@ export interface LoopbackAuthorizerOptions {
   scope?: string;
   /** RFC 8707 resource indicator; absent, the provider's default resource applies. */
   resource?: string;
-  /** Shows the authorization URL to the person; default `defaultBrowserOpener()`. */
+  /**
+   * Opens the sign-in in the person's browser; default `defaultBrowserOpener()`. It is given the
+   * listener's one-time start link (no `state` or challenge in it), which redirects once to the
+   * authorization URL.
+   */
   openBrowser?: BrowserOpener;
   /** How long one sign-in may take, from `authorize()` to the token response. Default 5 minutes. */
   timeoutMs?: number;
