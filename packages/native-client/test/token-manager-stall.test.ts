@@ -4,18 +4,19 @@
  * retry must get the successor the stalled rotation created, so the device stays signed in.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { freePort, type RedisServer, redisServerBinary, requireComponent, startRedisServer } from '@authlab/testkit';
+import {
+  DEMO_PASSWORD,
+  type RedisServer,
+  redisServerBinary,
+  requireComponent,
+  type ServerProcess,
+  startRedisServer,
+  startServerProcess,
+} from '@authlab/testkit';
 import { decodeJwt } from 'jose';
 import { JwtSource, MemoryVault, TokenManager, type TokenManagerEvents } from '../src/index.ts';
 
-const SERVER_MAIN = fileURLToPath(new URL('../../../apps/server/src/main.ts', import.meta.url));
-const DEMO_PASSWORD = 'correct-horse-battery-staple';
 const hasRedis = redisServerBinary() !== null;
 
 test('redis-server is available', (t) => {
@@ -38,36 +39,18 @@ describe('TokenManager when a refresh meets a Redis stall', {
   skip: hasRedis ? false : 'redis-server not found',
 }, () => {
   let redis: RedisServer;
-  let server: ChildProcess;
+  let server: ServerProcess;
   let url: string;
-  const dataDir = mkdtempSync(join(tmpdir(), 'authlab-manager-stall-'));
   before(async () => {
     redis = await startRedisServer();
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
     // The server as a black box: its own process, on the real Redis.
-    server = spawn(process.execPath, [SERVER_MAIN], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        PORT: String(port),
-        PUBLIC_URL: url,
-        DATA_DIR: dataDir,
-        REDIS_URL: redis.url,
-        LOG_LEVEL: 'silent',
-      },
-      stdio: 'ignore',
-    });
-    await until(() => healthy(url), 'the server to start');
+    server = await startServerProcess({ env: { REDIS_URL: redis.url } });
+    url = server.url;
   });
   after(async () => {
     redis?.resume();
-    if (server && server.exitCode === null) {
-      const exited = new Promise((resolve) => server.once('exit', resolve));
-      server.kill('SIGTERM');
-      await exited;
-    }
+    await server?.stop();
     await redis?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('keeps the refresh token through the 503, retries, and its retry gets the successor: still signed in', async () => {
