@@ -284,6 +284,25 @@ describe('the OIDC walkthrough at /oidc-flow in a real Chromium', () => {
     assertNoProblems(page, 400);
   });
 
+  it('refuses a state as long as the real one in characters but not in bytes, as a mismatch (not a 500)', async (t) => {
+    if (!needsChromium(t)) return;
+    const page = await suite.browser.newPage();
+    await page.goto(url('/oidc-flow'));
+    const { state } = await startValues(page);
+    const callback = new URL(url('/oidc-flow/callback'));
+    callback.search = new URLSearchParams({
+      code: 'a'.repeat(43),
+      state: `é${state.slice(1)}`,
+      iss: issuer(),
+    }).toString();
+    const tokenCallsBefore = tokenEndpointCalls();
+    const answer = await page.goto(callback.href);
+    assert.equal(answer?.status(), 400);
+    assert.equal(await page.locator('#flow-outcome').getAttribute('data-outcome'), 'state-mismatch');
+    assert.equal(tokenEndpointCalls(), tokenCallsBefore);
+    assertNoProblems(page, 400);
+  });
+
   it('finds no flow for a callback in a browser that never started one, and exchanges nothing', async (t) => {
     if (!needsChromium(t)) return;
     const page = await suite.browser.newPage();

@@ -139,6 +139,10 @@ describe('federated sign-in with the built-in provider', () => {
     const state = url.searchParams.get('state') ?? '';
     tampered.searchParams.set('state', `${state.slice(0, -1)}${state.endsWith('A') ? 'B' : 'A'}`);
     refusedWith(await finish(browser, tampered), 'oidc_state_mismatch');
+    // As many characters as the real state but more bytes: a refusal, not a 500.
+    const wide = new URL(url);
+    wide.searchParams.set('state', `é${state.slice(1)}`);
+    refusedWith(await finish(browser, wide), 'oidc_state_mismatch');
     assert.equal((await browser.json('/session/me')).status, 401);
 
     assert.equal((await finish(browser, url)).pathname, '/me', 'the genuine response still signs in');

@@ -60,6 +60,13 @@ export function pendingFlowCookie<T extends { expiresAt: number }>(
   };
 }
 
-/** Compares a returned `state` with the stored one in constant time. */
-export const sameText = (a: string, b: string): boolean =>
-  a.length === b.length && timingSafeEqual(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+/**
+ * Compares a returned `state` with the stored one in constant time. Byte lengths, not character
+ * counts: `timingSafeEqual` throws on buffers of different lengths, and "é" is one character but
+ * two bytes (a 500 instead of `oidc_state_mismatch`).
+ */
+export const sameText = (a: string, b: string): boolean => {
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
+  return left.length === right.length && timingSafeEqual(left, right);
+};
