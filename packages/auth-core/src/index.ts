@@ -44,6 +44,7 @@ export {
   readKeyRingFile,
   rotateKeyRingFile,
   type StoredKey,
+  withKeyRingLock,
   writeKeyRingFile,
 } from './key-ring.ts';
 export {

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { DataDirError, KeyRotationTooSoonError } from './errors.ts';
 import {
   algOf,
@@ -101,18 +102,22 @@ const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(
  * Runs `change` (read the file, change it, write it) holding `<file>.lock`, so two instances
  * sharing the ring never both change it from the same old copy: the later write would drop the
  * keys the first one added and already signs with. Synchronous, like the ring: a change is rare
- * (start-up, rotation) and short.
+ * (start-up, rotation) and short. `wait: false` (the automatic rotation, on the request path)
+ * gives up at once when another process holds the lock rather than block the event loop.
  */
-export function withKeyRingLock<T>(file: string, change: () => T): T {
+export function withKeyRingLock<T>(file: string, change: () => T, options: { wait?: boolean } = {}): T {
   const lock = `${file}.lock`;
   const deadline = Date.now() + LOCK_WAIT_MS;
+  // Written into the lock, so a holder that outlived STALE_LOCK_MS never removes its successor's.
+  const owner = randomBytes(16).toString('hex');
   for (;;) {
     try {
-      closeSync(openSync(lock, 'wx', 0o600));
+      writeFileSync(lock, owner, { mode: 0o600, flag: 'wx' });
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
+    if (options.wait === false) throw new DataDirError(`${lock} is held by another process: the key ring is changing`);
     try {
       if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { force: true });
     } catch {
@@ -128,7 +133,11 @@ export function withKeyRingLock<T>(file: string, change: () => T): T {
   try {
     return change();
   } finally {
-    rmSync(lock, { force: true });
+    try {
+      if (readFileSync(lock, 'utf8') === owner) rmSync(lock, { force: true });
+    } catch {
+      // Already gone (judged stale and broken by another process).
+    }
   }
 }
 
@@ -345,10 +354,11 @@ export class KeyRing {
     const activatedAt = Math.min(...this.#lines('current').map((stored) => stored.activatedAt ?? stored.createdAt));
     if (now - activatedAt >= interval) {
       try {
-        this.rotate();
+        // Never wait for the lock here: this runs while a request waits for its token.
+        withKeyRingLock(this.#options.file, () => this.#rotateLocked({}), { wait: false });
       } catch {
-        // A read-only or full disk, or a next key published too recently, must not fail sign-ins:
-        // keep the current key, retry at the next check.
+        // A read-only or full disk, a next key published too recently, or another process rotating
+        // must not fail or stall sign-ins: keep the current key, retry at the next check.
       }
     }
   }

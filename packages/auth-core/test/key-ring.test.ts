@@ -18,6 +18,7 @@ import {
   newKeyRingFile,
   readKeyRingFile,
   type SigningAlg,
+  withKeyRingLock,
   writeKeyRingFile,
 } from '../src/index.ts';
 
@@ -272,6 +273,30 @@ describe('KeyRing', () => {
     // And not again until the new current is as old.
     clock.advance(24 * HOUR - 1);
     assert.equal(ring.signingKey().kid, oldNext);
+  });
+
+  it('skips a due automatic rotation while another process holds the lock, instead of blocking the request', () => {
+    fresh();
+    const ring = openNew({ rotationIntervalMs: 24 * HOUR });
+    const oldCurrent = ring.signingKey().kid;
+    writeFileSync(`${file}.lock`, 'another process');
+    clock.advance(24 * HOUR + 5_000);
+    // A waiting ring would, 30 s later, judge this fresh lock stale, break it and rotate.
+    assert.equal(ring.signingKey().kid, oldCurrent, 'still the current key: the rotation waits for the next check');
+    assert.equal(fs.readFileSync(`${file}.lock`, 'utf8'), 'another process', "another process's lock is left alone");
+    rmSync(`${file}.lock`);
+    clock.advance(5_000);
+    assert.notEqual(ring.signingKey().kid, oldCurrent, 'rotated at the next check once the lock is free');
+  });
+
+  it('never removes a lock that is not its own (its own was judged stale and broken meanwhile)', () => {
+    fresh();
+    openNew();
+    withKeyRingLock(file, () => writeFileSync(`${file}.lock`, 'the next holder'));
+    assert.equal(fs.readFileSync(`${file}.lock`, 'utf8'), 'the next holder');
+    rmSync(`${file}.lock`);
+    withKeyRingLock(file, () => undefined);
+    assert.equal(existsSync(`${file}.lock`), false, 'its own lock it removes');
   });
 
   it('keeps the file mode 0600 through manual and automatic rotation, leaving no temp file', () => {
