@@ -89,7 +89,7 @@ describe('LoopbackAuthorizer: the browser is opened on a one-time start link', (
     await assertPortClosed(target);
   });
 
-  it('ends the sign-in with start_reused when the link is opened a second time: a program that read it and raced the browser gets no code accepted', async () => {
+  it('ends the sign-in with start_reused when the link is opened a second time while it runs: a racing program that has not finished gets no code accepted', async () => {
     // The racing program opens the link first and gets the authorization request...
     const racer = recordingOpener();
     const login = started(authorizer(racer.openBrowser).authorize());
