@@ -37,7 +37,9 @@ commands:
                                     Connect" (for providers that do not assert email_verified,
                                     such as Entra ID; a refused sign-in logs both values)
   unlink <email> <issuer>           remove the account's link at <issuer> and end every session
-                                    and token it holds (any of them may have come through it)
+                                    and token it holds (any of them may have come through it);
+                                    a provider asserting email_verified links it again by email
+                                    at the next sign-in: disable the account to keep someone out
 
 environment: the server's own (DATA_DIR, REDIS_URL, NODE_ENV, …). A password is never taken as
 an argument: the command line of a running process is visible to every user (ps).
