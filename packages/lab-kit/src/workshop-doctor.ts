@@ -92,6 +92,9 @@ export interface ElectronItemOptions {
   pollMs?: number;
 }
 
+/** A mirror named as `https://user:password@host/` prints as `https://…@host/`: output is shared on screens. */
+export const withoutCredentials = (text: string): string => text.replace(/(\b[a-z][\w+.-]*:\/\/)[^\s/@]+@/gi, '$1…@');
+
 /**
  * Electron's binary, fetched now with Electron's own installer when it is missing (the network a
  * workshop laptop has the day before is the one to use); when that fails, what is missing and the
@@ -117,7 +120,9 @@ export async function electronItem(options: ElectronItemOptions = {}): Promise<D
   return {
     name: 'Electron',
     ok: false,
-    detail: `${zipName(electron.version)} (for pnpm desktop) is missing and could not be fetched from ${downloadUrl(electron.version, env)}: ${reason}`,
+    detail: withoutCredentials(
+      `${zipName(electron.version)} (for pnpm desktop) is missing and could not be fetched from ${downloadUrl(electron.version, env)}: ${reason}`,
+    ),
     fix:
       'run this again on a network that reaches that address; or name a mirror that has it, e.g. ' +
       'ELECTRON_MIRROR=https://npmmirror.com/mirrors/electron/ pnpm lab doctor --workshop; or copy ' +

@@ -177,6 +177,23 @@ describe("the doctor and Electron's binary", () => {
     }
   });
 
+  test('a mirror named with a user and password prints without them', async () => {
+    const { root, cache } = fakeRoot();
+    const server = await mirror((_, response) => response.writeHead(404).end('Not Found'));
+    try {
+      const withSecret = server.url.replace('http://', 'http://workshop:s3cret-pass@');
+      const item = await electronItem({
+        root,
+        env: envWith({ ELECTRON_MIRROR: withSecret, electron_config_cache: cache }),
+      });
+      assert.equal(item.ok, false);
+      assert.ok(!`${item.detail} ${item.fix}`.includes('s3cret-pass'), item.detail);
+      assert.ok(item.detail.includes(`${server.url.replace('http://', 'http://…@')}v${version}/${ZIP}`), item.detail);
+    } finally {
+      server.close();
+    }
+  });
+
   test('a zip that is not the real one is refused by its checksum, and the download was reported as it grew', async () => {
     const { root, cache } = fakeRoot();
     // 300 kB in three parts, a moment apart, so the growth is seen on the way.
