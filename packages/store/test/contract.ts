@@ -12,6 +12,7 @@ import {
   StoreConflictError,
 } from '../src/index.ts';
 import { describeAttemptsContract } from './attempts-contract.ts';
+import { describeCredentialChecksContract } from './credential-checks-contract.ts';
 import { describeIdentityContract } from './identities-contract.ts';
 
 /** A clock the tests move by hand. */
@@ -688,6 +689,11 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
     });
 
     describeIdentityContract(() => store);
+    describeCredentialChecksContract(
+      () => store,
+      () => clock.now(),
+      (ms) => clock.advance(ms),
+    );
     describeAttemptsContract(
       () => store,
       (ms) => clock.advance(ms),
