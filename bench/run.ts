@@ -361,6 +361,7 @@ async function main(): Promise<void> {
       rssLoadMb: mb(rssLoadMb),
       serverCpuPct: pct(cpu.serverMs, cpu.wallMs),
       loadCpuPct: pct(cpu.loadMs, cpu.wallMs),
+      serverCpuUsPerRequest: result.requests > 0 ? Math.round((cpu.serverMs * 1000) / result.requests) : 0,
       connections: settings.connections,
       durationSec: result.durationSec,
     };

@@ -63,7 +63,18 @@ export function renderHtml(results: BenchResults): string {
     ]),
   );
   const summary = table(
-    ['target', 'stack', 'route', 'req/s', 'p50 ms', 'p99 ms', 'vs koa-bare', 'vs peer', 'CPU server / load'],
+    [
+      'target',
+      'stack',
+      'route',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'vs koa-bare',
+      'vs peer',
+      'CPU server / load',
+      'server CPU µs/req',
+    ],
     rows.map((r) => [
       r.name,
       r.stack,
@@ -74,6 +85,7 @@ export function renderHtml(results: BenchResults): string {
       times(r.vsKoaBare),
       r.peer ? `${times(r.vsPeer)} ${r.peer}` : '—',
       `${r.serverCpuPct}% / ${r.loadCpuPct}%`,
+      r.serverCpuUsPerRequest === undefined ? '—' : String(r.serverCpuUsPerRequest),
     ]),
   );
   const connections = rows[0]?.connections ?? 0;

@@ -22,6 +22,11 @@ export interface RowResult {
   serverCpuPct: number;
   /** CPU autocannon (the harness) used meanwhile, % of one core. */
   loadCpuPct: number;
+  /**
+   * The server's CPU time per answered request, in µs: what a request costs the server whatever
+   * share of the CPU it got, so it moves far less than req/s on a shared machine.
+   */
+  serverCpuUsPerRequest: number;
   connections: number;
   durationSec: number;
 }

@@ -5,7 +5,17 @@ const times = (n: number | null) => (n === null ? '—' : `${n.toFixed(2)}×`);
 
 /** The terminal summary: one line per row, then login and memory (those that were measured). */
 export function formatTable(results: BenchResults): string {
-  const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'vs koa-bare', 'vs peer', 'CPU srv/load', 'RSS idle→load MB'];
+  const header = [
+    'target',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'vs koa-bare',
+    'vs peer',
+    'CPU srv/load',
+    'µs/req',
+    'RSS idle→load MB',
+  ];
   const rows = results.results.map((r) => [
     r.name,
     String(r.requestsPerSec),
@@ -14,6 +24,7 @@ export function formatTable(results: BenchResults): string {
     times(r.vsKoaBare),
     r.peer ? `${times(r.vsPeer)} ${r.peer}` : '—',
     `${r.serverCpuPct}% / ${r.loadCpuPct}%`,
+    String(r.serverCpuUsPerRequest ?? '—'),
     `${r.rssIdleMb.toFixed(0)} → ${r.rssLoadMb.toFixed(0)}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));

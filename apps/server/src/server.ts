@@ -142,6 +142,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     tokens: new TokenService({
       users: store.users,
       refreshTokens: store.refreshTokens,
+      credentialChecks: store.credentialChecks,
       accessTokens,
       clock,
       refreshIdleTtlMs: config.jwt.refreshIdleTtlMs,

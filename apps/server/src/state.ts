@@ -24,7 +24,7 @@ declare module 'koa' {
      * (api/principal.ts `acceptedBearerOnly`), so the API does not verify it a second time.
      */
     verifiedBearer?: { token: string; principal: Principal };
-    /** The JWT mode's authenticated access token (modes/jwt/router.ts, its `requireJwt`). */
+    /** The JWT mode's authenticated access token (modes/jwt/require-jwt.ts). */
     jwt: { user: User; claims: AccessClaims };
     /**
      * The account of the session being loaded, read in the same store call as the session

@@ -107,6 +107,7 @@ describe('TokenService.authenticate with the cache warm', () => {
     service = new TokenService({
       users: store.users,
       refreshTokens: store.refreshTokens,
+      credentialChecks: store.credentialChecks,
       accessTokens: new AccessTokens(ring, { issuer: ISSUER, audience: `${ISSUER}/api`, ttlSec: TTL_SEC }, clock),
       clock,
       refreshIdleTtlMs: 7 * 86_400_000,

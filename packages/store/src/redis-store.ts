@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import { orderedId } from './ids.ts';
+import { parallelCredentialChecks } from './parallel-credential-checks.ts';
 import { createRedisAttempts } from './redis-attempts.ts';
 import { createRedisIdentities } from './redis-identities.ts';
 import { LUA_EXTEND } from './redis-lua.ts';
@@ -285,7 +286,7 @@ export function openRedisStore(options: RedisStoreOptions): Store {
     return record.expiresAt > clock() ? record : null;
   };
 
-  return {
+  const store: Omit<Store, 'credentialChecks'> = {
     kind: 'redis',
     users: {
       create: (user) =>
@@ -461,4 +462,5 @@ export function openRedisStore(options: RedisStoreOptions): Store {
       return closing;
     },
   };
+  return { ...store, credentialChecks: parallelCredentialChecks(store) };
 }

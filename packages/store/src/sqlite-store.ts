@@ -1,6 +1,7 @@
 import { DatabaseSync } from 'node:sqlite';
 import { orderedId } from './ids.ts';
 import { ATTEMPTS_SCHEMA, ATTEMPTS_SWEEP_SQL, createSqliteAttempts } from './sqlite-attempts.ts';
+import { createSqliteCredentialChecks } from './sqlite-credential-checks.ts';
 import { createSqliteIdentities, IDENTITIES_SCHEMA } from './sqlite-identities.ts';
 import { createSqliteOidc, OIDC_SCHEMA, OIDC_SWEEP_SQL } from './sqlite-oidc.ts';
 import {
@@ -9,11 +10,11 @@ import {
   REFRESH_SUCCESSOR_SWEEP_SQL,
   REFRESH_SWEEP_SQL,
 } from './sqlite-refresh.ts';
+import { toUser, type UserRow, userColumnsOf, userFromColumns } from './sqlite-user-row.ts';
 import {
   type Clock,
   type Note,
   normalizeEmail,
-  type Role,
   type SessionRecord,
   type Store,
   StoreConflictError,
@@ -60,15 +61,6 @@ CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id, created_at);
 CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions(expires_at);
 `;
 
-interface UserRow {
-  id: string;
-  email: string;
-  role: Role;
-  password_hash: string;
-  disabled: number;
-  created_at: number;
-}
-
 interface NoteRow {
   id: string;
   owner_id: string;
@@ -86,15 +78,6 @@ interface SessionRow {
   user_agent: string;
   ip: string;
 }
-
-const toUser = (row: UserRow): User => ({
-  id: row.id,
-  email: row.email,
-  role: row.role,
-  passwordHash: row.password_hash,
-  disabled: row.disabled === 1,
-  createdAt: row.created_at,
-});
 
 const toNote = (row: NoteRow): Note => ({
   id: row.id,
@@ -162,6 +145,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
          expires_at = excluded.expires_at, user_agent = excluded.user_agent, ip = excluded.ip`,
     ),
     sessionGet: db.prepare('SELECT * FROM sessions WHERE key = ? AND expires_at > ?'),
+    // One statement, so one read transaction (see sqlite-credential-checks.ts).
+    sessionWithUser: db.prepare(
+      `SELECT s.*, ${userColumnsOf('s.user_id')} FROM sessions s WHERE s.key = ? AND s.expires_at > ?`,
+    ),
     sessionTouch: db.prepare('UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE key = ?'),
     sessionDelete: db.prepare('DELETE FROM sessions WHERE key = ?'),
     sessionList: db.prepare('SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at, key'),
@@ -293,10 +280,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         }),
       getWithUser: (key) =>
         run(() => {
-          const row = q.sessionGet.get(key, clock()) as SessionRow | undefined;
-          if (!row) return null;
-          const userRow = q.userById.get(row.user_id) as UserRow | undefined;
-          return { record: toSession(row), user: userRow ? toUser(userRow) : null };
+          const row = q.sessionWithUser.get(key, clock()) as (SessionRow & Record<string, unknown>) | undefined;
+          return row ? { record: toSession(row), user: userFromColumns(row) } : null;
         }),
       touch: (key, lastSeenAt, expiresAt) => run(() => void q.sessionTouch.run(lastSeenAt, expiresAt, key)),
       delete: (key) => run(() => void q.sessionDelete.run(key)),
@@ -313,6 +298,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     oidc: createSqliteOidc({ db, clock, run, transaction }),
     identities: createSqliteIdentities({ db, clock, run }),
     attempts: createSqliteAttempts({ db, clock, run, transaction }),
+    credentialChecks: createSqliteCredentialChecks({ db, clock, run }),
     ping: () => run(() => void db.prepare('SELECT 1').get()),
     close: async () => {
       if (closed) return;

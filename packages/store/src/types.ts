@@ -268,6 +268,32 @@ export interface AttemptCounterRepository {
   clear(keys: ReadonlyArray<string>): Promise<void>;
 }
 
+/**
+ * An access token's standing at this instant: its refresh family (owner and revocation), the
+ * user's "revoked before" mark (ms, 0 when never set), and the account.
+ */
+export interface AccessTokenStanding {
+  user: User;
+  /** `null` when the family is unknown (never created, or swept after it expired). */
+  family: { userId: string; revokedAt: number | null } | null;
+  revokedBefore: number;
+}
+
+/**
+ * The reads a Bearer request makes on every request (revocation is never cached), each answered
+ * in one store read: one SQLite statement (every read transaction takes and releases the file's
+ * locks, so three reads cost three times that), one round trip on Redis.
+ */
+export interface CredentialChecks {
+  /** Family `familyId`, and `userId`'s revoked-before mark and account; `null` when there is no such account. */
+  accessToken(familyId: string, userId: string): Promise<AccessTokenStanding | null>;
+  /**
+   * The provider's live `Grant` record `grantId` and the account `userId` (`null` when there is
+   * no such account); the whole answer is `null` when the grant is absent or expired.
+   */
+  oidcGrant(grantId: string, userId: string): Promise<{ grant: OidcRecord; user: User | null } | null>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'redis';
   readonly users: UserRepository;
@@ -277,6 +303,7 @@ export interface Store {
   readonly oidc: OidcRepository;
   readonly identities: IdentityRepository;
   readonly attempts: AttemptCounterRepository;
+  readonly credentialChecks: CredentialChecks;
   /** Resolves when the store answers; rejects with `StoreUnavailableError` otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -12,6 +12,7 @@ import {
   StoreConflictError,
 } from '../src/index.ts';
 import { describeAttemptsContract } from './attempts-contract.ts';
+import { describeCredentialChecksContract } from './credential-checks-contract.ts';
 import { describeIdentityContract } from './identities-contract.ts';
 import { describeRefreshGraceContract } from './refresh-grace-contract.ts';
 
@@ -693,6 +694,11 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
       now: () => clock.now(),
       advance: (ms) => clock.advance(ms),
     });
+    describeCredentialChecksContract(
+      () => store,
+      () => clock.now(),
+      (ms) => clock.advance(ms),
+    );
     describeAttemptsContract(
       () => store,
       (ms) => clock.advance(ms),

@@ -56,18 +56,20 @@ export class AccessTokenVerifier {
 
   /** The token's verified claims (frozen); throws `invalid_token` for anything else. */
   async verify(token: string): Promise<Readonly<JWTPayload>> {
-    // One spelling per token (RFC 7515 §2, RFC 4648 §3.5): no padding, no set unused bits.
-    if (token.length > MAX_TOKEN_LENGTH || !isCanonicalCompactJws(token)) throw invalidToken();
+    if (token.length > MAX_TOKEN_LENGTH) throw invalidToken();
     // Picks up a rotation made by another instance (a stat at most every 5 s, whatever the token
     // says): the key lookup below stays in memory, so a token's `kid` never causes I/O.
     this.#ring.refresh();
     const now = this.#clock();
+    // A hit is the very string that passed every check below, its spelling included.
     const cached = this.#verified?.get(token, now);
     if (cached) {
       // A ring replaced by `pnpm keys init`, or a retired key past its use, no longer has the kid.
       if (this.#ring.verificationKey(cached.kid)) return cached.payload;
       this.#verified?.delete(token);
     }
+    // One spelling per token (RFC 7515 §2, RFC 4648 §3.5): no padding, no set unused bits.
+    if (!isCanonicalCompactJws(token)) throw invalidToken();
     const { clockToleranceSec, maxTokenAgeSec } = this.#policy;
     const { payload, kid } = await this.#verifyAt(token, now, maxTokenAgeSec);
     this.#verified?.set(

@@ -46,6 +46,12 @@ export class AccessTokens {
   readonly #settings: Required<AccessTokenSettings>;
   readonly #clock: () => number;
   readonly #verifier: AccessTokenVerifier;
+  /**
+   * The `kid` each recently seen header segment names. Every token signed with one key has the
+   * same header, so the API decodes it once rather than on every request; the answer is a pure
+   * function of the segment (whether the ring still has that key is asked every time).
+   */
+  readonly #kidOfHeader = new Map<string, string>();
 
   constructor(ring: KeyRing, settings: AccessTokenSettings, clock: () => number) {
     this.#ring = ring;
@@ -99,14 +105,12 @@ export class AccessTokens {
   namesRingKey(token: string): boolean {
     const dot = token.indexOf('.');
     if (token.length > MAX_TOKEN_LENGTH || dot < 1) return false;
-    let kid: unknown;
-    try {
-      const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as unknown;
-      kid = typeof header === 'object' && header !== null ? (header as { kid?: unknown }).kid : undefined;
-    } catch {
-      return false;
-    }
-    if (typeof kid !== 'string') return false;
+    const segment = token.slice(0, dot);
+    const kid = this.#kidOfHeader.get(segment) ?? kidOfHeader(segment);
+    if (kid === undefined) return false;
+    // Bounded: a stream of made-up headers empties it rather than growing it.
+    if (this.#kidOfHeader.size >= KID_MEMO_SIZE) this.#kidOfHeader.clear();
+    this.#kidOfHeader.set(segment, kid);
     this.#ring.refresh();
     return this.#ring.verificationKey(kid) !== undefined;
   }
@@ -128,6 +132,20 @@ export class AccessTokens {
    */
   async verifyAsIssued(token: string): Promise<AccessClaims> {
     return asClaims(await this.#verifier.verifyAsIssued(token));
+  }
+}
+
+/** A ring holds three keys per algorithm; room for a rotation or two and other issuers' headers. */
+const KID_MEMO_SIZE = 64;
+
+/** The `kid` a JWS header segment names, if it decodes to an object with a string `kid`. */
+function kidOfHeader(segment: string): string | undefined {
+  try {
+    const header = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8')) as unknown;
+    const kid = typeof header === 'object' && header !== null ? (header as { kid?: unknown }).kid : undefined;
+    return typeof kid === 'string' ? kid : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { RefreshFamily, RefreshTokenRepository, User, UserRepository } from '@authlab/store';
+import type { CredentialChecks, RefreshFamily, RefreshTokenRepository, User, UserRepository } from '@authlab/store';
 import { AuthError } from '../errors.ts';
 import type { AccessClaims, AccessTokens } from './access-token.ts';
 import { invalidToken } from './access-token-verifier.ts';
@@ -22,6 +22,8 @@ export interface DeviceInfo {
 export interface TokenServiceDeps {
   users: UserRepository;
   refreshTokens: RefreshTokenRepository;
+  /** The per-request revocation read (`Store.credentialChecks`). */
+  credentialChecks: Pick<CredentialChecks, 'accessToken'>;
   accessTokens: AccessTokens;
   clock: () => number;
   refreshIdleTtlMs: number;
@@ -165,15 +167,14 @@ export class TokenService {
    */
   async authenticate(accessToken: string): Promise<{ user: User; claims: AccessClaims }> {
     const claims = await this.#d.accessTokens.verify(accessToken);
-    const [family, revokedBefore, user] = await Promise.all([
-      this.#d.refreshTokens.getFamily(claims.sid),
-      this.#d.refreshTokens.getRevokedBefore(claims.sub),
-      this.#d.users.findById(claims.sub),
-    ]);
+    // Family, revoked-before and account in one store read (one SQLite statement).
+    const standing = await this.#d.credentialChecks.accessToken(claims.sid, claims.sub);
+    if (!standing) throw invalidToken();
+    const { family, revokedBefore, user } = standing;
     if (!family || family.revokedAt !== null || family.userId !== claims.sub) throw invalidToken();
     // Same-second tokens are covered by the family revocation that always accompanies this time.
     if (claims.iat < Math.floor(revokedBefore / 1000)) throw invalidToken();
-    if (!user || user.disabled) throw invalidToken();
+    if (user.disabled) throw invalidToken();
     return { user, claims };
   }
 

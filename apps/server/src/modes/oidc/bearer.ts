@@ -44,11 +44,11 @@ export function oidcAccessTokens(deps: AppDeps, ring: KeyRing, endpoints: OidcEn
       if (error instanceof AuthError) return null;
       throw error;
     }
-    const [grant, user] = await Promise.all([
-      deps.store.oidc.find('Grant', claims.gid),
-      deps.store.users.findById(claims.sub),
-    ]);
-    if (!grant || grant.payload.accountId !== claims.sub) return null;
+    // The grant and the account in one store read (one SQLite statement).
+    const found = await deps.store.credentialChecks.oidcGrant(claims.gid, claims.sub);
+    if (!found) return null;
+    const { grant, user } = found;
+    if (grant.payload.accountId !== claims.sub) return null;
     if (!user || user.disabled) return null;
     // RFC 9068 §2.2.3: `scope` is space-delimited; a whole word must match, never a substring.
     return { user, grant, scopes: new Set(claims.scope.split(' ').filter(Boolean)) };
