@@ -12,7 +12,8 @@ import { ephemeralKey } from '../src/class/join-handshake.ts';
 import { ClassError, joinBoard, sendReport } from '../src/class/participant.ts';
 import { recordingProxy } from './support/recording-proxy.ts';
 
-const LABS = [{ id: '01-password-storage', title: 'Password storage', hintTiers: 3 }];
+const LAB = { id: '01-password-storage', title: 'Password storage', hintTiers: 3 };
+const LABS = [LAB];
 const JOIN_CODE = 'ABCD-EFGH-JKMN';
 const INSTRUCTOR_CODE = 'QRST-VWXY-Z012-3456-789A';
 
@@ -48,7 +49,7 @@ test('a recorded join and report carry neither the join code nor the report key,
     const ada = await joinBoard(wifi.url, JOIN_CODE, 'Ada');
     await sendReport(ada, [
       {
-        lab: LABS[0].id,
+        lab: LAB.id,
         status: 'started',
         startedAt: new Date().toISOString(),
         solvedAt: null,
@@ -67,7 +68,7 @@ test('a recorded join and report carry neither the join code nor the report key,
     for (const secret of [JOIN_CODE, normaliseCode(JOIN_CODE), ada.key, key.toString('hex'), key.toString('base64')]) {
       assert.ok(!seen.toLowerCase().includes(secret.toLowerCase()), `${secret} crossed the network`);
     }
-    assert.equal(running.board.instructorView().participants[0]?.labs[LABS[0].id]?.hintsUsed, 1);
+    assert.equal(running.board.instructorView().participants[0]?.labs[LAB.id]?.hintsUsed, 1);
   } finally {
     await wifi.close();
   }
