@@ -48,6 +48,18 @@ test('the right instructor code unlocks and the board records it on the particip
   assert.deepEqual(unlocksOfAda(), []);
   assert.equal(await unlockWithBoard(ada, INSTRUCTOR_CODE.toLowerCase(), LAB, clock), true);
   assert.deepEqual(unlocksOfAda(), [{ lab: LAB, at: new Date(START).toISOString() }]);
+  const base = `http://127.0.0.1:${running.port}`;
+  const board = await fetch(`${base}/board.json`, { headers: { authorization: `Bearer ${INSTRUCTOR_CODE}` } });
+  assert.match(await board.text(), /"instructorUnlocks":\[\{"lab":"01-password-storage"/);
+  const login = await fetch(`${base}/login`, {
+    method: 'POST',
+    body: new URLSearchParams({ code: INSTRUCTOR_CODE }),
+    redirect: 'manual',
+  });
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string;
+  const page = await (await fetch(`${base}/`, { headers: { cookie } })).text();
+  assert.match(page, /<th>unlocked<\/th>/);
+  assert.match(page, /<th scope="row">Ada<\/th><td>0<\/td><td class="tampered" title="last [^"]+">01<\/td>/);
 });
 
 test('the instructor code never crosses the network, and a recorded unlock cannot be replayed', async () => {
