@@ -4,6 +4,7 @@
  * with its own progress file and authlab home.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { copyFileSync, cpSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
@@ -155,6 +156,47 @@ test('on the instructor’s laptop, --instructor takes the code board --class pr
     assert.equal(right.code, 0, right.stderr);
     assert.match(right.stdout, /\+\+\+ solution\/server\.ts/);
     assert.match(right.stderr, /code checked by this laptop/);
+  } finally {
+    await run.stop();
+  }
+});
+
+/** `pnpm lab <args>` in a pseudo-terminal (util-linux `script`), typing `typed` when asked. */
+function inTerminal(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  typed: string,
+): Promise<{ code: number | null; output: string }> {
+  const cli = join(REPO_ROOT, 'packages/lab-kit/src/cli.ts');
+  const command = [process.execPath, '--disable-warning=ExperimentalWarning', cli, ...args]
+    .map((a) => `'${a}'`)
+    .join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: REPO_ROOT, env, stdio: 'pipe' });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    if (!output.includes('not shown as you type') && (output + chunk).includes('not shown as you type')) {
+      child.stdin.write(`${typed}\r`);
+    }
+    output += chunk;
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
+}
+
+test('typed at the prompt, the instructor code is not echoed, and unlocks like the variable does', async () => {
+  const run = await startClass();
+  try {
+    const right = await inTerminal(
+      ['hint', '01', '--instructor'],
+      run.instructor.env,
+      run.instructorCode.toLowerCase(),
+    );
+    assert.equal(right.code, 0, right.output);
+    assert.match(right.output, allHints);
+    assert.ok(!right.output.toLowerCase().includes(run.instructorCode.toLowerCase()), 'the code was echoed');
+    const wrong = await inTerminal(['hint', '01', '--instructor'], run.instructor.env, 'NOPE-NOPE-NOPE-NOPE');
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.output, /Instructor mode refused/);
+    assert.doesNotMatch(wrong.output, /Nudge/);
   } finally {
     await run.stop();
   }
