@@ -12,20 +12,12 @@
  * Nobody can change another participant's row: reports are signed with the key that participant
  * agreed with the board at join (join-handshake.ts), which never crossed the network.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
 import { codeMatcher } from './codes.ts';
 import { unlockGrantProof, unlockRequestProof } from './instructor-unlock.ts';
-import {
-  codeKey,
-  ephemeralKey,
-  HandshakeError,
-  type HandshakeKeys,
-  handshakeKeys,
-  newSalt,
-  proofMatches,
-  sharedSecret,
-} from './join-handshake.ts';
+import { codeKey, HandshakeError, newSalt, proofMatches } from './join-handshake.ts';
+import { type JoinStartAnswer, PendingJoins } from './pending-joins.ts';
 import {
   JoinFinish,
   JoinStart,
@@ -80,16 +72,7 @@ const refuse = (status: number, error: string, description: string): Refusal => 
 
 /** Reports a participant may send within one REPORT_WINDOW_MS: far above a runner's rate. */
 const MAX_REPORTS_PER_WINDOW = 600;
-/** How long a started join waits for its finish, and how many may wait at once. */
-const JOIN_TTL_MS = 60_000;
-const MAX_PENDING_JOINS = 200;
 const MAX_UNLOCKS_KEPT = 50;
-
-interface PendingJoin {
-  name: string;
-  keys: HandshakeKeys;
-  expiresAt: number;
-}
 
 const canonicalName = (text: string) => text.normalize('NFKC').toLowerCase();
 
@@ -100,7 +83,7 @@ export class ClassBoard {
   readonly #isInstructorCode: (typed: string) => boolean;
   readonly #maxParticipants: number;
   readonly #participants = new Map<string, Participant & { key: Buffer; nonces: Map<string, number> }>();
-  readonly #pendingJoins = new Map<string, PendingJoin>();
+  readonly #pendingJoins: PendingJoins;
   /** The scrypt salt of this board run, and the code keys under it (join-handshake.ts). */
   readonly #salt = newSalt();
   readonly #joinKey: Buffer;
@@ -112,6 +95,7 @@ export class ClassBoard {
     this.#isJoinCode = codeMatcher(options.joinCode);
     this.#isInstructorCode = codeMatcher(options.instructorCode);
     this.#maxParticipants = options.maxParticipants ?? 200;
+    this.#pendingJoins = new PendingJoins(this.#now);
     this.#joinKey = codeKey(options.joinCode, this.#salt);
     this.#instructorKey = codeKey(options.instructorCode, this.#salt);
   }
@@ -130,39 +114,19 @@ export class ClassBoard {
    * The board's half of the handshake: its ephemeral key, a nonce and the salt; the proofs and
    * the report key wait, under the new participant id, for the participant's proof.
    */
-  joinStart(input: unknown): { participant: string; key: string; nonce: string; salt: string } | Refusal {
+  joinStart(input: unknown): JoinStartAnswer | Refusal {
     const parsed = JoinStart.safeParse(input);
     if (!parsed.success) return refuse(400, 'invalid_request', 'expected {"name": "…", "key": "<X25519, base64url>"}');
     const { name, key: participantKey } = parsed.data;
     if (this.#nameTaken(name))
       return refuse(409, 'name_taken', `someone joined as "${name}" already: pick another name`);
     if (this.#participants.size >= this.#maxParticipants) return refuse(403, 'class_full', 'the class is full');
-    const own = ephemeralKey();
-    let secret: Buffer;
     try {
-      secret = sharedSecret(own.privateKey, participantKey);
+      return this.#pendingJoins.start(name, participantKey, this.#salt, this.#joinKey);
     } catch (error) {
       if (error instanceof HandshakeError) return refuse(400, 'invalid_key', error.message);
       throw error;
     }
-    const now = this.#now();
-    for (const [id, pending] of this.#pendingJoins) if (pending.expiresAt <= now) this.#pendingJoins.delete(id);
-    if (this.#pendingJoins.size >= MAX_PENDING_JOINS)
-      this.#pendingJoins.delete(this.#pendingJoins.keys().next().value as string);
-    const transcript = {
-      name,
-      participant: randomBytes(16).toString('base64url'),
-      participantKey,
-      boardKey: own.publicKey,
-      nonce: randomBytes(16).toString('base64url'),
-      salt: this.#salt,
-    };
-    this.#pendingJoins.set(transcript.participant, {
-      name,
-      keys: handshakeKeys(secret, this.#joinKey, transcript),
-      expiresAt: now + JOIN_TTL_MS,
-    });
-    return { participant: transcript.participant, key: own.publicKey, nonce: transcript.nonce, salt: this.#salt };
   }
 
   /**
@@ -173,9 +137,8 @@ export class ClassBoard {
     const parsed = JoinFinish.safeParse(input);
     if (!parsed.success) return refuse(400, 'invalid_request', 'expected {"participant": "…", "proof": "…"}');
     const { participant: id, proof } = parsed.data;
-    const pending = this.#pendingJoins.get(id);
-    this.#pendingJoins.delete(id);
-    if (!pending || pending.expiresAt <= this.#now()) {
+    const pending = this.#pendingJoins.take(id);
+    if (!pending) {
       return refuse(400, 'unknown_join', 'no join in progress under that id: pnpm lab join again');
     }
     if (!proofMatches(proof, pending.keys.participantProof)) {
