@@ -19,15 +19,20 @@
  *                  [--cheats]      only the wrong fixes in cheats/ (when writing one)
  *   pnpm lab compare               the three modes of the real server, measured side by side
  *
- * `--instructor` (or AUTHLAB_INSTRUCTOR=1) shows every hint and every solution.
- * Exit codes: 0 done (or solved), 1 not solved / a check failed, 2 usage error.
+ * `--instructor` (or AUTHLAB_INSTRUCTOR=1) shows every hint and every solution, once the
+ * instructor code (AUTHLAB_INSTRUCTOR_CODE, or typed at the prompt; never an argument, as `ps`
+ * shows arguments) is checked: by the class board when joined, else on this laptop
+ * (instructor-gate.ts).
+ * Exit codes: 0 done (or solved), 1 not solved / a check failed / refused, 2 usage error.
  *
  * This file is the usage, the options and the dispatch; `start` is in start.ts, the other
  * commands in commands.ts.
  */
 import { classBoardCommand, DEFAULT_CLASS_PORT, joinCommand, leaveCommand } from './class/class-commands.ts';
 import { board, check, doctorCommand, hint, list, out, resetAll, resetLab, solution, verify } from './commands.ts';
-import { findLab, labsRoot, UsageError } from './labs.ts';
+import { unlockInstructor } from './instructor-gate.ts';
+import { findLab, type Lab, labsRoot, UsageError } from './labs.ts';
+import { promptHidden } from './prompt.ts';
 import { exitCleanlyOnSignals, removeStaleScratchDirs } from './scratch.ts';
 import { start } from './start.ts';
 
@@ -42,6 +47,31 @@ function usage(): string {
 function instructorMode(args: string[]): boolean {
   const env = process.env.AUTHLAB_INSTRUCTOR;
   return args.includes('--instructor') || env === '1' || env === 'true';
+}
+
+/** Instructor mode was refused (the reason is on stderr): the command shows nothing and exits 1. */
+class InstructorRefused extends Error {}
+
+/**
+ * Whether instructor mode is asked for and the instructor code checks out for `lab`. A refusal
+ * is written to stderr; the caller shows nothing and exits 1.
+ */
+async function instructorUnlocked(args: string[], lab: Lab): Promise<boolean> {
+  if (!instructorMode(args)) return false;
+  const code = process.env.AUTHLAB_INSTRUCTOR_CODE || (await promptHidden('Instructor code (not shown as you type): '));
+  if (code === null) {
+    process.stderr.write(
+      'Instructor mode needs the instructor code: set AUTHLAB_INSTRUCTOR_CODE, or run this in a terminal to be asked for it.\n',
+    );
+    throw new InstructorRefused();
+  }
+  const unlock = await unlockInstructor(code, lab.id);
+  if (!unlock.unlocked) {
+    process.stderr.write(`Instructor mode refused: ${unlock.reason}\n`);
+    throw new InstructorRefused();
+  }
+  process.stderr.write(`(instructor mode: code checked by ${unlock.by})\n`);
+  return true;
 }
 
 /** Options followed by a value (`--port 4700`). */
@@ -132,7 +162,15 @@ function refuseUnknownOptions(command: string, args: string[]): void {
 export async function main(argv: string[]): Promise<number> {
   const [command = 'list', ...args] = argv;
   refuseUnknownOptions(command, args);
-  const instructor = instructorMode(args);
+  try {
+    return await dispatch(command, args);
+  } catch (error) {
+    if (error instanceof InstructorRefused) return 1;
+    throw error;
+  }
+}
+
+async function dispatch(command: string, args: string[]): Promise<number> {
   switch (command) {
     case 'list':
       return list();
@@ -140,12 +178,20 @@ export async function main(argv: string[]): Promise<number> {
       return start(findLab(requireLabArg(args)), {
         poll: args.includes('--poll') || process.env.AUTHLAB_LAB_POLL === '1',
       });
-    case 'check':
-      return check(findLab(requireLabArg(args)), { solution: args.includes('--solution'), instructor });
-    case 'hint':
-      return hint(findLab(requireLabArg(args)), { instructor });
-    case 'solution':
-      return solution(findLab(requireLabArg(args)), { instructor });
+    case 'check': {
+      // Instructor mode only unlocks something here with --solution (the reference fix's checks).
+      const lab = findLab(requireLabArg(args));
+      const useSolution = args.includes('--solution');
+      return check(lab, { solution: useSolution, instructor: useSolution && (await instructorUnlocked(args, lab)) });
+    }
+    case 'hint': {
+      const lab = findLab(requireLabArg(args));
+      return hint(lab, { instructor: await instructorUnlocked(args, lab) });
+    }
+    case 'solution': {
+      const lab = findLab(requireLabArg(args));
+      return solution(lab, { instructor: await instructorUnlocked(args, lab) });
+    }
     case 'reset':
       return args.includes('--all') ? resetAll() : resetLab(findLab(requireLabArg(args)));
     case 'doctor':

@@ -8,7 +8,8 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { launchLabBrowser } from '../src/browser.ts';
 import type { Participant } from '../src/class/class-board.ts';
 import { type RunningClassBoard, serveClassBoard } from '../src/class/class-server.ts';
-import { type Membership, sendReport } from '../src/class/participant.ts';
+import { ephemeralKey } from '../src/class/join-handshake.ts';
+import { ClassError, joinBoard, type Membership, sendReport } from '../src/class/participant.ts';
 import { type LabReport, signedReport } from '../src/class/protocol.ts';
 
 const LABS = [
@@ -44,12 +45,21 @@ const postJson = (path: string, body: unknown, headers: Record<string, string> =
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 
-async function join(name: string, code = JOIN_CODE): Promise<Membership> {
-  const response = await postJson('/join', { code, name });
-  assert.equal(response.status, 201);
-  const answer = (await response.json()) as { participant: string; key: string };
-  return { board: base, name, ...answer };
+const join = (name: string, code = JOIN_CODE): Promise<Membership> => joinBoard(base, code, name);
+
+/** The code of the ClassError a join is refused with. */
+async function joinRefused(name: string, code: string): Promise<string> {
+  const error = await joinBoard(base, code, name).then(
+    () => assert.fail('the join went through'),
+    (error: unknown) => error,
+  );
+  assert.ok(error instanceof ClassError, String(error));
+  return error.code;
 }
+
+/** A join's first step by hand: what a participant's runner sends, with a fresh key. */
+const startJoin = (name: string, extra: Record<string, unknown> = {}) =>
+  postJson('/join/start', { name, key: ephemeralKey().publicKey, ...extra });
 
 const lab = (id: string, change: Partial<LabReport> = {}): LabReport => ({
   lab: id,
@@ -91,28 +101,28 @@ describe('joining and reporting', () => {
   });
 
   test('a wrong join code is 401 and records nobody', async () => {
-    await assertRefused(await postJson('/join', { code: 'ABCD-EFGH-JKMP', name: 'Mallory' }), 401, 'invalid_code');
+    assert.equal(await joinRefused('Mallory', 'ABCD-EFGH-JKMP'), 'invalid_code');
     assert.deepEqual((await instructorView()).participants, []);
   });
 
   test('the code is read as typed aloud: case, dashes, I/L for 1 and O for 0 do not matter', async () => {
-    const response = await postJson('/join', { code: 'abcdefghjkmn', name: 'Ada' });
-    assert.equal(response.status, 201);
+    assert.equal((await join('Ada', 'abcdefghjkmn')).name, 'Ada');
   });
 
   test('after five wrong codes the address waits (429, Retry-After), the right code included, until the window passes', async () => {
-    for (let i = 0; i < 5; i++) await postJson('/join', { code: `WRONG-${i}`, name: 'Mallory' });
-    const locked = await postJson('/join', { code: JOIN_CODE, name: 'Mallory' });
+    for (let i = 0; i < 5; i++) assert.equal(await joinRefused('Mallory', `WRONG-${i}`), 'invalid_code');
+    const locked = await startJoin('Mallory');
     assert.equal(locked.status, 429);
     assert.ok(Number(locked.headers.get('retry-after')) > 0);
     await assertRefused(locked, 429, 'too_many_attempts');
+    assert.equal(await joinRefused('Mallory', JOIN_CODE), 'too_many_attempts');
     clock += 61_000;
-    assert.equal((await postJson('/join', { code: JOIN_CODE, name: 'Mallory' })).status, 201);
+    assert.equal((await join('Mallory')).name, 'Mallory');
   });
 
   test('a second participant cannot take a name already on the board', async () => {
     await join('Ada');
-    await assertRefused(await postJson('/join', { code: JOIN_CODE, name: 'ada' }), 409, 'name_taken');
+    await assertRefused(await startJoin('ada'), 409, 'name_taken');
   });
 
   test('a report signed with another participant’s key, or for nobody, is 401 and changes nothing', async () => {
@@ -184,7 +194,7 @@ function chunkedPost(path: string, chunks: Buffer[]): Promise<{ status: number; 
 
 describe('bad requests get a 4xx JSON code, never a 500', () => {
   test('an oversized body is 413, whether announced or streamed', async () => {
-    await assertRefused(await postJson('/join', 'x'.repeat(17 * 1024)), 413, 'body_too_large');
+    await assertRefused(await postJson('/join/start', 'x'.repeat(17 * 1024)), 413, 'body_too_large');
     const streamed = await chunkedPost(
       '/report',
       Array.from({ length: 20 }, () => Buffer.alloc(1024, 0x20)),
@@ -195,15 +205,23 @@ describe('bad requests get a 4xx JSON code, never a 500', () => {
 
   test('malformed, mistyped and out-of-range bodies are 400 or 415', async () => {
     const ada = await join('Ada');
-    await assertRefused(await postJson('/join', '{"code":'), 400, 'invalid_request');
-    await assertRefused(await postJson('/join', { code: JOIN_CODE, name: 'Ada', admin: true }), 400, 'invalid_request');
-    await assertRefused(await postJson('/join', { code: JOIN_CODE, name: 'A\u0000da' }), 400, 'invalid_request');
-    await assertRefused(await postJson('/join', { code: JOIN_CODE, name: 'x'.repeat(41) }), 400, 'invalid_request');
+    await assertRefused(await postJson('/join/start', '{"name":'), 400, 'invalid_request');
+    await assertRefused(await postJson('/join/start', '{"status":200,"error":"x"}'), 400, 'invalid_request');
+    await assertRefused(await startJoin('Eve', { admin: true }), 400, 'invalid_request');
+    await assertRefused(await startJoin('A\u0000da'), 400, 'invalid_request');
+    await assertRefused(await startJoin('x'.repeat(41)), 400, 'invalid_request');
+    // The all-zero X25519 point: a shared secret everybody knows (RFC 7748 §6.1).
+    await assertRefused(await startJoin('Eve', { key: 'A'.repeat(43) }), 400, 'invalid_key');
+    await assertRefused(
+      await postJson('/join/finish', { participant: 'A'.repeat(22), proof: 'A'.repeat(43) }),
+      400,
+      'unknown_join',
+    );
     await assertRefused(await postJson('/report', '[]'), 400, 'invalid_request');
     await assertRefused(await postJson('/report', Buffer.from([0x7b, 0xff, 0x7d])), 400, 'invalid_request');
-    const form = await fetch(`${base}/join`, {
+    const form = await fetch(`${base}/join/start`, {
       method: 'POST',
-      body: new URLSearchParams({ code: JOIN_CODE, name: 'Eve' }),
+      body: new URLSearchParams({ name: 'Eve', key: ephemeralKey().publicKey }),
     });
     await assertRefused(form, 415, 'unsupported_media_type');
     const unknownLab = signedReport(ada, [lab('99-nothing')], clock);

@@ -4,17 +4,21 @@
  * with its own progress file and authlab home.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { copyFileSync, cpSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Participant } from '../src/class/class-board.ts';
+import { rememberInstructorCode } from '../src/instructor-gate.ts';
 import { REPO_ROOT } from '../src/labs.ts';
 import { labSandbox, runLabCli, type Sandbox, startLabCli } from './support/cli.ts';
 
 interface ClassRun {
   address: string;
+  /** The instructor's laptop: the board runs there. */
+  instructor: Sandbox;
   joinCode: string;
   instructorCode: string;
   participants(): Promise<Map<string, Participant>>;
@@ -25,13 +29,14 @@ interface ClassRun {
 async function startClass(): Promise<ClassRun> {
   const instructor = labSandbox();
   const cli = startLabCli(['board', '--class', '--host', '127.0.0.1', '--port', '0'], instructor.env);
-  const instructorLine = /Instructor code \(yours only; shown once, not stored\):\s+(\S+)/;
+  const instructorLine = /Instructor code \(yours only; shown once\):\s+(\S+)/;
   await cli.waitFor(instructorLine);
   const output = cli.output();
   const address = /pnpm lab join (127\.0\.0\.1:\d+) /.exec(output)?.[1] as string;
   const instructorCode = instructorLine.exec(output)?.[1] as string;
   return {
     address,
+    instructor,
     joinCode: /Join code \(show it to the room\):\s+(\S+)/.exec(output)?.[1] as string,
     instructorCode,
     async participants() {
@@ -127,6 +132,117 @@ test('a real solve reaches the board with the hash of the files `pnpm lab check`
   } finally {
     ada.remove();
     await run.stop();
+  }
+});
+
+const withCode = (sandbox: Sandbox, code: string) => ({ ...sandbox.env, AUTHLAB_INSTRUCTOR_CODE: code });
+const allHints = /Nudge[\s\S]*Concept[\s\S]*Near-answer/;
+
+test('on the instructor’s laptop, --instructor takes the code board --class printed, and no other', async () => {
+  const run = await startClass();
+  try {
+    const wrong = await runLabCli(
+      ['solution', '01', '--instructor'],
+      withCode(run.instructor, 'QRST-VWXY-Z012-3456-789A'),
+    );
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /Instructor mode refused: that is not the instructor code/);
+    assert.doesNotMatch(wrong.stdout, /\+\+\+ solution/);
+    const missing = await runLabCli(['solution', '01', '--instructor'], run.instructor.env);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /set AUTHLAB_INSTRUCTOR_CODE, or run this in a terminal/);
+    assert.doesNotMatch(missing.stdout, /\+\+\+ solution/);
+    const right = await runLabCli(['solution', '01', '--instructor'], withCode(run.instructor, run.instructorCode));
+    assert.equal(right.code, 0, right.stderr);
+    assert.match(right.stdout, /\+\+\+ solution\/server\.ts/);
+    assert.match(right.stderr, /code checked by this laptop/);
+  } finally {
+    await run.stop();
+  }
+});
+
+/** `pnpm lab <args>` in a pseudo-terminal (util-linux `script`), typing `typed` when asked. */
+function inTerminal(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  typed: string,
+): Promise<{ code: number | null; output: string }> {
+  const cli = join(REPO_ROOT, 'packages/lab-kit/src/cli.ts');
+  const command = [process.execPath, '--disable-warning=ExperimentalWarning', cli, ...args]
+    .map((a) => `'${a}'`)
+    .join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: REPO_ROOT, env, stdio: 'pipe' });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    if (!output.includes('not shown as you type') && (output + chunk).includes('not shown as you type')) {
+      child.stdin.write(`${typed}\r`);
+    }
+    output += chunk;
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
+}
+
+test('typed at the prompt, the instructor code is not echoed, and unlocks like the variable does', async () => {
+  const run = await startClass();
+  try {
+    const right = await inTerminal(
+      ['hint', '01', '--instructor'],
+      run.instructor.env,
+      run.instructorCode.toLowerCase(),
+    );
+    assert.equal(right.code, 0, right.output);
+    assert.match(right.output, allHints);
+    assert.ok(!right.output.toLowerCase().includes(run.instructorCode.toLowerCase()), 'the code was echoed');
+    const wrong = await inTerminal(['hint', '01', '--instructor'], run.instructor.env, 'NOPE-NOPE-NOPE-NOPE');
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.output, /Instructor mode refused/);
+    assert.doesNotMatch(wrong.output, /Nudge/);
+  } finally {
+    await run.stop();
+  }
+});
+
+test('a participant who joined: the board checks the code and shows the unlock; a code they keep themselves does not count', async () => {
+  const run = await startClass();
+  const ada = await joined(run, 'Ada');
+  try {
+    // As if Ada had run `pnpm lab board --class` herself with a code of her own.
+    rememberInstructorCode('ADAS-OWN0-CODE-0000-0000', join(ada.env.AUTHLAB_HOME as string, 'labs', 'instructor-code'));
+    const own = await runLabCli(['hint', '01', '--instructor'], withCode(ada, 'ADAS-OWN0-CODE-0000-0000'));
+    assert.equal(own.code, 1);
+    assert.match(own.stderr, /the class board says that is not the instructor code/);
+    assert.doesNotMatch(own.stdout, /Concept/);
+    assert.deepEqual((await run.participants()).get('Ada')?.instructorUnlocks, []);
+
+    const right = await runLabCli(['hint', '01', '--instructor'], withCode(ada, run.instructorCode));
+    assert.equal(right.code, 0, right.stderr);
+    assert.match(right.stdout, allHints);
+    assert.match(right.stderr, /code checked by class board/);
+    assert.deepEqual(
+      (await run.participants()).get('Ada')?.instructorUnlocks.map((unlock) => unlock.lab),
+      ['01-password-storage'],
+    );
+  } finally {
+    ada.remove();
+    await run.stop();
+  }
+});
+
+test('a laptop that neither joined a class nor ran the board refuses instructor mode and says what to do', async () => {
+  const sandbox = labSandbox();
+  try {
+    const { code, stdout, stderr } = await runLabCli(
+      ['hint', '01', '--instructor'],
+      withCode(sandbox, 'QRST-VWXY-Z012-3456-789A'),
+    );
+    assert.equal(code, 1);
+    assert.match(stderr, /no instructor code to check against[\s\S]*pnpm lab board --class[\s\S]*pnpm lab join/);
+    assert.doesNotMatch(stdout, /Nudge/);
+    const viaEnv = await runLabCli(['solution', '01'], { ...withCode(sandbox, 'x'), AUTHLAB_INSTRUCTOR: '1' });
+    assert.equal(viaEnv.code, 1);
+    assert.match(viaEnv.stderr, /Instructor mode refused/);
+  } finally {
+    sandbox.remove();
   }
 });
 

@@ -7,6 +7,7 @@ import { copyFileSync, cpSync, existsSync, readFileSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { rememberInstructorCode } from '../src/instructor-gate.ts';
 import { listLabs, REPO_ROOT } from '../src/labs.ts';
 import { labSandbox, runLabCli, startLabCli } from './support/cli.ts';
 
@@ -30,6 +31,10 @@ describe('pnpm lab (list, hint, solution, check, reset)', () => {
   const sandbox = labSandbox();
   after(() => sandbox.remove());
   const work = () => join(sandbox.workspace, '01-password-storage');
+  // As `pnpm lab board --class` leaves it on the instructor's laptop (instructor-unlock.test.ts).
+  const INSTRUCTOR_CODE = 'QRST-VWXY-Z012-3456-789A';
+  rememberInstructorCode(INSTRUCTOR_CODE, join(sandbox.env.AUTHLAB_HOME as string, 'labs', 'instructor-code'));
+  const asInstructor = { ...sandbox.env, AUTHLAB_INSTRUCTOR_CODE: INSTRUCTOR_CODE };
 
   test('lists every lab with its time box and no progress yet', async () => {
     const { code, stdout } = await runLabCli([], sandbox.env);
@@ -65,7 +70,7 @@ describe('pnpm lab (list, hint, solution, check, reset)', () => {
   });
 
   test('instructor mode shows every hint without counting them', async () => {
-    const { stdout } = await runLabCli(['hint', '01', '--instructor'], sandbox.env);
+    const { stdout } = await runLabCli(['hint', '01', '--instructor'], asInstructor);
     assert.match(stdout, /Nudge[\s\S]*Concept[\s\S]*Near-answer/);
     assert.equal(progress(sandbox.stateFile)['01-password-storage'].hintsSeen, 2);
   });
@@ -78,7 +83,7 @@ describe('pnpm lab (list, hint, solution, check, reset)', () => {
   });
 
   test('instructor mode shows the solution as a diff with the debrief', async () => {
-    const { code, stdout } = await runLabCli(['solution', '01', '--instructor'], sandbox.env);
+    const { code, stdout } = await runLabCli(['solution', '01', '--instructor'], asInstructor);
     assert.equal(code, 0);
     assert.match(stdout, /--- starter\/server\.ts\n\+\+\+ solution\/server\.ts/);
     assert.match(stdout, /^\+.*PasswordHasher/m);

@@ -10,11 +10,24 @@
  * - the instructor code: everything: each participant by name, each lab's state, start and
  *   solve times, hints used and the hash of the files their runner verified.
  * Nobody can change another participant's row: reports are signed with the key that participant
- * got at join.
+ * agreed with the board at join (join-handshake.ts), which never crossed the network.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import type { z } from 'zod';
 import { codeMatcher } from './codes.ts';
-import { JoinRequest, type LabReport, REPORT_WINDOW_MS, Report, signReport } from './protocol.ts';
+import { unlockGrantProof, unlockRequestProof } from './instructor-unlock.ts';
+import { codeKey, HandshakeError, newSalt, proofMatches } from './join-handshake.ts';
+import { type JoinStartAnswer, PendingJoins } from './pending-joins.ts';
+import {
+  JoinFinish,
+  JoinStart,
+  type LabReport,
+  REPORT_WINDOW_MS,
+  Report,
+  signReport,
+  signUnlock,
+  Unlock,
+} from './protocol.ts';
 
 export interface BoardLab {
   id: string;
@@ -43,6 +56,8 @@ export interface Participant {
   joinedAt: string;
   lastReportAt: string | null;
   labs: Record<string, ParticipantLab>;
+  /** Each time this participant's runner was unlocked with the instructor code (latest last). */
+  instructorUnlocks: { lab: string; at: string }[];
 }
 
 export interface ClassBoardOptions {
@@ -57,6 +72,9 @@ const refuse = (status: number, error: string, description: string): Refusal => 
 
 /** Reports a participant may send within one REPORT_WINDOW_MS: far above a runner's rate. */
 const MAX_REPORTS_PER_WINDOW = 600;
+const MAX_UNLOCKS_KEPT = 50;
+
+const canonicalName = (text: string) => text.normalize('NFKC').toLowerCase();
 
 export class ClassBoard {
   readonly labs: BoardLab[];
@@ -65,6 +83,11 @@ export class ClassBoard {
   readonly #isInstructorCode: (typed: string) => boolean;
   readonly #maxParticipants: number;
   readonly #participants = new Map<string, Participant & { key: Buffer; nonces: Map<string, number> }>();
+  readonly #pendingJoins: PendingJoins;
+  /** The scrypt salt of this board run, and the code keys under it (join-handshake.ts). */
+  readonly #salt = newSalt();
+  readonly #joinKey: Buffer;
+  readonly #instructorKey: Buffer;
 
   constructor(options: ClassBoardOptions) {
     this.labs = options.labs;
@@ -72,6 +95,9 @@ export class ClassBoard {
     this.#isJoinCode = codeMatcher(options.joinCode);
     this.#isInstructorCode = codeMatcher(options.instructorCode);
     this.#maxParticipants = options.maxParticipants ?? 200;
+    this.#pendingJoins = new PendingJoins(this.#now);
+    this.#joinKey = codeKey(options.joinCode, this.#salt);
+    this.#instructorKey = codeKey(options.instructorCode, this.#salt);
   }
 
   /** The role a code grants, or null for a wrong one. */
@@ -80,29 +106,120 @@ export class ClassBoard {
     return this.#isJoinCode(code) ? 'participant' : null;
   }
 
-  /** A new participant, for the right join code and a name nobody has yet. */
-  join(input: unknown): { participant: string; key: string } | Refusal {
-    const parsed = JoinRequest.safeParse(input);
-    if (!parsed.success) return refuse(400, 'invalid_request', 'expected {"code": "…", "name": "…"}');
-    const { code, name } = parsed.data;
-    if (!this.#isJoinCode(code)) return refuse(401, 'invalid_code', 'that is not the join code');
-    const canonical = (text: string) => text.normalize('NFKC').toLowerCase();
-    if ([...this.#participants.values()].some((p) => canonical(p.name) === canonical(name))) {
+  #nameTaken(name: string): boolean {
+    return [...this.#participants.values()].some((p) => canonicalName(p.name) === canonicalName(name));
+  }
+
+  /**
+   * The board's half of the handshake: its ephemeral key, a nonce and the salt; the proofs and
+   * the report key wait, under the new participant id, for the participant's proof.
+   */
+  joinStart(input: unknown): JoinStartAnswer | Refusal {
+    const parsed = JoinStart.safeParse(input);
+    if (!parsed.success) return refuse(400, 'invalid_request', 'expected {"name": "…", "key": "<X25519, base64url>"}');
+    const { name, key: participantKey } = parsed.data;
+    if (this.#nameTaken(name))
       return refuse(409, 'name_taken', `someone joined as "${name}" already: pick another name`);
-    }
     if (this.#participants.size >= this.#maxParticipants) return refuse(403, 'class_full', 'the class is full');
-    const id = randomBytes(16).toString('base64url');
-    const key = randomBytes(32);
+    try {
+      return this.#pendingJoins.start(name, participantKey, this.#salt, this.#joinKey);
+    } catch (error) {
+      if (error instanceof HandshakeError) return refuse(400, 'invalid_key', error.message);
+      throw error;
+    }
+  }
+
+  /**
+   * The participant's proof: right, and they join (the board's proof back); wrong, and nobody is
+   * recorded (`invalid_code`, which the server counts as a wrong code). One try per start.
+   */
+  joinFinish(input: unknown): { proof: string } | Refusal {
+    const parsed = JoinFinish.safeParse(input);
+    if (!parsed.success) return refuse(400, 'invalid_request', 'expected {"participant": "…", "proof": "…"}');
+    const { participant: id, proof } = parsed.data;
+    const pending = this.#pendingJoins.take(id);
+    if (!pending) {
+      return refuse(400, 'unknown_join', 'no join in progress under that id: pnpm lab join again');
+    }
+    if (!proofMatches(proof, pending.keys.participantProof)) {
+      return refuse(401, 'invalid_code', 'that join code is not right');
+    }
+    if (this.#nameTaken(pending.name)) return refuse(409, 'name_taken', `someone joined as "${pending.name}" already`);
+    if (this.#participants.size >= this.#maxParticipants) return refuse(403, 'class_full', 'the class is full');
     this.#participants.set(id, {
       id,
-      name,
+      name: pending.name,
       joinedAt: new Date(this.#now()).toISOString(),
       lastReportAt: null,
       labs: {},
-      key,
+      instructorUnlocks: [],
+      key: pending.keys.reportKey,
       nonces: new Map(),
     });
-    return { participant: id, key: key.toString('base64url') };
+    return { proof: pending.keys.boardProof.toString('base64url') };
+  }
+
+  /**
+   * A signed request from a participant, `body` exactly as received: shape, signature, freshness
+   * (`sentAt` within REPORT_WINDOW_MS) and a nonce not seen before, in that order, so that nothing
+   * about an unauthenticated body is acted on. The nonce is recorded by `accept`.
+   */
+  #authenticate<T extends { participant: string; sentAt: number; nonce: string }>(
+    body: string,
+    signature: string | undefined,
+    schema: z.ZodType<T>,
+    sign: (key: Buffer, body: string) => string,
+  ): { request: T; participant: Participant & { key: Buffer }; accept: () => void } | Refusal {
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      return refuse(400, 'invalid_request', 'the body is not JSON');
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success)
+      return refuse(400, 'invalid_request', `not a valid request: ${parsed.error.issues[0]?.message}`);
+    const request = parsed.data;
+    const participant = this.#participants.get(request.participant);
+    const expected = participant ? Buffer.from(sign(participant.key, body), 'base64url') : null;
+    const given = Buffer.from(signature ?? '', 'base64url');
+    if (!participant || !expected || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return refuse(401, 'invalid_signature', 'not signed by a participant of this board: pnpm lab join again');
+    }
+    const now = this.#now();
+    if (Math.abs(now - request.sentAt) > REPORT_WINDOW_MS) {
+      return refuse(401, 'stale_report', 'sent too long ago, or this laptop’s clock is off by minutes');
+    }
+    for (const [nonce, sentAt] of participant.nonces) {
+      if (Math.abs(now - sentAt) > REPORT_WINDOW_MS) participant.nonces.delete(nonce);
+    }
+    // A nonce is remembered for as long as its request could pass the freshness check: replay-proof.
+    if (participant.nonces.has(request.nonce))
+      return refuse(409, 'replayed_report', 'this request was received already');
+    if (participant.nonces.size >= MAX_REPORTS_PER_WINDOW) return refuse(429, 'too_many_reports', 'slow down');
+    return { request, participant, accept: () => participant.nonces.set(request.nonce, request.sentAt) };
+  }
+
+  /**
+   * A runner asking whether the instructor code typed on it is right (instructor-unlock.ts): a
+   * signed, fresh request; a wrong proof is `invalid_code` (the server counts it), a right one is
+   * recorded on this participant's row and answered with the board's proof.
+   */
+  unlock(body: string, signature: string | undefined): { proof: string } | Refusal {
+    const checked = this.#authenticate(body, signature, Unlock, signUnlock);
+    if ('status' in checked) return checked;
+    const { request, participant, accept } = checked;
+    accept();
+    if (!this.labs.some((lab) => lab.id === request.lab))
+      return refuse(400, 'unknown_lab', `this board has no lab "${request.lab}"`);
+    if (!proofMatches(request.proof, unlockRequestProof(participant.key, this.#instructorKey, request))) {
+      return refuse(401, 'invalid_code', 'that is not the instructor code');
+    }
+    participant.instructorUnlocks = [
+      ...participant.instructorUnlocks,
+      { lab: request.lab, at: new Date(this.#now()).toISOString() },
+    ].slice(-MAX_UNLOCKS_KEPT);
+    return { proof: unlockGrantProof(participant.key, this.#instructorKey, request).toString('base64url') };
   }
 
   /**
@@ -111,37 +228,16 @@ export class ClassBoard {
    * signature, freshness (`sentAt` within REPORT_WINDOW_MS), a nonce not seen before, known labs.
    */
   report(body: string, signature: string | undefined): null | Refusal {
-    let json: unknown;
-    try {
-      json = JSON.parse(body);
-    } catch {
-      return refuse(400, 'invalid_request', 'the body is not JSON');
-    }
-    const parsed = Report.safeParse(json);
-    if (!parsed.success) return refuse(400, 'invalid_request', `not a report: ${parsed.error.issues[0]?.message}`);
-    const report = parsed.data;
-    const participant = this.#participants.get(report.participant);
-    const expected = participant ? Buffer.from(signReport(participant.key, body), 'base64url') : null;
-    const given = Buffer.from(signature ?? '', 'base64url');
-    if (!participant || !expected || given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      return refuse(401, 'invalid_signature', 'not signed by a participant of this board: pnpm lab join again');
-    }
+    const checked = this.#authenticate(body, signature, Report, signReport);
+    if ('status' in checked) return checked;
+    const { request: report, participant, accept } = checked;
     const now = this.#now();
-    if (Math.abs(now - report.sentAt) > REPORT_WINDOW_MS) {
-      return refuse(401, 'stale_report', 'sent too long ago, or this laptop’s clock is off by minutes');
-    }
-    for (const [nonce, sentAt] of participant.nonces) {
-      if (Math.abs(now - sentAt) > REPORT_WINDOW_MS) participant.nonces.delete(nonce);
-    }
-    // A nonce is remembered for as long as its report could pass the freshness check: replay-proof.
-    if (participant.nonces.has(report.nonce)) return refuse(409, 'replayed_report', 'this report was received already');
-    if (participant.nonces.size >= MAX_REPORTS_PER_WINDOW) return refuse(429, 'too_many_reports', 'slow down');
     const known = new Map(this.labs.map((lab) => [lab.id, lab]));
     const unknown = report.labs.find((lab) => !known.has(lab.lab));
     if (unknown) return refuse(400, 'unknown_lab', `this board has no lab "${unknown.lab}"`);
     const tooMany = report.labs.find((lab) => lab.hintsUsed > (known.get(lab.lab)?.hintTiers ?? 0));
     if (tooMany) return refuse(400, 'invalid_request', `${tooMany.lab} has fewer hints than that`);
-    participant.nonces.set(report.nonce, report.sentAt);
+    accept();
     for (const { lab, ...state } of report.labs) {
       const previous = participant.labs[lab];
       if (!previous || previous.reportedAt <= report.sentAt)
@@ -156,6 +252,7 @@ export class ClassBoard {
     const participants = [...this.#participants.values()].map(({ key: _key, nonces: _nonces, ...shown }) => ({
       ...shown,
       labs: { ...shown.labs },
+      instructorUnlocks: [...shown.instructorUnlocks],
     }));
     return { labs: this.labs, participants };
   }

@@ -3,6 +3,7 @@
  * Nothing listens beyond this machine unless the instructor passes `--class`.
  */
 import { networkInterfaces } from 'node:os';
+import { rememberInstructorCode } from '../instructor-gate.ts';
 import { listLabs } from '../labs.ts';
 import { serveClassBoard } from './class-server.ts';
 import { newInstructorCode, newJoinCode, normaliseCode } from './codes.ts';
@@ -49,6 +50,8 @@ export async function classBoardCommand(options: ClassBoardCommandOptions): Prom
     const why = error.code === 'EADDRINUSE' ? 'is taken' : 'is not an address of this machine';
     throw new Error(`${options.host}:${options.port} ${why}: choose another with --host or --port`);
   });
+  // Its salted hash (never the code), so that --instructor on this laptop takes it (instructor-gate.ts).
+  rememberInstructorCode(instructorCode);
   const wildcard = options.host === '0.0.0.0' || options.host === '::';
   const hosts = wildcard ? lanAddresses() : [options.host.includes(':') ? `[${options.host}]` : options.host];
   out(
@@ -58,11 +61,12 @@ export async function classBoardCommand(options: ClassBoardCommandOptions): Prom
   out(`\nJoin code (show it to the room):  ${joinCode}`);
   out(`Participants run:  pnpm lab join ${hosts[0] ?? options.host}:${running.port} ${joinCode} --name <their name>`);
   if (options.instructorCode === undefined) {
-    out(`\nInstructor code (yours only; shown once, not stored):  ${instructorCode}`);
+    out(`\nInstructor code (yours only; shown once):  ${instructorCode}`);
   } else {
     out('\nInstructor code: the one in AUTHLAB_INSTRUCTOR_CODE.');
   }
   out('Open the address above and type it for every participant’s progress; the join code shows counts only.');
+  out('--instructor on this laptop now takes this code (AUTHLAB_INSTRUCTOR_CODE, or typed when asked).');
   out('Ctrl-C stops the board (participants join again after a restart).');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -5,7 +5,7 @@
  */
 import { escapeHtml } from '@authlab/html';
 import { boardShell, shownTime } from '../board-html.ts';
-import type { ClassBoard, ParticipantLab } from './class-board.ts';
+import type { ClassBoard, Participant, ParticipantLab } from './class-board.ts';
 
 const REFRESH_SECONDS = 5;
 
@@ -50,21 +50,30 @@ function cell(state: ParticipantLab | undefined, hintTiers: number): string {
   return `<td class="${escapeHtml(state.status)}"${hash}>${mark} ${when} <small>${state.hintsUsed}/${hintTiers}</small></td>`;
 }
 
+/** The labs this participant's runner opened with the instructor code (instructor-unlock.ts). */
+function unlocksCell(participant: Participant): string {
+  const labs = [...new Set(participant.instructorUnlocks.map((unlock) => unlock.lab.slice(0, 2)))];
+  const last = participant.instructorUnlocks.at(-1);
+  if (!last) return '<td></td>';
+  return `<td class="tampered" title="last ${escapeHtml(shownTime(last.at))}">${escapeHtml(labs.join(' '))}</td>`;
+}
+
 export function instructorPage(view: ReturnType<ClassBoard['instructorView']>): string {
   const head = view.labs.map((lab) => `<th title="${escapeHtml(lab.title)}">${escapeHtml(lab.id.slice(0, 2))}</th>`);
   const rows = view.participants
     .map((participant) => {
       const solved = view.labs.filter((lab) => participant.labs[lab.id]?.status === 'solved').length;
       const cells = view.labs.map((lab) => cell(participant.labs[lab.id], lab.hintTiers));
-      return `<tr><th scope="row">${escapeHtml(participant.name)}</th><td>${solved}</td>${cells.join('')}</tr>`;
+      return `<tr><th scope="row">${escapeHtml(participant.name)}</th><td>${solved}</td>${unlocksCell(participant)}${cells.join('')}</tr>`;
     })
     .join('\n');
   return boardShell(
     'authlab: class board (instructor)',
     `<h1>Class board</h1>
 <p>${view.participants.length} joined. ✓ solved (time) · … started (time) · ! a solve the participant’s own runner
-did not record · hints used/tiers. Refreshes every ${REFRESH_SECONDS} s; <a href="/board.json">board.json</a>.</p>
-<div class="scroll"><table><thead><tr><th>participant</th><th>solved</th>${head.join('')}</tr></thead>
+did not record · hints used/tiers · unlocked: labs whose hints or solution this runner opened with the instructor
+code. Refreshes every ${REFRESH_SECONDS} s; <a href="/board.json">board.json</a>.</p>
+<div class="scroll"><table><thead><tr><th>participant</th><th>solved</th><th>unlocked</th>${head.join('')}</tr></thead>
 <tbody>
 ${rows}
 </tbody></table></div>`,

@@ -7,8 +7,11 @@
  *   GET  /            the code form, or the page the session's code opens
  *   POST /login       form {code} → a session cookie (HttpOnly, SameSite=Strict), 303 to /
  *   GET  /board.json  Authorization: Bearer <code> (or the session): the view that code opens
- *   POST /join        {code, name} → 201 {participant, key}        (protocol.ts)
- *   POST /report      signed report → 204                          (protocol.ts)
+ *   POST /join/start  {name, key} → 200 {participant, key, nonce, salt}   (join-handshake.ts)
+ *   POST /join/finish {participant, proof} → 201 {proof}
+ *   POST /report      signed report → 204                                   (protocol.ts)
+ *   POST /unlock      signed instructor-code proof → 200 {proof}            (instructor-unlock.ts)
+ * A wrong join or instructor code, as a failed proof, counts toward the same per-address limit.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -87,6 +90,17 @@ async function readJsonBody(req: IncomingMessage): Promise<string | Refusal> {
   return readBody(req);
 }
 
+/** A JSON request's body parsed (wrapped: a body may look like anything), or a refusal (413, 415, 400). */
+async function readJsonInput(req: IncomingMessage): Promise<{ input: unknown } | Refusal> {
+  const body = await readJsonBody(req);
+  if (isRefusal(body)) return body;
+  try {
+    return { input: JSON.parse(body) };
+  } catch {
+    return { status: 400, error: 'invalid_request', description: 'the body is not JSON' };
+  }
+}
+
 /**
  * A form post from the board's own page: a browser's `Sec-Fetch-Site` and `Origin` say so (login
  * CSRF, OWASP CSRF Prevention Cheat Sheet "Verifying Origin With Standard Headers").
@@ -110,12 +124,25 @@ export async function serveClassBoard(options: ClassServerOptions): Promise<Runn
     return session && session.expiresAt > now() ? session.role : null;
   };
 
+  const addressOf = (req: IncomingMessage) => req.socket.remoteAddress ?? '';
+  /** A 429 while this address has had too many wrong codes (ASVS V2.2.1), else null. */
+  const lockedOut = (req: IncomingMessage): Refusal | null => {
+    const wait = limiter.retryAfter(addressOf(req));
+    return wait > 0
+      ? { status: 429, error: 'too_many_attempts', description: `try again in ${wait} s`, retryAfter: wait }
+      : null;
+  };
+  /** The board's answer to a code proof; a wrong code counts against the sender's address. */
+  const counted = <T>(req: IncomingMessage, answer: T | Refusal): T | Refusal => {
+    if (isRefusal(answer) && answer.error === 'invalid_code') limiter.fail(addressOf(req));
+    return answer;
+  };
+
   /** The role `code` grants, a rate-limit refusal, or a wrong-code refusal (counted). */
   const checkCode = (req: IncomingMessage, code: string): Role | Refusal => {
-    const address = req.socket.remoteAddress ?? '';
-    const wait = limiter.retryAfter(address);
-    if (wait > 0)
-      return { status: 429, error: 'too_many_attempts', description: `try again in ${wait} s`, retryAfter: wait };
+    const address = addressOf(req);
+    const locked = lockedOut(req);
+    if (locked) return locked;
     const role = board.roleOf(code);
     if (role) return role;
     limiter.fail(address);
@@ -171,23 +198,19 @@ export async function serveClassBoard(options: ClassServerOptions): Promise<Runn
       if (isRefusal(role)) return sendRefusal(res, role);
       sendJson(res, 200, { role, ...view(role) });
     },
-    'POST /join': async (req, res) => {
-      const body = await readJsonBody(req);
-      if (isRefusal(body)) return sendRefusal(res, body, { connection: 'close' });
-      let input: unknown;
-      try {
-        input = JSON.parse(body);
-      } catch {
-        return sendRefusal(res, { status: 400, error: 'invalid_request', description: 'the body is not JSON' });
-      }
-      const code = (input as { code?: unknown } | null)?.code;
-      if (typeof code === 'string') {
-        const role = checkCode(req, code);
-        if (isRefusal(role)) return sendRefusal(res, role);
-      }
-      const joined = board.join(input);
-      if (isRefusal(joined)) return sendRefusal(res, joined);
-      sendJson(res, 201, joined);
+    'POST /join/start': async (req, res) => {
+      const read = await readJsonInput(req);
+      if (isRefusal(read)) return sendRefusal(res, read, { connection: 'close' });
+      const answer = lockedOut(req) ?? board.joinStart(read.input);
+      if (isRefusal(answer)) return sendRefusal(res, answer);
+      sendJson(res, 200, answer);
+    },
+    'POST /join/finish': async (req, res) => {
+      const read = await readJsonInput(req);
+      if (isRefusal(read)) return sendRefusal(res, read, { connection: 'close' });
+      const answer = lockedOut(req) ?? counted(req, board.joinFinish(read.input));
+      if (isRefusal(answer)) return sendRefusal(res, answer);
+      sendJson(res, 201, answer);
     },
     'POST /report': async (req, res) => {
       const body = await readJsonBody(req);
@@ -196,6 +219,15 @@ export async function serveClassBoard(options: ClassServerOptions): Promise<Runn
       const refused = board.report(body, typeof signature === 'string' ? signature : undefined);
       if (refused) return sendRefusal(res, refused);
       res.writeHead(204, JSON_HEADERS).end();
+    },
+    'POST /unlock': async (req, res) => {
+      const body = await readJsonBody(req);
+      if (isRefusal(body)) return sendRefusal(res, body, { connection: 'close' });
+      const signature = req.headers[SIGNATURE_HEADER];
+      const answer =
+        lockedOut(req) ?? counted(req, board.unlock(body, typeof signature === 'string' ? signature : undefined));
+      if (isRefusal(answer)) return sendRefusal(res, answer);
+      sendJson(res, 200, answer);
     },
   };
 

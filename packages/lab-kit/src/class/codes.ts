@@ -4,11 +4,13 @@
  *
  * - The join code (12 characters, 60 bits) lets a runner join and report. Every participant knows
  *   it, so it is no secret from the room; it keeps out whoever is merely on the same wifi.
- * - The instructor code (20 characters, 100 bits) opens the instructor's view. Only the instructor
- *   has it.
+ * - The instructor code (20 characters, 100 bits) opens the instructor's view and `--instructor`
+ *   (instructor-gate.ts). Only the instructor has it; one chosen in AUTHLAB_INSTRUCTOR_CODE should
+ *   be as random.
  *
- * Guessing is rate limited per address (attempt-limiter.ts); at that rate 60 bits take far longer
- * than any workshop.
+ * Guessing online is rate limited per address (attempt-limiter.ts); at that rate 60 bits take far
+ * longer than any workshop. Where a guess can be tested offline (someone posing as the board to a
+ * joining runner, join-handshake.ts), each guess costs one scrypt: ~2^59 of them for a join code.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 

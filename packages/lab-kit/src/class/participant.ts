@@ -10,6 +10,7 @@
  * unreachable (bad wifi, the instructor's laptop asleep) never fails a lab command: it says so in
  * one line and the next report brings the board up to date.
  */
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -17,11 +18,24 @@ import { labHome, readPrivateFile, writePrivateFile } from '../lab-home.ts';
 import { listLabs } from '../labs.ts';
 import { labStatus, solveKey } from '../solve-proof.ts';
 import { readProgress } from '../state.ts';
-import { JoinAnswer, type LabReport, SIGNATURE_HEADER, signedReport } from './protocol.ts';
+import { unlockGrantProof, unlockRequestProof } from './instructor-unlock.ts';
+import { codeKey, ephemeralKey, HandshakeError, handshakeKeys, proofMatches, sharedSecret } from './join-handshake.ts';
+import {
+  JoinFinishAnswer,
+  JoinStartAnswer,
+  type LabReport,
+  SIGNATURE_HEADER,
+  signedReport,
+  signUnlock,
+  type Unlock,
+  UnlockAnswer,
+} from './protocol.ts';
 
 export const classFile = (): string => join(labHome(), 'class.json');
 
-const Membership = z.object({ board: z.url(), name: z.string(), participant: z.string(), key: z.string() }).strict();
+const Membership = z
+  .object({ board: z.url(), name: z.string(), participant: z.string(), key: z.string(), salt: z.string() })
+  .strict();
 export type Membership = z.infer<typeof Membership>;
 
 const REQUEST_TIMEOUT_MS = 3_000;
@@ -63,16 +77,85 @@ async function refusal(response: Response): Promise<ClassError> {
   );
 }
 
+const notABoard = (board: string) => new ClassError('invalid_answer', `${board} does not answer like a class board`);
+
+/**
+ * The participant's half of the join handshake (join-handshake.ts) with the board at `board` (a
+ * URL): neither the code nor the report key is sent. A board that cannot prove it knows the code
+ * (someone in the middle) is refused before anything is kept.
+ */
+export async function joinBoard(board: string, code: string, name: string): Promise<Membership> {
+  const own = ephemeralKey();
+  const started = await post(`${board}/join/start`, JSON.stringify({ name, key: own.publicKey }));
+  if (started.status !== 200) throw await refusal(started);
+  const answer = JoinStartAnswer.safeParse(await started.json().catch(() => null));
+  if (!answer.success) throw notABoard(board);
+  const { participant, key: boardKey, nonce, salt } = answer.data;
+  let secret: Buffer;
+  try {
+    secret = sharedSecret(own.privateKey, boardKey);
+  } catch (error) {
+    if (error instanceof HandshakeError) throw notABoard(board);
+    throw error;
+  }
+  const keys = handshakeKeys(secret, codeKey(code, salt), {
+    name,
+    participant,
+    participantKey: own.publicKey,
+    boardKey,
+    nonce,
+    salt,
+  });
+  const proof = keys.participantProof.toString('base64url');
+  const finished = await post(`${board}/join/finish`, JSON.stringify({ participant, proof }));
+  if (finished.status !== 201) throw await refusal(finished);
+  const final = JoinFinishAnswer.safeParse(await finished.json().catch(() => null));
+  if (!final.success) throw notABoard(board);
+  if (!proofMatches(final.data.proof, keys.boardProof)) {
+    throw new ClassError(
+      'board_not_proven',
+      `${board} could not prove it knows the join code: someone may be between you and the board; ask the instructor`,
+    );
+  }
+  return { board, name, participant, key: keys.reportKey.toString('base64url'), salt };
+}
+
 /** Joins the board at `address` as `name`, remembers the membership, and returns it. */
 export async function joinClass(address: string, code: string, name: string): Promise<Membership> {
-  const board = boardUrl(address);
-  const response = await post(`${board}/join`, JSON.stringify({ code, name }));
-  if (response.status !== 201) throw await refusal(response);
-  const answer = JoinAnswer.safeParse(await response.json().catch(() => null));
-  if (!answer.success) throw new ClassError('invalid_answer', `${board} does not answer like a class board`);
-  const membership: Membership = { board, name, ...answer.data };
+  const membership = await joinBoard(boardUrl(address), code, name);
   writePrivateFile(classFile(), `${JSON.stringify(membership, null, 2)}\n`);
   return membership;
+}
+
+/**
+ * Asks the board of `membership` whether `instructorCode` is the instructor's (instructor-unlock.ts);
+ * the board records the unlock on this participant's row. True only when the board proved it.
+ */
+export async function unlockWithBoard(
+  membership: Membership,
+  instructorCode: string,
+  lab: string,
+  sentAt = Date.now(),
+): Promise<boolean> {
+  const reportKey = Buffer.from(membership.key, 'base64url');
+  const instructorKey = codeKey(instructorCode, membership.salt);
+  const fields = { participant: membership.participant, sentAt, nonce: randomBytes(16).toString('base64url'), lab };
+  const request: Unlock = {
+    ...fields,
+    proof: unlockRequestProof(reportKey, instructorKey, fields).toString('base64url'),
+  };
+  const body = JSON.stringify(request);
+  const response = await post(`${membership.board}/unlock`, body, {
+    [SIGNATURE_HEADER]: signUnlock(reportKey, body),
+  });
+  if (response.status === 401) {
+    const refused = await refusal(response);
+    if (refused.code === 'invalid_code') return false;
+    throw refused;
+  }
+  if (response.status !== 200) throw await refusal(response);
+  const answer = UnlockAnswer.safeParse(await response.json().catch(() => null));
+  return answer.success && proofMatches(answer.data.proof, unlockGrantProof(reportKey, instructorKey, fields));
 }
 
 export function leaveClass(): boolean {

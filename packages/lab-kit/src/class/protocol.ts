@@ -3,12 +3,16 @@
  * the request shapes (validated strictly: an unknown field is refused, not ignored), the codes and
  * the report signature.
  *
- *   POST /join    {code, name}                              → 201 {participant, key}
- *   POST /report  {participant, sentAt, nonce, labs: […]}   + header authlab-signature → 204
+ *   POST /join/start   {name, key}                          → 200 {participant, key, nonce, salt}
+ *   POST /join/finish  {participant, proof}                 → 201 {proof}    (join-handshake.ts)
+ *   POST /report       {participant, sentAt, nonce, labs: […]}   + header authlab-signature → 204
+ *   POST /unlock       {participant, sentAt, nonce, lab, proof}  + header authlab-signature → 200 {proof}
  *
  * A report carries each lab's state, times, hints used and the hash of the files the runner
  * verified; never source code. It is signed with the key the board issued at join (HMAC-SHA256
- * over the exact body), and `sentAt` + `nonce` let the board refuse a replayed one.
+ * over the exact body), and `sentAt` + `nonce` let the board refuse a replayed one. Neither code
+ * ever crosses the network: the join code is proven in the handshake, the instructor code in
+ * an unlock (instructor-unlock.ts).
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -20,6 +24,8 @@ export const SIGNATURE_HEADER = 'authlab-signature';
 export const REPORT_WINDOW_MS = 5 * 60_000;
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{22,64}$/);
+/** An X25519 public key or a 32-byte proof, base64url. */
+const bytes32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
 const isoTime = z.iso.datetime({ offset: true });
 
 /** A name as people type it: printable, one line, at most 40 characters. */
@@ -30,8 +36,23 @@ const Name = z
   .max(40)
   .regex(/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u, 'no control characters');
 
-export const JoinRequest = z.object({ code: z.string().min(1).max(100), name: Name }).strict();
-export const JoinAnswer = z.object({ participant: id, key: id }).strict();
+export const JoinStart = z.object({ name: Name, key: bytes32 }).strict();
+export const JoinStartAnswer = z.object({ participant: id, key: bytes32, nonce: id, salt: id }).strict();
+export const JoinFinish = z.object({ participant: id, proof: bytes32 }).strict();
+export const JoinFinishAnswer = z.object({ proof: bytes32 }).strict();
+
+/** A runner asking the board to check the instructor code typed on it (instructor-unlock.ts). */
+export const Unlock = z
+  .object({
+    participant: id,
+    sentAt: z.number().int().positive(),
+    nonce: id,
+    lab: z.string().regex(/^\d\d-[a-z0-9-]{1,60}$/),
+    proof: bytes32,
+  })
+  .strict();
+export const UnlockAnswer = z.object({ proof: bytes32 }).strict();
+export type Unlock = z.infer<typeof Unlock>;
 
 export const LabReport = z
   .object({
@@ -63,6 +84,11 @@ export type Report = z.infer<typeof Report>;
 /** The signature of a report body, base64url. */
 export function signReport(key: Buffer, body: string): string {
   return createHmac('sha256', key).update(`authlab-class-report/1\n${body}`).digest('base64url');
+}
+
+/** The signature of an unlock body: another label, so a report can never pass for one. */
+export function signUnlock(key: Buffer, body: string): string {
+  return createHmac('sha256', key).update(`authlab-class-unlock/1\n${body}`).digest('base64url');
 }
 
 /** A report body for `labs`, signed: what the runner POSTs. */
