@@ -49,7 +49,9 @@ export function writePrivateFile(file: string, text: string): void {
  */
 export function readOrCreateSecret(file: string, create: () => string): string {
   const existing = readPrivateFile(file);
-  if (existing) return existing.trim();
+  if (existing?.trim()) return existing.trim();
+  // An empty key file would make an empty HMAC key: write a new secret over it.
+  if (existing !== null) rmSync(file, { force: true });
   mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
   const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   writeFileSync(temporary, `${create()}\n`, { mode: 0o600, flag: 'wx' });

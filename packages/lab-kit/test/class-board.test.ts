@@ -3,7 +3,9 @@
  * join, report and read what, and how every bad request is refused with a 4xx JSON code.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { launchLabBrowser } from '../src/browser.ts';
 import type { Participant } from '../src/class/class-board.ts';
@@ -329,4 +331,68 @@ test('in a real Chromium on a phone: the instructor signs in with the form, the 
   } finally {
     await browser.close();
   }
+});
+
+describe('what anyone on the LAN can try', () => {
+  /** One raw HTTP/1.1 request over TCP: what no fetch would send. */
+  async function raw(lines: string[]): Promise<string> {
+    const socket = connect(running.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.end(`${lines.join('\r\n')}\r\n\r\n`);
+    let answer = '';
+    for await (const chunk of socket) answer += chunk;
+    return answer;
+  }
+
+  test('an absolute-form request target with a bad port is a 4xx, and the board keeps answering', async () => {
+    const answer = await raw(['GET http://a:99999/ HTTP/1.1', `Host: 127.0.0.1:${running.port}`, 'Connection: close']);
+    assert.match(answer, /^HTTP\/1\.1 4\d\d /);
+    assert.equal((await fetch(`${base}/`)).status, 200, 'still up');
+  });
+
+  test('a request by a DNS name the board does not have (DNS rebinding) is refused, its form post too', async () => {
+    const rebound = await raw([
+      'GET /board.json HTTP/1.1',
+      'Host: attacker.example',
+      `Authorization: Bearer ${INSTRUCTOR_CODE}`,
+      'Connection: close',
+    ]);
+    assert.match(rebound, /^HTTP\/1\.1 421 /);
+    assert.match(rebound, /"error":"unknown_host"/);
+    const login = await raw([
+      'POST /login HTTP/1.1',
+      `Host: attacker.example:${running.port}`,
+      `Origin: http://attacker.example:${running.port}`,
+      'Content-Type: application/x-www-form-urlencoded',
+      'Content-Length: 9',
+      'Connection: close',
+      '',
+      'code=NOPE',
+    ]);
+    assert.match(login, /^HTTP\/1\.1 421 /);
+    assert.equal(
+      (await fetch(`${base}/board.json`, { headers: { authorization: `Bearer ${INSTRUCTOR_CODE}` } })).status,
+      200,
+      'the address was not locked out by those',
+    );
+    const local = await raw(['GET / HTTP/1.1', `Host: localhost:${running.port}`, 'Connection: close']);
+    assert.match(local, /^HTTP\/1\.1 200 /);
+  });
+
+  test('a flood of participant logins never signs the instructor out', async () => {
+    const form = (code: string) =>
+      fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ code }), redirect: 'manual' });
+    const instructor = await form(INSTRUCTOR_CODE);
+    const cookie = (instructor.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    for (let i = 0; i < 1005; i += 1) assert.equal((await form(JOIN_CODE)).status, 303);
+    const page = await fetch(`${base}/board.json`, { headers: { cookie } });
+    assert.equal(page.status, 200);
+    assert.equal(((await page.json()) as { role: string }).role, 'instructor');
+  });
+
+  test('one address can join a few participants, not fill the class with made-up names', async () => {
+    for (let i = 0; i < 8; i += 1) await join(`Laptop ${i}`);
+    assert.equal(await joinRefused('Laptop 8', JOIN_CODE), 'too_many_joins');
+    assert.equal((await instructorView()).participants.length, 8);
+  });
 });

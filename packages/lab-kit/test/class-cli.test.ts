@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, cpSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -83,6 +83,14 @@ test('a participant joins with the join code (never another), and hints reach th
       headers: { authorization: `Bearer ${run.joinCode}` },
     });
     assert.doesNotMatch(await joinCodeOnly.text(), /Ada/);
+
+    // A membership file cut short (a full disk, an edit) counts as not joined, never a crash.
+    const saved = readFileSync(membership, 'utf8');
+    writeFileSync(membership, saved.slice(0, 20));
+    const cut = await runLabCli(['hint', '01'], ada.env);
+    assert.equal(cut.code, 0, cut.stderr);
+    assert.equal((await run.participants()).get('Ada')?.labs['01-password-storage']?.hintsUsed, 1, 'nothing sent');
+    writeFileSync(membership, saved);
 
     assert.equal((await runLabCli(['leave'], ada.env)).code, 0);
     assert.throws(() => statSync(membership), { code: 'ENOENT' });

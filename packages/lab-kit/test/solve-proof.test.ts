@@ -65,6 +65,12 @@ test('the key is created once, 0600 in a 0700 folder, and a key others can read 
     );
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal(statSync(join(home, 'labs')).mode & 0o777, 0o700);
+    // An empty key file (a disk that filled up) would be an empty HMAC key: a new secret replaces it.
+    writeFileSync(file, '\n', { mode: 0o600 });
+    assert.equal(
+      readOrCreateSecret(file, () => 'fresh'),
+      'fresh',
+    );
     chmodSync(file, 0o644);
     assert.throws(() => readOrCreateSecret(file, () => 'third'), { code: 'file_insecure' });
   } finally {

@@ -15,6 +15,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { BOARD_HEADERS, JSON_HEADERS } from '../board-html.ts';
 import { attemptLimiter } from './attempt-limiter.ts';
 import { ClassBoard, type ClassBoardOptions, type Refusal, type Role } from './class-board.ts';
@@ -35,7 +37,22 @@ export interface RunningClassBoard {
 
 const SESSION_COOKIE = 'authlab_board';
 const SESSION_TTL_MS = 12 * 3600_000;
-const MAX_SESSIONS = 1000;
+/** Per role: a flood of participant logins (anyone with the join code) never evicts the instructor's. */
+const MAX_SESSIONS = { participant: 1000, instructor: 50 } as const;
+/** Participants joined from one address: one laptop is one participant, a few for a shared one. */
+const MAX_JOINS_PER_ADDRESS = 8;
+
+/**
+ * The names the board may be reached by: IP literals, localhost and this machine's own name.
+ * Anything else is a DNS name pointed at the board by someone else (DNS rebinding: Origin and Host
+ * would then agree, and the page's origin check would pass).
+ */
+function knownHost(req: IncomingMessage): boolean {
+  const host = (req.headers.host ?? '').toLowerCase();
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  const own = hostname().toLowerCase();
+  return isIP(name) !== 0 || name === 'localhost' || name === own || name === `${own}.local`;
+}
 
 const isRefusal = (value: unknown): value is Refusal =>
   typeof value === 'object' && value !== null && 'error' in value && 'status' in value;
@@ -117,6 +134,13 @@ export async function serveClassBoard(options: ClassServerOptions): Promise<Runn
   const board = new ClassBoard(options);
   const limiter = attemptLimiter({ now });
   const sessions = new Map<string, { role: Role; expiresAt: number }>();
+  const joinsByAddress = new Map<string, number>();
+  /** Drops expired sessions, then the oldest of `role`'s while it holds too many. */
+  const makeRoom = (role: Role) => {
+    for (const [token, session] of sessions) if (session.expiresAt <= now()) sessions.delete(token);
+    const ofRole = [...sessions].filter(([, session]) => session.role === role);
+    for (const [token] of ofRole.slice(0, Math.max(0, ofRole.length - MAX_SESSIONS[role] + 1))) sessions.delete(token);
+  };
 
   const sessionRole = (req: IncomingMessage): Role | null => {
     const token = /(?:^|;\s*)authlab_board=([A-Za-z0-9_-]+)/.exec(req.headers.cookie ?? '')?.[1];
@@ -175,8 +199,8 @@ export async function serveClassBoard(options: ClassServerOptions): Promise<Runn
         return;
       }
       const token = randomBytes(32).toString('base64url');
+      makeRoom(role);
       sessions.set(token, { role, expiresAt: now() + SESSION_TTL_MS });
-      if (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value as string);
       res
         .writeHead(303, {
           ...BOARD_HEADERS,
@@ -201,7 +225,16 @@ export async function serveClassBoard(options: ClassServerOptions): Promise<Runn
     'POST /join/start': async (req, res) => {
       const read = await readJsonInput(req);
       if (isRefusal(read)) return sendRefusal(res, read, { connection: 'close' });
-      const answer = lockedOut(req) ?? board.joinStart(read.input);
+      const joined = joinsByAddress.get(addressOf(req)) ?? 0;
+      const tooMany: Refusal | null =
+        joined >= MAX_JOINS_PER_ADDRESS
+          ? {
+              status: 429,
+              error: 'too_many_joins',
+              description: `at most ${MAX_JOINS_PER_ADDRESS} participants per address`,
+            }
+          : null;
+      const answer = lockedOut(req) ?? tooMany ?? board.joinStart(read.input);
       if (isRefusal(answer)) return sendRefusal(res, answer);
       sendJson(res, 200, answer);
     },
@@ -210,6 +243,7 @@ export async function serveClassBoard(options: ClassServerOptions): Promise<Runn
       if (isRefusal(read)) return sendRefusal(res, read, { connection: 'close' });
       const answer = lockedOut(req) ?? counted(req, board.joinFinish(read.input));
       if (isRefusal(answer)) return sendRefusal(res, answer);
+      joinsByAddress.set(addressOf(req), (joinsByAddress.get(addressOf(req)) ?? 0) + 1);
       sendJson(res, 201, answer);
     },
     'POST /report': async (req, res) => {
@@ -232,7 +266,15 @@ export async function serveClassBoard(options: ClassServerOptions): Promise<Runn
   };
 
   const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://board').pathname;
+    if (!knownHost(req)) {
+      return sendRefusal(res, {
+        status: 421,
+        error: 'unknown_host',
+        description: "reach the board by its IP address or this machine's name",
+      });
+    }
+    // Split, not parsed: `new URL` throws on an absolute-form target such as `http://a:99999/`.
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = routes[`${req.method} ${path}`];
     if (!route) return sendRefusal(res, { status: 404, error: 'not_found', description: `no ${req.method} ${path}` });
     route(req, res).catch(() => {

@@ -167,7 +167,13 @@ export function leaveClass(): boolean {
 export function readMembership(): Membership | null {
   const text = readPrivateFile(classFile());
   if (text === null) return null;
-  const parsed = Membership.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return null; // not JSON (cut short, edited): not joined, as with a wrong shape
+  }
+  const parsed = Membership.safeParse(json);
   return parsed.success ? parsed.data : null;
 }
 
