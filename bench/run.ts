@@ -23,7 +23,7 @@ import { renderHtml } from './lib/html.ts';
 import { type LoadResult, type LoadRun, runLoad, summarize } from './lib/load.ts';
 import { type BenchResults, describeMachine, mb, type RowResult, ratio } from './lib/results.ts';
 import { formatTable } from './lib/table.ts';
-import { TargetProcess } from './lib/target-process.ts';
+import { TargetProcess, warmCompileCache } from './lib/target-process.ts';
 
 interface Target {
   name: string;
@@ -325,6 +325,8 @@ async function main(): Promise<void> {
     throw new Error('redis-server not found: install it (apt-get install redis-server) or set REDIS_SERVER_BIN');
   }
   const redis = needsRedis ? await startRedisServer() : undefined;
+  process.stdout.write('filling the compile cache (one server start, as `pnpm start` after the first)…\n');
+  await warmCompileCache();
   let measured: LiveTarget[] = [];
   let login: Awaited<ReturnType<typeof benchLogin>> | undefined;
   let argon2 = 0;

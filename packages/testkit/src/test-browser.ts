@@ -1,5 +1,5 @@
 import type { TestContext } from 'node:test';
-import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { CHROMIUM_ARGS, findChromium, requireComponent } from './components.ts';
 
 /** The viewport the page suites and screenshots use. */
@@ -57,6 +57,9 @@ async function recordProblems(context: BrowserContext, problems: string[]): Prom
 export async function launchTestBrowser(): Promise<TestBrowser> {
   const executablePath = findChromium();
   if (!executablePath) throw new Error('Chromium not found: apt-get install chromium (or set CHROMIUM_PATH)');
+  // Loaded here, not at the top: everything that imports the testkit for a free port or a Redis
+  // server (the bench's server child among them) would otherwise carry Playwright's ~50 MB.
+  const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
   const problemsByContext = new WeakMap<BrowserContext, string[]>();
 
