@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -246,6 +256,29 @@ describe('starting the server from the command line', () => {
     assert.match(stderr, new RegExp(`^authlab: .*EADDRINUSE.*port ${port} is taken`, 'm'));
     assert.doesNotMatch(stderr, STACK_FRAME);
     assert.doesNotMatch(run.stdout(), /authlab listening/);
+  });
+});
+
+describe('pnpm start', () => {
+  it('runs the server through start.mjs with the compile cache on: the cache fills, the next start answers too', async () => {
+    const scripts = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).scripts as Record<string, string>;
+    assert.equal(scripts.start, 'node apps/server/start.mjs');
+    // No NODE_COMPILE_CACHE (which alone would turn the cache on): start.mjs must, in the default
+    // folder under the OS's temporary one.
+    const tmp = tempDir();
+    const cache = join(tmp, 'node-compile-cache');
+    const dataDir = tempDir();
+    for (const round of ['first', 'second']) {
+      const env = { PORT: String(await freePort()), DATA_DIR: dataDir, LOG_LEVEL: 'warn', TMPDIR: tmp };
+      // As `pnpm start` runs it, without pnpm in between (so SIGTERM reaches the server).
+      const server = spawnProcess(env, process.execPath, [join(repoRoot, 'apps/server/start.mjs')]);
+      await server.waitForHealthy();
+      server.child.kill('SIGTERM');
+      const exit = await server.waitForExit(30_000);
+      assert.equal(exit.code, 0, `${round} start: ${server.stderr()}`);
+      // Filled by the first start (written at exit), so the second reuses the stripped modules.
+      assert.ok(existsSync(cache) && readdirSync(cache).length > 0, `${round} start left no compile cache`);
+    }
   });
 });
 
