@@ -227,31 +227,56 @@ describe('origin check exemption: only a Bearer token the server accepts', () =>
 
   const crossSite = { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' };
 
-  it('verifies a cross-origin Bearer call once: the API reuses what the origin check verified', async () => {
-    const { users } = server.deps.store;
-    const findById = users.findById.bind(users);
+  /** Counts the per-request revocation reads (family, revoked-before, account) while `body` runs. */
+  async function countingChecks(body: (reads: () => number) => Promise<void>): Promise<void> {
+    const checks = server.deps.store.credentialChecks;
+    const accessToken = checks.accessToken.bind(checks);
     let reads = 0;
-    users.findById = (id) => {
+    checks.accessToken = (familyId, userId) => {
       reads += 1;
-      return findById(id);
+      return accessToken(familyId, userId);
     };
     try {
+      await body(() => reads);
+    } finally {
+      checks.accessToken = accessToken;
+    }
+  }
+
+  it('verifies a cross-origin Bearer call once: the API reuses what the origin check verified', async () => {
+    await countingChecks(async (reads) => {
       const readsFor = async (headers: Record<string, string>) => {
-        const before = reads;
+        const before = reads();
         const response = await fetch(`${server.url}/api/notes`, {
           method: 'POST',
           headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', ...headers },
           body: JSON.stringify({ text: 'from another origin' }),
         });
         assert.equal(response.status, 201);
-        return reads - before;
+        return reads() - before;
       };
       const sameOrigin = await readsFor({});
-      assert.ok(sameOrigin > 0, 'the token is checked against the account');
+      assert.equal(sameOrigin, 1, 'the token is checked against the store once');
       assert.equal(await readsFor(crossSite), sameOrigin);
-    } finally {
-      users.findById = findById;
-    }
+    });
+  });
+
+  it("verifies a cross-origin Bearer call to the JWT mode's own routes once too", async () => {
+    await countingChecks(async (reads) => {
+      const readsFor = async (headers: Record<string, string>) => {
+        const before = reads();
+        // A state-changing method (the origin check lets GET through unverified): revoking a
+        // device that does not exist changes nothing.
+        const response = await fetch(`${server.url}/jwt/devices/no-such-device`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${accessToken}`, ...headers },
+        });
+        assert.equal(response.status, 404);
+        return reads() - before;
+      };
+      assert.equal(await readsFor({}), 1);
+      assert.equal(await readsFor(crossSite), 1, 'not once for the origin check and again for the route');
+    });
   });
 
   // Browsers attach Basic and Negotiate credentials by themselves, and a cross-site form post

@@ -1,3 +1,4 @@
+import type { AccessClaims } from '@authlab/auth-core';
 import type { User } from '@authlab/store';
 import type Koa from 'koa';
 import type { Context, Next } from 'koa';
@@ -13,6 +14,8 @@ export interface Principal {
    * first-party credentials (a session, a JWT-mode token), which cover the whole API.
    */
   scopes?: ReadonlySet<string>;
+  /** A JWT-mode token's verified claims, so the mode's own routes need not verify it again. */
+  claims?: AccessClaims;
 }
 
 /**

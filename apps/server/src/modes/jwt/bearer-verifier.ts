@@ -9,8 +9,8 @@ export function jwtBearerVerifier(deps: AppDeps): BearerVerifier {
     // verification (an error with a stack trace) to pay for on every such request.
     if (!deps.tokens.namesOwnKey(token)) return null;
     try {
-      const { user } = await deps.tokens.authenticate(token);
-      return { user, mode: 'jwt' };
+      const { user, claims } = await deps.tokens.authenticate(token);
+      return { user, mode: 'jwt', claims };
     } catch (error) {
       if (error instanceof AuthError) return null;
       throw error; // the store is down: 503, never a free pass
