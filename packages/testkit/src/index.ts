@@ -3,7 +3,12 @@ export { CookieJarClient, type CookieJarRequestInit } from './cookie-jar-client.
 export { type ManualClock, manualClock } from './manual-clock.ts';
 export { type AuthorizeOptions, authorize, DESKTOP, followToClient, pkcePair, tokenRequest } from './oidc-code-flow.ts';
 export { freePort, type RedisServer, redisServerBinary, startRedisServer } from './redis-server.ts';
-export { type ServerProcessAndBrowser, useServerProcessAndBrowser } from './server-and-browser.ts';
+export {
+  type ServerProcessAndBrowser,
+  type SuiteServerAndBrowser,
+  useServerAndBrowserFrom,
+  useServerProcessAndBrowser,
+} from './server-and-browser.ts';
 export {
   accountIdOf,
   addUser,

@@ -1,18 +1,10 @@
-import { after, before } from 'node:test';
-import { findChromium, launchTestBrowser, type TestBrowser } from '@authlab/testkit';
+import { type SuiteServerAndBrowser, useServerAndBrowserFrom } from '@authlab/testkit';
 import { startTestServer, type TestServer, type TestServerOptions } from './server.ts';
 
 /** Re-exported for the server's suites; the browser itself lives in @authlab/testkit (the clients' tests use it too). */
 export { launchTestBrowser, needsChromium, type TestBrowser } from '@authlab/testkit';
 
-const chromiumFound = findChromium() !== null;
-
-export interface ServerAndBrowser {
-  /** The suite's server, started in `before` and stopped in `after`. */
-  readonly server: TestServer;
-  /** The suite's Chromium, launched in `before` when one is installed and closed in `after`. */
-  readonly browser: TestBrowser;
-}
+export type ServerAndBrowser = SuiteServerAndBrowser<TestServer>;
 
 /**
  * Registers `before`/`after` hooks on the enclosing `describe`: a test server (`startTestServer`
@@ -32,24 +24,5 @@ export interface ServerAndBrowser {
  * });
  */
 export function useServerAndBrowser(options: TestServerOptions = {}): ServerAndBrowser {
-  let server: TestServer | undefined;
-  let browser: TestBrowser | undefined;
-  before(async () => {
-    server = await startTestServer(options);
-    if (chromiumFound) browser = await launchTestBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
-  return {
-    get server() {
-      if (!server) throw new Error('the test server is not running: read it inside a test or hook');
-      return server;
-    },
-    get browser() {
-      if (!browser) throw new Error('no Chromium was launched: guard the test with needsChromium(t)');
-      return browser;
-    },
-  };
+  return useServerAndBrowserFrom(() => startTestServer(options));
 }
