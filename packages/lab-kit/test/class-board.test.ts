@@ -9,18 +9,16 @@ import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { launchLabBrowser } from '../src/browser.ts';
 import type { Participant } from '../src/class/class-board.ts';
-import { type RunningClassBoard, serveClassBoard } from '../src/class/class-server.ts';
+import type { RunningClassBoard } from '../src/class/class-server.ts';
 import { ephemeralKey } from '../src/class/join-handshake.ts';
 import { ClassError, joinBoard, type Membership, sendReport } from '../src/class/participant.ts';
 import { type LabReport, signedReport } from '../src/class/protocol.ts';
+import { INSTRUCTOR_CODE, JOIN_CODE, START, serveTestBoard } from './support/class-board.ts';
 
 const LABS = [
   { id: '01-password-storage', title: 'Password storage', hintTiers: 3 },
   { id: '04-csrf', title: 'CSRF', hintTiers: 3 },
 ];
-const JOIN_CODE = 'ABCD-EFGH-JKMN';
-const INSTRUCTOR_CODE = 'QRST-VWXY-Z012-3456-789A';
-const START = Date.parse('2026-12-04T09:00:00.000Z');
 
 let clock = START;
 let running: RunningClassBoard;
@@ -28,14 +26,7 @@ let base: string;
 
 beforeEach(async () => {
   clock = START;
-  running = await serveClassBoard({
-    host: '127.0.0.1',
-    port: 0,
-    joinCode: JOIN_CODE,
-    instructorCode: INSTRUCTOR_CODE,
-    labs: LABS,
-    now: () => clock,
-  });
+  running = await serveTestBoard({ labs: LABS, now: () => clock });
   base = `http://127.0.0.1:${running.port}`;
 });
 afterEach(() => running.close());

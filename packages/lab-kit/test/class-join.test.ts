@@ -6,28 +6,18 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, test } from 'node:test';
-import { type RunningClassBoard, serveClassBoard } from '../src/class/class-server.ts';
+import type { RunningClassBoard } from '../src/class/class-server.ts';
 import { normaliseCode } from '../src/class/codes.ts';
 import { ephemeralKey } from '../src/class/join-handshake.ts';
 import { ClassError, joinBoard, sendReport } from '../src/class/participant.ts';
+import { JOIN_CODE, PASSWORD_STORAGE as LAB, serveTestBoard } from './support/class-board.ts';
 import { recordingProxy } from './support/recording-proxy.ts';
-
-const LAB = { id: '01-password-storage', title: 'Password storage', hintTiers: 3 };
-const LABS = [LAB];
-const JOIN_CODE = 'ABCD-EFGH-JKMN';
-const INSTRUCTOR_CODE = 'QRST-VWXY-Z012-3456-789A';
 
 let running: RunningClassBoard;
 let base: string;
 
 beforeEach(async () => {
-  running = await serveClassBoard({
-    host: '127.0.0.1',
-    port: 0,
-    joinCode: JOIN_CODE,
-    instructorCode: INSTRUCTOR_CODE,
-    labs: LABS,
-  });
+  running = await serveTestBoard();
   base = `http://127.0.0.1:${running.port}`;
 });
 afterEach(() => running.close());

@@ -7,15 +7,13 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, test } from 'node:test';
-import { type RunningClassBoard, serveClassBoard } from '../src/class/class-server.ts';
+import type { RunningClassBoard } from '../src/class/class-server.ts';
 import { normaliseCode } from '../src/class/codes.ts';
 import { ClassError, joinBoard, type Membership, unlockWithBoard } from '../src/class/participant.ts';
+import { INSTRUCTOR_CODE, JOIN_CODE, PASSWORD_STORAGE, START, serveTestBoard } from './support/class-board.ts';
 import { type RecordingProxy, recordingProxy } from './support/recording-proxy.ts';
 
-const LAB = '01-password-storage';
-const JOIN_CODE = 'ABCD-EFGH-JKMN';
-const INSTRUCTOR_CODE = 'QRST-VWXY-Z012-3456-789A';
-const START = Date.parse('2026-12-04T09:00:00.000Z');
+const LAB = PASSWORD_STORAGE.id;
 
 let clock = START;
 let running: RunningClassBoard;
@@ -24,14 +22,7 @@ let ada: Membership;
 
 beforeEach(async () => {
   clock = START;
-  running = await serveClassBoard({
-    host: '127.0.0.1',
-    port: 0,
-    joinCode: JOIN_CODE,
-    instructorCode: INSTRUCTOR_CODE,
-    labs: [{ id: LAB, title: 'Password storage', hintTiers: 3 }],
-    now: () => clock,
-  });
+  running = await serveTestBoard({ now: () => clock });
   wifi = await recordingProxy(`http://127.0.0.1:${running.port}`);
   ada = await joinBoard(wifi.url, JOIN_CODE, 'Ada');
 });
