@@ -47,11 +47,10 @@ const MAX_JOINS_PER_ADDRESS = 8;
  * Anything else is a DNS name pointed at the board by someone else (DNS rebinding: Origin and Host
  * would then agree, and the page's origin check would pass).
  */
-function knownHost(req: IncomingMessage): boolean {
+function knownHost(req: IncomingMessage, ownNames: ReadonlySet<string>): boolean {
   const host = (req.headers.host ?? '').toLowerCase();
   const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
-  const own = hostname().toLowerCase();
-  return isIP(name) !== 0 || name === 'localhost' || name === own || name === `${own}.local`;
+  return isIP(name) !== 0 || ownNames.has(name);
 }
 
 const isRefusal = (value: unknown): value is Refusal =>
@@ -265,8 +264,10 @@ export async function serveClassBoard(options: ClassServerOptions): Promise<Runn
     },
   };
 
+  const own = hostname().toLowerCase();
+  const ownNames = new Set(['localhost', own, `${own}.local`]);
   const server = createServer((req, res) => {
-    if (!knownHost(req)) {
+    if (!knownHost(req, ownNames)) {
       return sendRefusal(res, {
         status: 421,
         error: 'unknown_host',
