@@ -1,19 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { toUser, type UserRow, userColumnsOf, userFromColumns } from './sqlite-user-row.ts';
+import { returningArrays, userColumnsOf, userFromArray } from './sqlite-user-row.ts';
 import type { Clock, CredentialChecks, OidcRecord } from './types.ts';
-
-interface StandingRow extends UserRow {
-  family_user_id: string | null;
-  family_revoked_at: number | null;
-  revoked_before: number | null;
-}
-
-interface GrantRow {
-  payload: string;
-  expires_at: number;
-  consumed_at: number | null;
-  [column: string]: unknown;
-}
 
 export interface SqliteCredentialChecksDeps {
   db: DatabaseSync;
@@ -28,42 +15,49 @@ export interface SqliteCredentialChecksDeps {
  * separate reads cost three times that), and one consistent snapshot of the rows it reads.
  */
 export function createSqliteCredentialChecks({ db, clock, run }: SqliteCredentialChecksDeps): CredentialChecks {
+  // Array rows (returningArrays): the account's six columns first, then the rest.
   const q = {
-    // ?1 the family id, ?2 the user id.
-    accessToken: db.prepare(
-      `SELECT u.*,
-         (SELECT user_id FROM refresh_families WHERE id = ?1) AS family_user_id,
-         (SELECT revoked_at FROM refresh_families WHERE id = ?1) AS family_revoked_at,
-         (SELECT revoked_before FROM user_revocations WHERE user_id = ?2) AS revoked_before
-       FROM users u WHERE u.id = ?2`,
+    // ?1 the family id, ?2 the user id: account, family's user, family's revocation, revoked-before.
+    accessToken: returningArrays(
+      db.prepare(
+        `SELECT id, email, role, password_hash, disabled, created_at,
+           (SELECT user_id FROM refresh_families WHERE id = ?1),
+           (SELECT revoked_at FROM refresh_families WHERE id = ?1),
+           (SELECT revoked_before FROM user_revocations WHERE user_id = ?2)
+         FROM users WHERE id = ?2`,
+      ),
     ),
-    // ?1 the grant id, ?2 the user id, ?3 now.
-    oidcGrant: db.prepare(
-      `SELECT payload, expires_at, consumed_at, ${userColumnsOf('?2')}
-       FROM oidc_records WHERE model = 'Grant' AND id = ?1 AND expires_at > ?3`,
+    // ?1 the grant id, ?2 the user id, ?3 now: account (null columns when absent), grant.
+    oidcGrant: returningArrays(
+      db.prepare(
+        `SELECT ${userColumnsOf('?2')}, payload, expires_at, consumed_at
+         FROM oidc_records WHERE model = 'Grant' AND id = ?1 AND expires_at > ?3`,
+      ),
     ),
   };
   return {
     accessToken: (familyId, userId) =>
       run(() => {
-        const row = q.accessToken.get(familyId, userId) as StandingRow | undefined;
-        if (!row) return null;
+        const row = q.accessToken.get(familyId, userId) as unknown[] | undefined;
+        const user = row ? userFromArray(row, 0) : null;
+        if (!row || !user) return null;
+        const familyUserId = row[6] as string | null;
         return {
-          user: toUser(row),
-          family: row.family_user_id === null ? null : { userId: row.family_user_id, revokedAt: row.family_revoked_at },
-          revokedBefore: row.revoked_before ?? 0,
+          user,
+          family: familyUserId === null ? null : { userId: familyUserId, revokedAt: row[7] as number | null },
+          revokedBefore: (row[8] as number | null) ?? 0,
         };
       }),
     oidcGrant: (grantId, userId) =>
       run(() => {
-        const row = q.oidcGrant.get(grantId, userId, clock()) as GrantRow | undefined;
+        const row = q.oidcGrant.get(grantId, userId, clock()) as unknown[] | undefined;
         if (!row) return null;
         const grant: OidcRecord = {
-          payload: JSON.parse(row.payload) as Record<string, unknown>,
-          expiresAt: row.expires_at,
-          consumedAt: row.consumed_at,
+          payload: JSON.parse(row[6] as string) as Record<string, unknown>,
+          expiresAt: row[7] as number,
+          consumedAt: row[8] as number | null,
         };
-        return { grant, user: userFromColumns(row) };
+        return { grant, user: userFromArray(row, 0) };
       }),
   };
 }

@@ -10,7 +10,7 @@ import {
   REFRESH_SUCCESSOR_SWEEP_SQL,
   REFRESH_SWEEP_SQL,
 } from './sqlite-refresh.ts';
-import { toUser, type UserRow, userColumnsOf, userFromColumns } from './sqlite-user-row.ts';
+import { returningArrays, toUser, type UserRow, userColumnsOf, userFromArray } from './sqlite-user-row.ts';
 import {
   type Clock,
   type Note,
@@ -86,6 +86,19 @@ const toNote = (row: NoteRow): Note => ({
   createdAt: row.created_at,
 });
 
+/** The columns of a session record, in the order {@link sessionFromArray} reads them. */
+const SESSION_COLUMNS = ['handle', 'user_id', 'created_at', 'last_seen_at', 'expires_at', 'user_agent', 'ip'] as const;
+
+const sessionFromArray = (row: readonly unknown[]): SessionRecord => ({
+  handle: row[0] as string,
+  userId: row[1] as string,
+  createdAt: row[2] as number,
+  lastSeenAt: row[3] as number,
+  expiresAt: row[4] as number,
+  userAgent: row[5] as string,
+  ip: row[6] as string,
+});
+
 const toSession = (row: SessionRow): SessionRecord => ({
   handle: row.handle,
   userId: row.user_id,
@@ -145,9 +158,11 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
          expires_at = excluded.expires_at, user_agent = excluded.user_agent, ip = excluded.ip`,
     ),
     sessionGet: db.prepare('SELECT * FROM sessions WHERE key = ? AND expires_at > ?'),
-    // One statement, so one read transaction (see sqlite-credential-checks.ts).
-    sessionWithUser: db.prepare(
-      `SELECT s.*, ${userColumnsOf('s.user_id')} FROM sessions s WHERE s.key = ? AND s.expires_at > ?`,
+    // One statement, so one read transaction (see sqlite-credential-checks.ts); an array row.
+    sessionWithUser: returningArrays(
+      db.prepare(
+        `SELECT ${SESSION_COLUMNS.join(', ')}, ${userColumnsOf('user_id')} FROM sessions WHERE key = ? AND expires_at > ?`,
+      ),
     ),
     sessionTouch: db.prepare('UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE key = ?'),
     sessionDelete: db.prepare('DELETE FROM sessions WHERE key = ?'),
@@ -280,8 +295,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         }),
       getWithUser: (key) =>
         run(() => {
-          const row = q.sessionWithUser.get(key, clock()) as (SessionRow & Record<string, unknown>) | undefined;
-          return row ? { record: toSession(row), user: userFromColumns(row) } : null;
+          const row = q.sessionWithUser.get(key, clock()) as unknown[] | undefined;
+          return row ? { record: sessionFromArray(row), user: userFromArray(row, SESSION_COLUMNS.length) } : null;
         }),
       touch: (key, lastSeenAt, expiresAt) => run(() => void q.sessionTouch.run(lastSeenAt, expiresAt, key)),
       delete: (key) => run(() => void q.sessionDelete.run(key)),
