@@ -151,6 +151,9 @@ const toSession = (json: string): SessionRecord => {
   };
 };
 
+/** How many session owners `openRedisStore` remembers (a string pair each, about 200 bytes). */
+const SESSION_OWNERS_MAX = 10_000;
+
 interface SessionWithUserCommand {
   authlabSessionWithUser(sessionKey: string, userKeyPrefix: string): Promise<[string, string | null] | null>;
 }
@@ -280,6 +283,29 @@ export function openRedisStore(options: RedisStoreOptions): Store {
       await client.eval(UPDATE_USER, 1, k.user(id), field, JSON.stringify(value));
     });
 
+  /**
+   * The account each session key belongs to, once seen. A session never changes accounts, so
+   * with its owner known the hot read (`getWithUser`) fetches the session and the account in one
+   * MGET, two plain GETs inside Redis, instead of the Lua script that follows the session to its
+   * account (about 4 µs of Redis CPU per call against 0.3, measured with INFO commandstats; the
+   * script doubled Redis's CPU per session request). Nothing read is remembered: both records
+   * come from Redis on every request, so a signed-out session or a disabled account is refused on
+   * its very next one. A session whose record names another account takes the script. Bounded,
+   * oldest out first.
+   */
+  const sessionOwners = new Map<string, string>();
+  const rememberOwner = (key: string, userId: string) => {
+    if (sessionOwners.get(key) === userId) return;
+    if (sessionOwners.size >= SESSION_OWNERS_MAX) sessionOwners.delete(sessionOwners.keys().next().value as string);
+    sessionOwners.set(key, userId);
+  };
+
+  /** A session with its account's record, which must be the account the session names. */
+  const withAccount = (record: SessionRecord, json: string | null) => {
+    const user = typeof json === 'string' ? toUser(json) : null;
+    return { record, user: user?.id === record.userId ? user : null };
+  };
+
   const liveSession = (json: string | null): SessionRecord | null => {
     if (json === null) return null;
     const record = toSession(json);
@@ -396,12 +422,25 @@ export function openRedisStore(options: RedisStoreOptions): Store {
       get: (key) => run(async () => liveSession(await client.get(k.session(key)))),
       getWithUser: (key) =>
         run(async () => {
+          const owner = sessionOwners.get(key);
+          if (owner !== undefined) {
+            const [session, account] = (await client.mget(k.session(key), k.user(owner))) as [
+              string | null,
+              string | null,
+            ];
+            const record = liveSession(session);
+            if (!record) {
+              sessionOwners.delete(key);
+              return null;
+            }
+            // Always so (ids are random and never reassigned); otherwise the script below.
+            if (record.userId === owner) return withAccount(record, account);
+          }
           const found = await sessionWithUser(k.session(key), k.user(''));
           const record = liveSession(found?.[0] ?? null);
           if (!record) return null;
-          const user = typeof found?.[1] === 'string' ? toUser(found[1]) : null;
-          // The script follows the record's own userId; checked again here all the same.
-          return { record, user: user?.id === record.userId ? user : null };
+          rememberOwner(key, record.userId);
+          return withAccount(record, found?.[1] ?? null);
         }),
       touch: (key, lastSeenAt, expiresAt) =>
         run(async () => {
@@ -417,6 +456,7 @@ export function openRedisStore(options: RedisStoreOptions): Store {
         }),
       delete: (key) =>
         run(async () => {
+          sessionOwners.delete(key);
           // The index entry is pruned by the next listByUser, or expires with the index.
           await client.del(k.session(key));
         }),

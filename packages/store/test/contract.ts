@@ -211,6 +211,23 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
       assert.equal(await store.sessions.getWithUser('kw-orphan'), null);
     });
 
+    it('reads, call after call, the session and the account it names now', async () => {
+      const first = await newUser('owner-one@example.com');
+      const second = await newUser('owner-two@example.com');
+      const record = session(first.id);
+      await store.sessions.save('ko', record);
+      for (let i = 0; i < 3; i++) assert.deepEqual(await store.sessions.getWithUser('ko'), { record, user: first });
+      // The same key saved again for another account (as another server instance could): that account.
+      const reassigned = session(second.id, { handle: 'h-reassigned' });
+      await store.sessions.save('ko', reassigned);
+      assert.deepEqual(await store.sessions.getWithUser('ko'), { record: reassigned, user: second });
+      assert.deepEqual(await store.sessions.getWithUser('ko'), { record: reassigned, user: second });
+      await store.sessions.delete('ko');
+      assert.equal(await store.sessions.getWithUser('ko'), null);
+      await store.sessions.save('ko', record);
+      assert.deepEqual(await store.sessions.getWithUser('ko'), { record, user: first });
+    });
+
     it('treats a session as gone once the clock reaches its expiry', async () => {
       const user = await newUser('ttl@example.com');
       await store.sessions.save('k-ttl', session(user.id, { expiresAt: clock.now() + 5_000 }));
