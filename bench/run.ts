@@ -10,8 +10,9 @@
  *
  * Each target is its own Node process (so autocannon, here, never shares its event loop), on
  * loopback, warmed up, then loaded with the same connections for the same total time, in rounds
- * that visit the targets forwards then backwards. Needs redis-server (a private one is started
- * on a free port).
+ * of one second that visit the targets forwards then backwards; the ratios between rows are the
+ * medians of their ratios round by round. Needs redis-server (a private one is started on a free
+ * port).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -21,7 +22,7 @@ import { argon2VerifiesPerSec } from './lib/argon2-rate.ts';
 import { assertAuthenticated, type Credential, credentialHeaders } from './lib/credentials.ts';
 import { renderHtml } from './lib/html.ts';
 import { type LoadResult, type LoadRun, runLoad, summarize } from './lib/load.ts';
-import { type BenchResults, describeMachine, mb, type RowResult, ratio } from './lib/results.ts';
+import { type BenchResults, describeMachine, mb, type RowResult } from './lib/results.ts';
 import { formatTable } from './lib/table.ts';
 import { TargetProcess, warmCompileCache } from './lib/target-process.ts';
 
@@ -104,9 +105,15 @@ const TARGETS: Target[] = [
   },
 ];
 
+/**
+ * Rounds of one second: on a shared machine (a VM whose neighbours come and go) the speed of
+ * every process drifts by ±20% over tens of seconds, so rows measured 4–5 s apart saw different
+ * machines; with 1-s rounds a pass over every row takes seconds, and its ratios compare rows that
+ * ran moments apart (see `medianRatio`).
+ */
 const PROFILES = {
-  quick: { connections: 50, warmupSec: 3, rounds: 2, roundSec: 4, loginConnections: 8, loginSec: 6, argon2Sec: 3 },
-  full: { connections: 50, warmupSec: 5, rounds: 4, roundSec: 5, loginConnections: 8, loginSec: 15, argon2Sec: 10 },
+  quick: { connections: 50, warmupSec: 3, rounds: 8, roundSec: 1, loginConnections: 8, loginSec: 6, argon2Sec: 3 },
+  full: { connections: 50, warmupSec: 5, rounds: 20, roundSec: 1, loginConnections: 8, loginSec: 15, argon2Sec: 10 },
 } as const;
 
 const ROWS = [...TARGETS.map((t) => t.name), 'login'];
@@ -236,13 +243,8 @@ async function startTarget(target: Target, step: number, redis: RedisServer | un
   }
 }
 
-async function measureRound(live: LiveTarget, round: number): Promise<void> {
-  const { target, server } = live;
-  progress(
-    live.step,
-    target.name,
-    `round ${round}/${settings.rounds}: measuring (${settings.roundSec} s, ${settings.connections} connections)…`,
-  );
+async function measureRound(live: LiveTarget): Promise<void> {
+  const { server } = live;
   const peakRss = server.sampleRss();
   const cpu = await cpuMeter(server);
   const run = await runLoad({
@@ -278,8 +280,11 @@ async function benchTargets(redis: RedisServer | undefined): Promise<LiveTarget[
       });
     }
     for (let round = 1; round <= settings.rounds; round++) {
+      process.stdout.write(
+        `round ${round}/${settings.rounds}: ${settings.roundSec} s per row, ${settings.connections} connections…\n`,
+      );
       const order = round % 2 === 1 ? live : [...live].reverse();
-      for (const t of order) await measureRound(t, round);
+      for (const t of order) await measureRound(t);
     }
     return live;
   } finally {
@@ -344,7 +349,31 @@ async function main(): Promise<void> {
 
   const summaries = new Map(measured.map((t) => [t.target.name, summarize(t.runs)]));
   for (const [name, summary] of summaries) assertClean(name, summary);
-  const rps = (name: string) => summaries.get(name)?.requestsPerSec;
+  const runsOf = new Map(measured.map((t) => [t.target.name, t.runs]));
+  /**
+   * `name`'s req/s over `other`'s, round by round (the two ran seconds apart, on the same
+   * machine), and the median of those: one round that a burst of other work hit moves it little.
+   */
+  const medianRatio = (name: string, other: string): number | null => {
+    const mine = runsOf.get(name);
+    const theirs = runsOf.get(other);
+    if (!mine || !theirs) return null;
+    const perRound: number[] = [];
+    for (const [i, run] of mine.entries()) {
+      const against = theirs[i];
+      if (against && against.requests > 0 && run.durationSec > 0) {
+        perRound.push(run.requests / run.durationSec / (against.requests / against.durationSec));
+      }
+    }
+    if (perRound.length === 0) return null;
+    perRound.sort((a, b) => a - b);
+    const mid = perRound.length >> 1;
+    const median =
+      perRound.length % 2 === 1
+        ? (perRound[mid] as number)
+        : ((perRound[mid - 1] as number) + (perRound[mid] as number)) / 2;
+    return Math.round(median * 100) / 100;
+  };
   const pct = (ms: number, wallMs: number) => (wallMs > 0 ? Math.round((ms / wallMs) * 100) : 0);
   const rows: RowResult[] = measured.map(({ target, rssIdleMb, rssLoadMb, cpu }) => {
     const result = summaries.get(target.name) as LoadResult;
@@ -354,9 +383,9 @@ async function main(): Promise<void> {
       p50Ms: result.p50Ms,
       p99Ms: result.p99Ms,
       p90Ms: result.p90Ms,
-      vsKoaBare: ratio(result.requestsPerSec, rps('koa-bare')),
+      vsKoaBare: medianRatio(target.name, 'koa-bare'),
       peer: target.peer,
-      vsPeer: target.peer ? ratio(result.requestsPerSec, rps(target.peer)) : null,
+      vsPeer: target.peer ? medianRatio(target.name, target.peer) : null,
       route: `GET ${target.path}`,
       stack: target.stack,
       rssIdleMb: mb(rssIdleMb),

@@ -109,7 +109,7 @@ figure { margin: 1.5rem 0; } figcaption { font-weight: 600; margin-bottom: .4rem
 <body>
 <h1>authlab benchmarks</h1>
 <p>${escapeHtml(machine.cpuModel)}, ${machine.cores} cores, Node ${escapeHtml(machine.node)}, ${escapeHtml(machine.os)}; ${escapeHtml(machine.profile)} run, ${escapeHtml(machine.measuredAt)}.
-Every row: ${connections} connections for ${duration} s in all (rounds that visit the rows forwards, then backwards) after a warm-up, autocannon in the harness process, each server in its own process on loopback. Load average before the run: ${machine.loadAverageAtStart}.</p>
+Every row: ${connections} connections for ${duration} s in all (rounds of 1 s that visit the rows forwards, then backwards; ratios are the median of the rounds' ratios) after a warm-up, autocannon in the harness process, each server in its own process on loopback. Load average before the run: ${machine.loadAverageAtStart}.</p>
 <p class="legend"><span><i class="swatch" style="background:${COLOURS.floor}"></i>koa-bare (the floor)</span><span><i class="swatch" style="background:${COLOURS.ours}"></i>authlab</span><span><i class="swatch" style="background:${COLOURS.peer}"></i>Express peers</span></p>
 ${summary}
 ${throughput}
