@@ -361,7 +361,7 @@ async function main(): Promise<void> {
     const perRound: number[] = [];
     for (const [i, run] of mine.entries()) {
       const against = theirs[i];
-      if (against && against.requests > 0 && run.durationSec > 0) {
+      if (against && against.requests > 0 && against.durationSec > 0 && run.durationSec > 0) {
         perRound.push(run.requests / run.durationSec / (against.requests / against.durationSec));
       }
     }

@@ -8,11 +8,11 @@ export interface RowResult {
   p50Ms: number;
   p99Ms: number;
   p90Ms: number;
-  /** requestsPerSec / koa-bare's. */
+  /** req/s over koa-bare's, round by round (the two ran seconds apart): the median of those. */
   vsKoaBare: number | null;
   /** The row it is compared with (ours ↔ the Express equivalent), if any. */
   peer: string | null;
-  /** requestsPerSec / the peer's. */
+  /** req/s over the peer's, round by round: the median of those. */
   vsPeer: number | null;
   route: string;
   stack: string;
@@ -90,5 +90,4 @@ export function describeMachine(profile: 'quick' | 'full', loadAverageAtStart: n
   };
 }
 
-export const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 100) / 100 : null);
 export const mb = (n: number) => Math.round(n * 10) / 10;

@@ -161,7 +161,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     // One statement, so one read transaction (see sqlite-credential-checks.ts); an array row.
     sessionWithUser: returningArrays(
       db.prepare(
-        `SELECT ${SESSION_COLUMNS.join(', ')}, ${userColumnsOf('user_id')} FROM sessions WHERE key = ? AND expires_at > ?`,
+        `SELECT ${SESSION_COLUMNS.join(', ')}, ${userColumnsOf('sessions.user_id')} FROM sessions WHERE key = ? AND expires_at > ?`,
       ),
     ),
     sessionTouch: db.prepare('UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE key = ?'),
