@@ -98,6 +98,17 @@ const STALE_LOCK_MS = 30_000;
 const LOCK_WAIT_MS = 45_000;
 const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
+/** Whether `lock` is gone now: released meanwhile, or older than STALE_LOCK_MS and removed. */
+function brokeStaleLock(lock: string): boolean {
+  try {
+    if (Date.now() - statSync(lock).mtimeMs <= STALE_LOCK_MS) return false;
+    rmSync(lock, { force: true });
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
 /**
  * Runs `change` (read the file, change it, write it) holding `<file>.lock`, so two instances
  * sharing the ring never both change it from the same old copy: the later write would drop the
@@ -117,12 +128,10 @@ export function withKeyRingLock<T>(file: string, change: () => T, options: { wai
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
+    // A lock left by a process that died holding it is broken by whoever finds it next, waiting
+    // or not: otherwise one crash would stop the automatic rotation for good, without a word.
+    if (brokeStaleLock(lock)) continue;
     if (options.wait === false) throw new DataDirError(`${lock} is held by another process: the key ring is changing`);
-    try {
-      if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { force: true });
-    } catch {
-      // Released between the open and the stat: try again.
-    }
     if (Date.now() > deadline) {
       throw new DataDirError(
         `${lock} has been held for ${LOCK_WAIT_MS / 1000} s: if no authlab process is changing the key ring, delete it`,

@@ -289,6 +289,18 @@ describe('KeyRing', () => {
     assert.notEqual(ring.signingKey().kid, oldCurrent, 'rotated at the next check once the lock is free');
   });
 
+  it('breaks a lock left by a dead process for the automatic rotation too, which would otherwise never run again', () => {
+    fresh();
+    const ring = openNew({ rotationIntervalMs: 24 * HOUR });
+    const oldCurrent = ring.signingKey().kid;
+    writeFileSync(`${file}.lock`, 'a process that died holding it');
+    const longAgo = new Date(Date.now() - 5 * 60_000);
+    utimesSync(`${file}.lock`, longAgo, longAgo);
+    clock.advance(24 * HOUR + 5_000);
+    assert.notEqual(ring.signingKey().kid, oldCurrent, 'rotated at the first check after it was due');
+    assert.equal(existsSync(`${file}.lock`), false);
+  });
+
   it('never removes a lock that is not its own (its own was judged stale and broken meanwhile)', () => {
     fresh();
     openNew();
