@@ -12,11 +12,11 @@
  * The gate stops the runner from unlocking them without the code and makes an unlock in class
  * visible to the instructor; it does not hide them.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { codeKey, newSalt } from './class/join-handshake.ts';
 import { ClassError, readMembership, unlockWithBoard } from './class/participant.ts';
+import { proofMatches } from './constant-time.ts';
 import { labHome, readPrivateFile, writePrivateFile } from './lab-home.ts';
 
 export const instructorCodeFile = (): string => join(labHome(), 'instructor-code');
@@ -36,11 +36,19 @@ export function rememberInstructorCode(code: string, file = instructorCodeFile()
 function matchesRememberedCode(code: string): boolean | null {
   const text = readPrivateFile(instructorCodeFile());
   if (text === null) return null;
-  const parsed = StoredCode.safeParse(JSON.parse(text));
-  if (!parsed.success) return null;
-  const expected = Buffer.from(parsed.data.hash, 'base64url');
-  const typed = codeKey(code, parsed.data.salt);
-  return expected.length === typed.length && timingSafeEqual(expected, typed);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  const parsed = StoredCode.safeParse(json);
+  if (!parsed.success) {
+    throw new Error(
+      `${instructorCodeFile()} is damaged: delete it and start the class board again (pnpm lab board --class) to remember the code anew.`,
+    );
+  }
+  return proofMatches(parsed.data.hash, codeKey(code, parsed.data.salt));
 }
 
 export type InstructorUnlock =

@@ -9,9 +9,10 @@
  * run) or edits the runner can still forge a record. It makes "solved" a thing the runner says,
  * not a thing a text editor says.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { proofMatches } from './constant-time.ts';
 import { labHome, readOrCreateSecret } from './lab-home.ts';
 
 export interface SolveProof {
@@ -67,10 +68,8 @@ export function isGenuineSolve(
   const { solvedAt, proof } = record ?? {};
   if (typeof solvedAt !== 'string' || !proof || typeof proof !== 'object') return false;
   const { workHash, mac } = proof as Record<string, unknown>;
-  if (typeof workHash !== 'string' || typeof mac !== 'string') return false;
-  const expected = macOf(key, labId, solvedAt, workHash);
-  const given = Buffer.from(mac, 'base64url');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  if (typeof workHash !== 'string') return false;
+  return proofMatches(mac, macOf(key, labId, solvedAt, workHash));
 }
 
 /** The lab's state as the board and the list show it: a solve that does not verify is "tampered". */

@@ -12,11 +12,11 @@
  * Nobody can change another participant's row: reports are signed with the key that participant
  * agreed with the board at join (join-handshake.ts), which never crossed the network.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
+import { proofMatches } from '../constant-time.ts';
 import { codeMatcher } from './codes.ts';
 import { unlockGrantProof, unlockRequestProof } from './instructor-unlock.ts';
-import { codeKey, HandshakeError, newSalt, proofMatches } from './join-handshake.ts';
+import { codeKey, HandshakeError, newSalt } from './join-handshake.ts';
 import { type JoinStartAnswer, PendingJoins } from './pending-joins.ts';
 import {
   JoinFinish,
@@ -181,9 +181,7 @@ export class ClassBoard {
       return refuse(400, 'invalid_request', `not a valid request: ${parsed.error.issues[0]?.message}`);
     const request = parsed.data;
     const participant = this.#participants.get(request.participant);
-    const expected = participant ? Buffer.from(sign(participant.key, body), 'base64url') : null;
-    const given = Buffer.from(signature ?? '', 'base64url');
-    if (!participant || !expected || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!participant || !proofMatches(signature, Buffer.from(sign(participant.key, body), 'base64url'))) {
       return refuse(401, 'invalid_signature', 'not signed by a participant of this board: pnpm lab join again');
     }
     const now = this.#now();

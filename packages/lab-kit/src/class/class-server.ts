@@ -36,6 +36,7 @@ export interface RunningClassBoard {
 }
 
 const SESSION_COOKIE = 'authlab_board';
+const SESSION_COOKIE_VALUE = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=([A-Za-z0-9_-]+)`);
 const SESSION_TTL_MS = 12 * 3600_000;
 /** Per role: a flood of participant logins (anyone with the join code) never evicts the instructor's. */
 const MAX_SESSIONS = { participant: 1000, instructor: 50 } as const;
@@ -60,13 +61,16 @@ function sendJson(res: ServerResponse, status: number, value: unknown, headers: 
   res.writeHead(status, { ...JSON_HEADERS, ...headers }).end(`${JSON.stringify(value)}\n`);
 }
 
+/** `Retry-After` for a rate-limit refusal (RFC 9110 §10.2.3), nothing otherwise. */
+const retryHeaders = (refusal: Refusal): Record<string, string> =>
+  refusal.retryAfter ? { 'retry-after': String(refusal.retryAfter) } : {};
+
 function sendRefusal(res: ServerResponse, refusal: Refusal, headers: Record<string, string> = {}): void {
-  const retry: Record<string, string> = refusal.retryAfter ? { 'retry-after': String(refusal.retryAfter) } : {};
   sendJson(
     res,
     refusal.status,
     { error: refusal.error, error_description: refusal.description },
-    { ...retry, ...headers },
+    { ...retryHeaders(refusal), ...headers },
   );
 }
 
@@ -142,7 +146,7 @@ export async function serveClassBoard(options: ClassServerOptions): Promise<Runn
   };
 
   const sessionRole = (req: IncomingMessage): Role | null => {
-    const token = /(?:^|;\s*)authlab_board=([A-Za-z0-9_-]+)/.exec(req.headers.cookie ?? '')?.[1];
+    const token = SESSION_COOKIE_VALUE.exec(req.headers.cookie ?? '')?.[1];
     const session = token ? sessions.get(token) : undefined;
     return session && session.expiresAt > now() ? session.role : null;
   };
@@ -162,15 +166,9 @@ export async function serveClassBoard(options: ClassServerOptions): Promise<Runn
   };
 
   /** The role `code` grants, a rate-limit refusal, or a wrong-code refusal (counted). */
-  const checkCode = (req: IncomingMessage, code: string): Role | Refusal => {
-    const address = addressOf(req);
-    const locked = lockedOut(req);
-    if (locked) return locked;
-    const role = board.roleOf(code);
-    if (role) return role;
-    limiter.fail(address);
-    return { status: 401, error: 'invalid_code', description: 'that code is not right' };
-  };
+  const checkCode = (req: IncomingMessage, code: string): Role | Refusal =>
+    lockedOut(req) ??
+    counted(req, board.roleOf(code) ?? { status: 401, error: 'invalid_code', description: 'that code is not right' });
   const view = (role: Role) => (role === 'instructor' ? board.instructorView() : board.participantView());
 
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>> = {
@@ -193,8 +191,7 @@ export async function serveClassBoard(options: ClassServerOptions): Promise<Runn
       if (isRefusal(body)) return sendRefusal(res, body, { connection: 'close' });
       const role = checkCode(req, new URLSearchParams(body).get('code') ?? '');
       if (isRefusal(role)) {
-        const headers: Record<string, string> = role.retryAfter ? { 'retry-after': String(role.retryAfter) } : {};
-        res.writeHead(role.status, { ...BOARD_HEADERS, ...headers }).end(codePage(`${role.description}.`));
+        res.writeHead(role.status, { ...BOARD_HEADERS, ...retryHeaders(role) }).end(codePage(`${role.description}.`));
         return;
       }
       const token = randomBytes(32).toString('base64url');

@@ -31,7 +31,6 @@ import {
   type KeyObject,
   randomBytes,
   scryptSync,
-  timingSafeEqual,
 } from 'node:crypto';
 import { normaliseCode } from './codes.ts';
 
@@ -106,11 +105,4 @@ export function handshakeKeys(secret: Buffer, codeKeyBytes: Buffer, transcript: 
     boardProof: derive('board proof'),
     reportKey: derive('report key'),
   };
-}
-
-/** Constant-time comparison of a proof as received (base64url) with the expected bytes. */
-export function proofMatches(given: unknown, expected: Buffer): boolean {
-  if (typeof given !== 'string') return false;
-  const bytes = Buffer.from(given, 'base64url');
-  return bytes.length === expected.length && timingSafeEqual(bytes, expected);
 }

@@ -14,12 +14,13 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { proofMatches } from '../constant-time.ts';
 import { labHome, readPrivateFile, writePrivateFile } from '../lab-home.ts';
 import { listLabs } from '../labs.ts';
 import { labStatus, solveKey } from '../solve-proof.ts';
 import { readProgress } from '../state.ts';
 import { unlockGrantProof, unlockRequestProof } from './instructor-unlock.ts';
-import { codeKey, ephemeralKey, HandshakeError, handshakeKeys, proofMatches, sharedSecret } from './join-handshake.ts';
+import { codeKey, ephemeralKey, HandshakeError, handshakeKeys, sharedSecret } from './join-handshake.ts';
 import {
   JoinFinishAnswer,
   JoinStartAnswer,
@@ -50,7 +51,8 @@ export class ClassError extends Error {
 
 /** `host:port` (an IPv6 address in brackets) as the board's URL; nothing else is accepted. */
 export function boardUrl(address: string): string {
-  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(address)) {
+  const port = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(address)?.[1];
+  if (port === undefined || Number(port) > 65_535) {
     throw new ClassError('invalid_address', `"${address}" is not host:port, e.g. 192.168.1.20:4700`);
   }
   return `http://${address}`;
@@ -65,7 +67,9 @@ async function post(url: string, body: string, headers: Record<string, string> =
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
   } catch (error) {
-    throw new ClassError('board_unreachable', `the class board at ${url} cannot be reached (${(error as Error).name})`);
+    // fetch's own error says only "fetch failed"; the cause tells a refusal from a timeout or a wrong name.
+    const reason = ((error as Error).cause as { code?: string } | undefined)?.code ?? (error as Error).name;
+    throw new ClassError('board_unreachable', `the class board at ${url} cannot be reached (${reason})`);
   }
 }
 
