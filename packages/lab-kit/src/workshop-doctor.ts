@@ -116,16 +116,26 @@ export async function electronItem(options: ElectronItemOptions = {}): Promise<D
   const fetched = result.ok ? installedBinary(electron) : null;
   if (fetched) return { name: 'Electron', ok: true, detail: `${electron.version} fetched now, at ${fetched}` };
   const env = options.env ?? process.env;
+  const from = downloadUrl(electron.version, env);
+  if (!URL.canParse(from)) {
+    // Checked before naming the cache path, which is derived from that URL.
+    return {
+      name: 'Electron',
+      ok: false,
+      detail: withoutCredentials(`ELECTRON_MIRROR does not make a URL: ${from}`),
+      fix: 'name the mirror as a full URL ending in /, e.g. ELECTRON_MIRROR=https://npmmirror.com/mirrors/electron/',
+    };
+  }
   const reason = result.ok ? 'the installer ended but left no binary' : result.reason;
   return {
     name: 'Electron',
     ok: false,
     detail: withoutCredentials(
-      `${zipName(electron.version)} (for pnpm desktop) is missing and could not be fetched from ${downloadUrl(electron.version, env)}: ${reason}`,
+      `${zipName(electron.version)} (for pnpm desktop) is missing and could not be fetched from ${from}: ${reason}`,
     ),
     fix:
       'run this again on a network that reaches that address; or name a mirror that has it, e.g. ' +
-      'ELECTRON_MIRROR=https://npmmirror.com/mirrors/electron/ pnpm lab doctor --workshop; or copy ' +
+      'ELECTRON_MIRROR=https://npmmirror.com/mirrors/electron/ ELECTRON_CUSTOM_DIR="{{ version }}" pnpm lab doctor --workshop; or copy ' +
       `that zip from a laptop that has it to ${cachedZipPath(electron.version, env)} and run this again ` +
       '(the labs and the terminal client do not need Electron)',
   };

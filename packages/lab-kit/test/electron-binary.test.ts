@@ -177,6 +177,17 @@ describe("the doctor and Electron's binary", () => {
     }
   });
 
+  test('a mirror that is not a URL gets a ✗ saying how to name one, not a crash of the whole doctor', async () => {
+    const { root, cache } = fakeRoot();
+    const item = await electronItem({
+      root,
+      env: envWith({ ELECTRON_MIRROR: 'npmmirror.com/mirrors/electron/', electron_config_cache: cache }),
+    });
+    assert.equal(item.ok, false);
+    assert.match(item.detail ?? '', /ELECTRON_MIRROR does not make a URL: npmmirror\.com\/mirrors\/electron\//);
+    assert.match(item.fix ?? '', /a full URL ending in \//);
+  });
+
   test('a mirror named with a user and password prints without them', async () => {
     const { root, cache } = fakeRoot();
     const server = await mirror((_, response) => response.writeHead(404).end('Not Found'));
