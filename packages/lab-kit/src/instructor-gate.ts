@@ -71,7 +71,12 @@ export async function unlockInstructor(code: string, lab: string): Promise<Instr
       };
     }
   }
-  const local = matchesRememberedCode(code);
+  let local: boolean | null;
+  try {
+    local = matchesRememberedCode(code);
+  } catch (error) {
+    return { unlocked: false, reason: (error as Error).message };
+  }
   if (local === null) {
     return {
       unlocked: false,

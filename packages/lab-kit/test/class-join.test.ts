@@ -9,7 +9,7 @@ import { afterEach, beforeEach, test } from 'node:test';
 import type { RunningClassBoard } from '../src/class/class-server.ts';
 import { normaliseCode } from '../src/class/codes.ts';
 import { ephemeralKey } from '../src/class/join-handshake.ts';
-import { ClassError, joinBoard, sendReport } from '../src/class/participant.ts';
+import { boardUrl, ClassError, joinBoard, sendReport } from '../src/class/participant.ts';
 import { JOIN_CODE, PASSWORD_STORAGE as LAB, serveTestBoard } from './support/class-board.ts';
 import { recordingProxy } from './support/recording-proxy.ts';
 
@@ -125,4 +125,21 @@ test('someone posing as the board, without the code, cannot make a runner join i
   } finally {
     fake.close();
   }
+});
+
+test('an address that is not host:port, or a port past 65535, is refused before anything is sent; an unreachable board is named with its cause', async () => {
+  for (const address of ['board.local', 'http://10.0.0.2:4700', '10.0.0.2:99999', '10.0.0.2:4700/x']) {
+    assert.throws(
+      () => boardUrl(address),
+      (error) => error instanceof ClassError && error.code === 'invalid_address',
+    );
+  }
+  assert.equal(boardUrl('[::1]:4700'), 'http://[::1]:4700');
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const { port } = closed.address() as AddressInfo;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const error = await joinBoard(`http://127.0.0.1:${port}`, JOIN_CODE, 'Ada').catch((e: unknown) => e);
+  assert.ok(error instanceof ClassError && error.code === 'board_unreachable', String(error));
+  assert.match(error.message, /\(ECONNREFUSED\)/);
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rememberInstructorCode } from '../src/instructor-gate.ts';
+import { writePrivateFile } from '../src/lab-home.ts';
 import { listLabs, REPO_ROOT } from '../src/labs.ts';
 import { labSandbox, runLabCli, startLabCli } from './support/cli.ts';
 
@@ -144,6 +145,24 @@ describe('pnpm lab (list, hint, solution, check, reset)', () => {
     assert.match(stdout, new RegExp(`All ${listLabs().length} labs are back to their starters`));
     assert.equal(existsSync(join(sandbox.workspace, '02-login-limits')), false);
     assert.deepEqual(progress(sandbox.stateFile), {});
+  });
+});
+
+describe('pnpm lab --instructor with a damaged instructor-code file', () => {
+  const sandbox = labSandbox();
+  after(() => sandbox.remove());
+
+  test('is refused with the file to delete and how to make it again, not a JSON parse error', async () => {
+    writePrivateFile(join(sandbox.env.AUTHLAB_HOME as string, 'labs', 'instructor-code'), '{"scheme":');
+    const env = { ...sandbox.env, AUTHLAB_INSTRUCTOR_CODE: 'QRST-VWXY-Z012-3456-789A' };
+    const { code, stdout, stderr } = await runLabCli(['hint', '01', '--instructor'], env);
+    assert.equal(code, 1);
+    assert.match(
+      stderr,
+      /Instructor mode refused: .*instructor-code is damaged: delete it and start the class board again/,
+    );
+    assert.doesNotMatch(stderr, /JSON/);
+    assert.doesNotMatch(stdout, /Hint/);
   });
 });
 
