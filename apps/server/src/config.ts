@@ -60,35 +60,26 @@ export function parseDuration(text: string): number | null {
   return Number.isSafeInteger(value) && value > 0 ? value : null;
 }
 
-const duration = (fallback: string) =>
+/** A duration setting; with `allowZero`, `0` (in any unit) is accepted too and turns the feature off. */
+const duration = (fallback: string, { allowZero = false } = {}) =>
   z
     .string()
     .default(fallback)
     .transform((text, ctx) => {
-      const ms = parseDuration(text);
+      const ms = allowZero && /^0(ms|s|m|h|d)?$/.test(text.trim()) ? 0 : parseDuration(text);
       if (ms === null) {
-        ctx.addIssue({ code: 'custom', message: `must be a duration like 900, 15m, 12h or 30d (got "${text}")` });
+        const zero = allowZero ? '0 or ' : '';
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be ${zero}a duration like 900, 15m, 12h or 30d (got "${text}")`,
+        });
         return z.NEVER;
       }
       return ms;
     });
 
 /** The longest reuse grace window accepted: a stolen, rotated token is honoured at most this long. */
-export const MAX_REFRESH_REUSE_GRACE_MS = 60_000;
-
-/** Like `duration`, but `0` is allowed (turns the feature off). */
-const durationOrZero = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      const ms = /^0(ms|s|m|h|d)?$/.test(text.trim()) ? 0 : parseDuration(text);
-      if (ms === null) {
-        ctx.addIssue({ code: 'custom', message: `must be 0 or a duration like 30s (got "${text}")` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+const MAX_REFRESH_REUSE_GRACE_MS = 60_000;
 
 const integer = (fallback: number, min: number, max: number) =>
   z
@@ -152,7 +143,7 @@ const schema = z.object({
   ACCESS_TOKEN_TTL: duration('15m'),
   REFRESH_IDLE_TTL: duration('7d'),
   REFRESH_ABSOLUTE_TTL: duration('30d'),
-  REFRESH_REUSE_GRACE: durationOrZero('30s'),
+  REFRESH_REUSE_GRACE: duration('30s', { allowZero: true }),
   JWT_KEY_ROTATION_INTERVAL: duration('90d'),
   DEMO_PASSWORD: z.string().min(12, 'must have at least 12 characters').default(PUBLISHED_DEMO_PASSWORD),
   SEED_DEMO: optionalBool(),
@@ -212,7 +203,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   // RFC 9700 §4.14.2: within the window a replayed token is not detected as reuse, so keep it short.
   if (e.REFRESH_REUSE_GRACE > MAX_REFRESH_REUSE_GRACE_MS) {
-    throw new ConfigError('REFRESH_REUSE_GRACE must be at most 60s (0 turns it off)');
+    throw new ConfigError(`REFRESH_REUSE_GRACE must be at most ${MAX_REFRESH_REUSE_GRACE_MS / 1000}s (0 turns it off)`);
   }
   const upstream = e.OIDC_UPSTREAM_ISSUER;
   if (upstream && !e.OIDC_UPSTREAM_CLIENT_ID) {
