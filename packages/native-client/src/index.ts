@@ -8,6 +8,7 @@ export {
 export { discoverPublicClient, isLoopbackHttp } from './discover.ts';
 export { oauthError, ServerUnavailableError } from './http-errors.ts';
 export { JwtSource, type JwtSourceOptions } from './jwt-source.ts';
+export { isLoopbackStartLink } from './loopback/start-link.ts';
 export {
   type AuthorizationResult,
   BrowserOpenError,

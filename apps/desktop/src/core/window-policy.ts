@@ -1,4 +1,7 @@
-import { NativeAuthError } from '@authlab/native-client';
+import { isLoopbackStartLink, NativeAuthError } from '@authlab/native-client';
+
+/** The loopback authorizer's start link: the one URL off the app's origins the app opens, for the authorizer only. */
+export { isLoopbackStartLink };
 
 /**
  * The renderer's address under Electron: a privileged custom scheme rather than `file://`, so the
@@ -100,30 +103,6 @@ export function guardedOpener(allowedOrigins: readonly string[], openExternal: E
     }
     await openExternal(url.href);
   };
-}
-
-/**
- * The loopback authorizer's one-time start link, `http://127.0.0.1:<port>/start/<secret>` (or
- * `[::1]`): the only URL off the server's and issuer's origins the app opens, and only for the
- * authorizer, never for a link from a page. Nothing else on loopback passes (RFC 8252 §7.3).
- */
-export function isLoopbackStartLink(raw: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return false;
-  }
-  return (
-    url.protocol === 'http:' &&
-    (url.hostname === '127.0.0.1' || url.hostname === '[::1]') &&
-    url.port !== '' &&
-    url.username === '' &&
-    url.password === '' &&
-    url.search === '' &&
-    url.hash === '' &&
-    /^\/start\/[A-Za-z0-9_-]{43}$/.test(url.pathname)
-  );
 }
 
 /**

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type * as client from 'openid-client';
 import { NativeAuthError } from '../types.ts';
+import { START_PATH } from './start-link.ts';
 
 /**
  * What a request to the listener is: the start of the sign-in (`GET /start/<secret>`, the URL
@@ -33,7 +34,9 @@ export function classifyRequest(request: IncomingMessage, expectedHost: string):
     return { route: 'callback', params: new URLSearchParams(queryAt === -1 ? '' : target.slice(queryAt + 1)) };
   }
   if (ours && path === '/done') return { route: 'result' };
-  if (ours && path.startsWith('/start/') && queryAt === -1) return { route: 'start', secret: path.slice(7) };
+  if (ours && path.startsWith(START_PATH) && queryAt === -1) {
+    return { route: 'start', secret: path.slice(START_PATH.length) };
+  }
   return { route: 'other' };
 }
 

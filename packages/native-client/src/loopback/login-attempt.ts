@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { NativeAuthError } from '../types.ts';
 import {
@@ -13,6 +12,7 @@ import { asNativeError, BrowserOpenError, timeoutError } from './errors.ts';
 import { listenOnLoopback } from './listener.ts';
 import { PAGE_HEADERS, resultPageHtml } from './result-pages.ts';
 import type { Settings } from './settings.ts';
+import { newStartSecret } from './start-link.ts';
 
 /** After the callback is answered, how long the result page stays reachable before the listener closes. */
 const RESULT_PAGE_GRACE_MS = 3_000;
@@ -45,7 +45,7 @@ export class LoginAttempt {
   /** The browser's /callback request, answered once the outcome is known. */
   #heldCallback: ServerResponse | undefined;
   /** The path secret of `/start/…`, and the authorization URL it redirects to, once. */
-  readonly #startSecret = randomBytes(32).toString('base64url');
+  readonly #startSecret = newStartSecret();
   #authorizationUrl: string | undefined;
   #closing = false;
   #finish!: (outcome: Outcome) => void;
