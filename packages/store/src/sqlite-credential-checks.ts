@@ -1,6 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { returningArrays, userColumnsOf, userFromArray } from './sqlite-user-row.ts';
-import type { Clock, CredentialChecks, OidcRecord } from './types.ts';
+import { oidcRecordOf } from './sqlite-oidc.ts';
+import { returningArrays, USER_COLUMNS, userColumnsOf, userFromArray } from './sqlite-user-row.ts';
+import type { Clock, CredentialChecks } from './types.ts';
 
 export interface SqliteCredentialChecksDeps {
   db: DatabaseSync;
@@ -20,7 +21,7 @@ export function createSqliteCredentialChecks({ db, clock, run }: SqliteCredentia
     // ?1 the family id, ?2 the user id: account, family's user, family's revocation, revoked-before.
     accessToken: returningArrays(
       db.prepare(
-        `SELECT id, email, role, password_hash, disabled, created_at,
+        `SELECT ${USER_COLUMNS.join(', ')},
            (SELECT user_id FROM refresh_families WHERE id = ?1),
            (SELECT revoked_at FROM refresh_families WHERE id = ?1),
            (SELECT revoked_before FROM user_revocations WHERE user_id = ?2)
@@ -52,11 +53,7 @@ export function createSqliteCredentialChecks({ db, clock, run }: SqliteCredentia
       run(() => {
         const row = q.oidcGrant.get(grantId, userId, clock()) as unknown[] | undefined;
         if (!row) return null;
-        const grant: OidcRecord = {
-          payload: JSON.parse(row[6] as string) as Record<string, unknown>,
-          expiresAt: row[7] as number,
-          consumedAt: row[8] as number | null,
-        };
+        const grant = oidcRecordOf(row[6] as string, row[7] as number, row[8] as number | null);
         return { grant, user: userFromArray(row, 0) };
       }),
   };

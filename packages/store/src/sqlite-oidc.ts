@@ -53,11 +53,14 @@ interface OidcRow {
   consumed_at: number | null;
 }
 
-const toRecord = (row: OidcRow): OidcRecord => ({
-  payload: JSON.parse(row.payload) as Record<string, unknown>,
-  expiresAt: row.expires_at,
-  consumedAt: row.consumed_at,
+/** A stored OIDC record from its three columns (also read by position, sqlite-credential-checks.ts). */
+export const oidcRecordOf = (payload: string, expiresAt: number, consumedAt: number | null): OidcRecord => ({
+  payload: JSON.parse(payload) as Record<string, unknown>,
+  expiresAt,
+  consumedAt,
 });
+
+const toRecord = (row: OidcRow): OidcRecord => oidcRecordOf(row.payload, row.expires_at, row.consumed_at);
 
 /**
  * The SQLite half of `Store.oidc`: every expiry decision compares `expires_at` with `clock`.

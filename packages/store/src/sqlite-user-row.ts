@@ -30,7 +30,8 @@ export const toUser = (row: UserRow): User => ({
   createdAt: row.created_at,
 });
 
-const USER_COLUMNS = ['id', 'email', 'role', 'password_hash', 'disabled', 'created_at'] as const;
+/** The `users` columns, in the order {@link userFromArray} reads them. */
+export const USER_COLUMNS = ['id', 'email', 'role', 'password_hash', 'disabled', 'created_at'] as const;
 
 /**
  * The account `idExpression` names, as six columns of a row read with something else (all null
