@@ -19,7 +19,7 @@ import { ClassError, readMembership, unlockWithBoard } from './class/participant
 import { proofMatches } from './constant-time.ts';
 import { labHome, readPrivateFile, writePrivateFile } from './lab-home.ts';
 
-export const instructorCodeFile = (): string => join(labHome(), 'instructor-code');
+const instructorCodeFile = (): string => join(labHome(), 'instructor-code');
 
 const StoredCode = z
   .object({ scheme: z.literal('scrypt-authlab-code/1'), salt: z.string(), hash: z.string() })

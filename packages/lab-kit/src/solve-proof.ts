@@ -24,7 +24,7 @@ export interface SolveProof {
 
 export type LabStatus = 'not started' | 'started' | 'solved' | 'tampered';
 
-export const solveKeyFile = (): string => join(labHome(), 'solve-key');
+const solveKeyFile = (): string => join(labHome(), 'solve-key');
 
 /** This participant's solve key (256 random bits, created on first use). */
 export function solveKey(): Buffer {

@@ -17,10 +17,11 @@ import { proofMatches } from '../constant-time.ts';
 import { codeMatcher } from './codes.ts';
 import { unlockGrantProof, unlockRequestProof } from './instructor-unlock.ts';
 import { codeKey, HandshakeError, newSalt } from './join-handshake.ts';
-import { type JoinStartAnswer, PendingJoins } from './pending-joins.ts';
+import { PendingJoins } from './pending-joins.ts';
 import {
   JoinFinish,
   JoinStart,
+  type JoinStartAnswer,
   type LabReport,
   REPORT_WINDOW_MS,
   Report,
@@ -78,6 +79,7 @@ const canonicalName = (text: string) => text.normalize('NFKC').toLowerCase();
 
 export class ClassBoard {
   readonly labs: BoardLab[];
+  readonly #labsById: ReadonlyMap<string, BoardLab>;
   readonly #now: () => number;
   readonly #isJoinCode: (typed: string) => boolean;
   readonly #isInstructorCode: (typed: string) => boolean;
@@ -91,6 +93,7 @@ export class ClassBoard {
 
   constructor(options: ClassBoardOptions) {
     this.labs = options.labs;
+    this.#labsById = new Map(options.labs.map((lab) => [lab.id, lab]));
     this.#now = options.now ?? Date.now;
     this.#isJoinCode = codeMatcher(options.joinCode);
     this.#isInstructorCode = codeMatcher(options.instructorCode);
@@ -112,9 +115,10 @@ export class ClassBoard {
 
   /**
    * The board's half of the handshake: its ephemeral key, a nonce and the salt; the proofs and
-   * the report key wait, under the new participant id, for the participant's proof.
+   * the report key wait, under the new participant id, for the participant's proof. `from`, the
+   * sender's address, bounds how many joins one host keeps waiting (pending-joins.ts).
    */
-  joinStart(input: unknown): JoinStartAnswer | Refusal {
+  joinStart(input: unknown, from = ''): JoinStartAnswer | Refusal {
     const parsed = JoinStart.safeParse(input);
     if (!parsed.success) return refuse(400, 'invalid_request', 'expected {"name": "…", "key": "<X25519, base64url>"}');
     const { name, key: participantKey } = parsed.data;
@@ -122,7 +126,7 @@ export class ClassBoard {
       return refuse(409, 'name_taken', `someone joined as "${name}" already: pick another name`);
     if (this.#participants.size >= this.#maxParticipants) return refuse(403, 'class_full', 'the class is full');
     try {
-      return this.#pendingJoins.start(name, participantKey, this.#salt, this.#joinKey);
+      return this.#pendingJoins.start(name, participantKey, this.#salt, this.#joinKey, from);
     } catch (error) {
       if (error instanceof HandshakeError) return refuse(400, 'invalid_key', error.message);
       throw error;
@@ -208,8 +212,7 @@ export class ClassBoard {
     if ('status' in checked) return checked;
     const { request, participant, accept } = checked;
     accept();
-    if (!this.labs.some((lab) => lab.id === request.lab))
-      return refuse(400, 'unknown_lab', `this board has no lab "${request.lab}"`);
+    if (!this.#labsById.has(request.lab)) return refuse(400, 'unknown_lab', `this board has no lab "${request.lab}"`);
     if (!proofMatches(request.proof, unlockRequestProof(participant.key, this.#instructorKey, request))) {
       return refuse(401, 'invalid_code', 'that is not the instructor code');
     }
@@ -230,7 +233,7 @@ export class ClassBoard {
     if ('status' in checked) return checked;
     const { request: report, participant, accept } = checked;
     const now = this.#now();
-    const known = new Map(this.labs.map((lab) => [lab.id, lab]));
+    const known = this.#labsById;
     const unknown = report.labs.find((lab) => !known.has(lab.lab));
     if (unknown) return refuse(400, 'unknown_lab', `this board has no lab "${unknown.lab}"`);
     const tooMany = report.labs.find((lab) => lab.hintsUsed > (known.get(lab.lab)?.hintTiers ?? 0));

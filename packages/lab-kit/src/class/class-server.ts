@@ -230,7 +230,7 @@ export async function serveClassBoard(options: ClassServerOptions): Promise<Runn
               description: `at most ${MAX_JOINS_PER_ADDRESS} participants per address`,
             }
           : null;
-      const answer = lockedOut(req) ?? tooMany ?? board.joinStart(read.input);
+      const answer = lockedOut(req) ?? tooMany ?? board.joinStart(read.input, addressOf(req));
       if (isRefusal(answer)) return sendRefusal(res, answer);
       sendJson(res, 200, answer);
     },

@@ -17,7 +17,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /** `length` characters from the CSPRNG, in groups of four: 256 is a multiple of 32, so no bias. */
-export function newCode(length: number, random: (size: number) => Buffer = randomBytes): string {
+function newCode(length: number, random: (size: number) => Buffer = randomBytes): string {
   const characters = [...random(length)].map((byte) => ALPHABET[byte % 32]).join('');
   return characters.match(/.{1,4}/g)?.join('-') ?? '';
 }

@@ -11,13 +11,10 @@
  * board that does not know the instructor code) gives a proof the runner refuses.
  */
 import { hkdfSync } from 'node:crypto';
+import type { Unlock } from './protocol.ts';
 
-export interface UnlockFields {
-  participant: string;
-  sentAt: number;
-  nonce: string;
-  lab: string;
-}
+/** What an unlock request's proofs are bound to: the request without its proof. */
+type UnlockFields = Omit<Unlock, 'proof'>;
 
 function derive(purpose: string, reportKey: Buffer, instructorKey: Buffer, fields: UnlockFields): Buffer {
   const bound = JSON.stringify([

@@ -32,7 +32,7 @@ import {
   UnlockAnswer,
 } from './protocol.ts';
 
-export const classFile = (): string => join(labHome(), 'class.json');
+const classFile = (): string => join(labHome(), 'class.json');
 
 const Membership = z
   .object({ board: z.url(), name: z.string(), participant: z.string(), key: z.string(), salt: z.string() })

@@ -26,6 +26,8 @@ export const REPORT_WINDOW_MS = 5 * 60_000;
 const id = z.string().regex(/^[A-Za-z0-9_-]{22,64}$/);
 /** An X25519 public key or a 32-byte proof, base64url. */
 const bytes32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+/** A lab folder's name, e.g. `01-password-storage`. */
+const labId = z.string().regex(/^\d\d-[a-z0-9-]{1,60}$/);
 const isoTime = z.iso.datetime({ offset: true });
 
 /** A name as people type it: printable, one line, at most 40 characters. */
@@ -38,6 +40,7 @@ const Name = z
 
 export const JoinStart = z.object({ name: Name, key: bytes32 }).strict();
 export const JoinStartAnswer = z.object({ participant: id, key: bytes32, nonce: id, salt: id }).strict();
+export type JoinStartAnswer = z.infer<typeof JoinStartAnswer>;
 export const JoinFinish = z.object({ participant: id, proof: bytes32 }).strict();
 export const JoinFinishAnswer = z.object({ proof: bytes32 }).strict();
 
@@ -47,7 +50,7 @@ export const Unlock = z
     participant: id,
     sentAt: z.number().int().positive(),
     nonce: id,
-    lab: z.string().regex(/^\d\d-[a-z0-9-]{1,60}$/),
+    lab: labId,
     proof: bytes32,
   })
   .strict();
@@ -56,7 +59,7 @@ export type Unlock = z.infer<typeof Unlock>;
 
 export const LabReport = z
   .object({
-    lab: z.string().regex(/^\d\d-[a-z0-9-]{1,60}$/),
+    lab: labId,
     status: z.enum(['not started', 'started', 'solved', 'tampered']),
     startedAt: isoTime.nullable(),
     solvedAt: isoTime.nullable(),
