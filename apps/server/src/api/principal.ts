@@ -87,6 +87,15 @@ export function acceptedBearerOnly(verifiers: BearerVerifier[]) {
 }
 
 /**
+ * The principal of `token` if this request already verified it (a cross-origin call, by the
+ * origin check), so that a Bearer token is verified once per request.
+ */
+export function verifiedEarlier(ctx: Context, token: string): Principal | undefined {
+  const verified = ctx.state.verifiedBearer;
+  return verified?.token === token ? verified.principal : undefined;
+}
+
+/**
  * Authenticates an API request with any mode's credential: a Bearer token through `verifiers`
  * (the JWT and OIDC modes'), else the session cookie through `withSession` (the session mode's
  * layer, which reads the store only for such a request). When a Bearer token and a cookie are
@@ -103,9 +112,7 @@ export function requirePrincipal(verifiers: BearerVerifier[], withSession: Koa.M
         return next();
       });
     }
-    // Verified once per request: a cross-origin call was already verified by the origin check.
-    const verified = ctx.state.verifiedBearer;
-    const principal = verified?.token === token ? verified.principal : await verifyBearer(token, verifiers);
+    const principal = verifiedEarlier(ctx, token) ?? (await verifyBearer(token, verifiers));
     if (!principal) throw invalidToken();
     ctx.state.principal = principal;
     await next();

@@ -106,11 +106,14 @@ export class AccessTokens {
     const dot = token.indexOf('.');
     if (token.length > MAX_TOKEN_LENGTH || dot < 1) return false;
     const segment = token.slice(0, dot);
-    const kid = this.#kidOfHeader.get(segment) ?? kidOfHeader(segment);
-    if (kid === undefined) return false;
-    // Bounded: a stream of made-up headers empties it rather than growing it.
-    if (this.#kidOfHeader.size >= KID_MEMO_SIZE) this.#kidOfHeader.clear();
-    this.#kidOfHeader.set(segment, kid);
+    let kid = this.#kidOfHeader.get(segment);
+    if (kid === undefined) {
+      kid = kidOfHeader(segment);
+      if (kid === undefined) return false;
+      // Bounded: a stream of made-up headers empties it rather than growing it.
+      if (this.#kidOfHeader.size >= KID_MEMO_SIZE) this.#kidOfHeader.clear();
+      this.#kidOfHeader.set(segment, kid);
+    }
     this.#ring.refresh();
     return this.#ring.verificationKey(kid) !== undefined;
   }

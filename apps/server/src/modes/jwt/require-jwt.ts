@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa';
-import { bearerToken, noCredentials } from '../../api/principal.ts';
+import { bearerToken, noCredentials, verifiedEarlier } from '../../api/principal.ts';
 import type { AppDeps } from '../../deps.ts';
 
 /** Requires an access token of this mode, still valid and not revoked; sets `ctx.state.jwt`. */
@@ -7,9 +7,7 @@ export function requireJwt(deps: AppDeps) {
   return async function requireJwt(ctx: Context, next: Next): Promise<void> {
     const token = bearerToken(ctx);
     if (token === null) throw noCredentials('send an access token of the JWT mode');
-    // Verified once per request: a cross-origin call was already verified by the origin check.
-    const verified = ctx.state.verifiedBearer;
-    const { principal } = verified?.token === token ? verified : { principal: undefined };
+    const principal = verifiedEarlier(ctx, token);
     ctx.state.jwt =
       principal?.mode === 'jwt' && principal.claims
         ? { user: principal.user, claims: principal.claims }
