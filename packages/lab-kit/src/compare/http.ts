@@ -4,7 +4,7 @@
  * no Sec-Fetch-* headers are sent: that is how a non-browser client looks to the origin check.
  */
 import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
-import { CookieJarClient } from '@authlab/testkit';
+import { CookieJarClient, followToClient } from '@authlab/testkit';
 import type { Mode } from './types.ts';
 
 export interface Answer {
@@ -83,10 +83,9 @@ function expect200(answer: Answer, what: string): void {
 }
 
 /**
- * A person at the provider's pages, played over plain HTTP like a browser without JavaScript (the
- * client's jar keeps the provider's cookies): from the authorization request through the login
- * form and consent to the redirect to `redirectUri`, which is returned (with its code and state),
- * not followed: no listener needs to be there.
+ * A person at the provider's pages, played over plain HTTP like a browser without JavaScript
+ * (testkit's followToClient: login form, then consent) up to the redirect to `redirectUri`, which
+ * is returned (with its code and state), not followed: no listener needs to be there.
  */
 export async function consentAtProvider(
   base: string,
@@ -94,24 +93,10 @@ export async function consentAtProvider(
   redirectUri: string,
   account: { email: string; password: string },
 ): Promise<URL> {
-  const browser = new HttpClient(base);
-  let answer = await browser.request(authorizationUrl.pathname + authorizationUrl.search);
-  for (let hop = 0; hop < 12; hop++) {
-    const location = answer.headers.get('location');
-    if (!location) break;
-    const url = new URL(location, base);
-    if (url.href.startsWith(redirectUri)) return url;
-    if (url.pathname.startsWith('/oidc/interaction/')) {
-      const uid = url.pathname.split('/')[3] ?? '';
-      const page = await browser.request(url.pathname);
-      answer = page.text.includes('name="password"')
-        ? await browser.request(`/oidc/interaction/${uid}/login`, { method: 'POST', form: account })
-        : await browser.request(`/oidc/interaction/${uid}/confirm`, { method: 'POST', form: {} });
-      continue;
-    }
-    answer = await browser.request(url.pathname + url.search);
-  }
-  throw new Error(`OIDC: no authorization code (last answer ${answer.status}: ${answer.text.slice(0, 200)})`);
+  const start = authorizationUrl.pathname + authorizationUrl.search;
+  const ended = await followToClient(new CookieJarClient(base), start, redirectUri, account);
+  if (ended.url) return ended.url;
+  throw new Error(`OIDC: no authorization code (last answer ${ended.status}: ${ended.body.slice(0, 200)})`);
 }
 
 /**
