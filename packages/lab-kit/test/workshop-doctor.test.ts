@@ -76,6 +76,37 @@ test('a redis-server that is there but does not run is reported, with how to see
   }
 });
 
+/** A stand-in redis-server (a Node script) that answers each PING with the next of `answers`. */
+function fakeRedis(dir: string, answers: string[]): string {
+  const binary = join(dir, 'redis-server');
+  writeFileSync(
+    binary,
+    `#!/usr/bin/env node
+const answers = ${JSON.stringify(answers)};
+const port = Number(process.argv[process.argv.indexOf('--port') + 1]);
+let n = 0;
+require('node:net').createServer((socket) => {
+  socket.on('data', () => socket.end(answers[Math.min(n++, answers.length - 1)] + '\\r\\n'));
+}).listen(port, '127.0.0.1');
+`,
+  );
+  chmodSync(binary, 0o755);
+  return binary;
+}
+
+test('a Redis still loading its data (-LOADING) is waited for; one that answers PING with anything else is reported', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'authlab-fake-redis-'));
+  try {
+    const loading = await redisItem(fakeRedis(dir, ['-LOADING Redis is loading the dataset in memory', '+PONG']));
+    assert.equal(loading.ok, true, loading.detail);
+    const strange = await redisItem(fakeRedis(dir, ['-ERR unknown command']));
+    assert.equal(strange.ok, false);
+    assert.match(strange.detail, /did not run: redis-server answered PING with "-ERR unknown command"$/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
 test('pnpm lab doctor --workshop: an Electron download that fails is explained, and the other checks and the sign-ins still run', async () => {
   // A mirror that has nothing: Electron's installer (of the real package, which it leaves alone on
   // failure) is told 404; where the binary is already installed, nothing is asked at all.

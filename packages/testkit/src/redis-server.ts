@@ -42,27 +42,42 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/** The first line Redis answers to PING on 127.0.0.1:`port`; rejects when it cannot connect. */
+function pingOnce(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const attempt = () => {
-      if (child.exitCode !== null) {
-        reject(new Error(`redis-server exited with code ${child.exitCode}`));
-        return;
-      }
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.end();
-        resolve();
-      });
-      socket.once('error', () => {
-        socket.destroy();
-        if (Date.now() > deadline) reject(new Error(`redis-server did not listen on ${port}`));
-        else setTimeout(attempt, 25);
-      });
-    };
-    attempt();
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.setTimeout(2_000, () => socket.destroy(new Error('no answer to PING')));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+      if (answer.includes('\r\n')) socket.end();
+    });
+    socket.once('close', () => resolve(answer.split('\r\n')[0] ?? ''));
+    socket.once('error', (error) => {
+      socket.destroy();
+      reject(error);
+    });
   });
+}
+
+/**
+ * Resolves once the server answers PING with +PONG: accepting connections is not enough, since
+ * Redis answers -LOADING while it reads an append-only file back. Any other answer is an error.
+ */
+async function waitForPong(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
+    const answer = await pingOnce(port).catch(() => null);
+    if (answer === '+PONG') return;
+    if (answer !== null && answer !== '' && !answer.startsWith('-LOADING')) {
+      throw new Error(`redis-server answered PING with "${answer.slice(0, 80)}"`);
+    }
+    if (Date.now() > deadline) throw new Error(`redis-server did not answer PING on ${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 /**
@@ -102,7 +117,12 @@ export async function startRedisServer(
     // A binary that cannot be run at all (ENOENT, EACCES) reports that instead of an exit.
     const unstartable = new Promise<never>((_, reject) => child.once('error', reject));
     unstartable.catch(() => {}); // once started, an error is the exit's to tell
-    await Promise.race([waitForPort(port, child), unstartable]);
+    try {
+      await Promise.race([waitForPong(port, child), unstartable]);
+    } catch (error) {
+      await stopChild(); // one that runs but never answers PING must not outlive the failed start
+      throw error;
+    }
   };
 
   const stopChild = () =>
