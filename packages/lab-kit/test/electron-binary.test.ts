@@ -20,7 +20,7 @@ import {
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cachedZipPath, electronPackage, explainInstallFailure, zipName } from '../src/electron-binary.ts';
 import { REPO_ROOT } from '../src/labs.ts';
@@ -59,9 +59,23 @@ function fakeRoot(): { root: string; electronDir: string; cache: string } {
   return { root, electronDir, cache: join(root, 'electron-cache') };
 }
 
+/** An installed Electron binary in `electronDir`, its `dist/version` saying `versionText`. */
+function placeBinary(electronDir: string, versionText: string): void {
+  mkdirSync(join(electronDir, 'dist'));
+  writeFileSync(join(electronDir, 'dist', BINARY), 'a binary');
+  writeFileSync(join(electronDir, 'dist', 'version'), versionText);
+  writeFileSync(join(electronDir, 'path.txt'), BINARY);
+}
+
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
-/** A download mirror on 127.0.0.1 that records the paths asked for. */
+/** The mirrors of the running test, closed after it (afterEach below). */
+const openMirrors: Array<() => void> = [];
+afterEach(() => {
+  for (const close of openMirrors.splice(0)) close();
+});
+
+/** A download mirror on 127.0.0.1 that records the paths asked for; closed after the test. */
 async function mirror(handler: Handler): Promise<{ url: string; paths: string[]; close(): void }> {
   const paths: string[] = [];
   const server = createServer((request, response) => {
@@ -70,14 +84,13 @@ async function mirror(handler: Handler): Promise<{ url: string; paths: string[];
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    paths,
-    close() {
-      server.closeAllConnections();
-      server.close();
-    },
+  const close = () => {
+    if (!server.listening) return;
+    server.closeAllConnections();
+    server.close();
   };
+  openMirrors.push(close);
+  return { url: `http://127.0.0.1:${port}/`, paths, close };
 }
 
 /** The environment of a participant whose mirror and cache are these (no npm_config_electron_* leaking in). */
@@ -119,62 +132,44 @@ async function releaseMirror(cache: string, { withZip }: { withZip: boolean }) {
 describe("the doctor and Electron's binary", () => {
   test('a binary already in place is reported with its path, and nothing is downloaded', async () => {
     const { root, electronDir, cache } = fakeRoot();
-    mkdirSync(join(electronDir, 'dist'));
-    writeFileSync(join(electronDir, 'dist', BINARY), 'a binary');
-    writeFileSync(join(electronDir, 'dist', 'version'), `v${version}`);
-    writeFileSync(join(electronDir, 'path.txt'), BINARY);
+    placeBinary(electronDir, `v${version}`);
     const server = await mirror((_, response) => response.writeHead(404).end());
-    try {
-      const item = await electronItem({
-        root,
-        env: envWith({ ELECTRON_MIRROR: server.url, electron_config_cache: cache }),
-      });
-      assert.equal(item.ok, true);
-      assert.equal(item.detail, `${version} at ${join(electronDir, 'dist', BINARY)}`);
-      assert.deepEqual(server.paths, [], 'no download was tried');
-    } finally {
-      server.close();
-    }
+    const item = await electronItem({
+      root,
+      env: envWith({ ELECTRON_MIRROR: server.url, electron_config_cache: cache }),
+    });
+    assert.equal(item.ok, true);
+    assert.equal(item.detail, `${version} at ${join(electronDir, 'dist', BINARY)}`);
+    assert.deepEqual(server.paths, [], 'no download was tried');
   });
 
   test('a binary of another version counts as missing', async () => {
     const { root, electronDir, cache } = fakeRoot();
-    mkdirSync(join(electronDir, 'dist'));
-    writeFileSync(join(electronDir, 'dist', BINARY), 'a binary');
-    writeFileSync(join(electronDir, 'dist', 'version'), 'v1.0.0');
-    writeFileSync(join(electronDir, 'path.txt'), BINARY);
+    placeBinary(electronDir, 'v1.0.0');
     const server = await mirror((_, response) => response.writeHead(404).end());
-    try {
-      const item = await electronItem({
-        root,
-        env: envWith({ ELECTRON_MIRROR: server.url, electron_config_cache: cache }),
-      });
-      assert.equal(item.ok, false);
-      assert.deepEqual(server.paths, [`/v${version}/${ZIP}`], "Electron's installer asked the mirror for this version");
-    } finally {
-      server.close();
-    }
+    const item = await electronItem({
+      root,
+      env: envWith({ ELECTRON_MIRROR: server.url, electron_config_cache: cache }),
+    });
+    assert.equal(item.ok, false);
+    assert.deepEqual(server.paths, [`/v${version}/${ZIP}`], "Electron's installer asked the mirror for this version");
   });
 
   test('a mirror without the file: the item names the zip, the address and HTTP 404, and the three ways out', async () => {
     const { root, cache } = fakeRoot();
     const server = await mirror((_, response) => response.writeHead(404).end('Not Found'));
-    try {
-      const env = envWith({ ELECTRON_MIRROR: server.url, electron_config_cache: cache });
-      const item = await electronItem({ root, env });
-      assert.equal(item.ok, false);
-      assert.equal(item.optional, undefined, 'the desktop app needs it: not optional');
-      assert.equal(
-        item.detail,
-        `${ZIP} (for pnpm desktop) is missing and could not be fetched from ${server.url}v${version}/${ZIP}: the download server answered HTTP 404 (no such file there)`,
-      );
-      assert.match(item.fix ?? '', /on a network that reaches that address/);
-      assert.match(item.fix ?? '', /ELECTRON_MIRROR=https:\/\/npmmirror\.com\/mirrors\/electron\//);
-      assert.ok(item.fix?.includes(`copy that zip from a laptop that has it to ${cachedZipPath(version, env)}`));
-      assert.equal(existsSync(join(root, 'apps/desktop/node_modules/electron/dist')), false, 'nothing was unpacked');
-    } finally {
-      server.close();
-    }
+    const env = envWith({ ELECTRON_MIRROR: server.url, electron_config_cache: cache });
+    const item = await electronItem({ root, env });
+    assert.equal(item.ok, false);
+    assert.equal(item.optional, undefined, 'the desktop app needs it: not optional');
+    assert.equal(
+      item.detail,
+      `${ZIP} (for pnpm desktop) is missing and could not be fetched from ${server.url}v${version}/${ZIP}: the download server answered HTTP 404 (no such file there)`,
+    );
+    assert.match(item.fix ?? '', /on a network that reaches that address/);
+    assert.match(item.fix ?? '', /ELECTRON_MIRROR=https:\/\/npmmirror\.com\/mirrors\/electron\//);
+    assert.ok(item.fix?.includes(`copy that zip from a laptop that has it to ${cachedZipPath(version, env)}`));
+    assert.equal(existsSync(join(root, 'apps/desktop/node_modules/electron/dist')), false, 'nothing was unpacked');
   });
 
   test('a mirror that is not a URL gets a ✗ saying how to name one, not a crash of the whole doctor', async () => {
@@ -191,18 +186,14 @@ describe("the doctor and Electron's binary", () => {
   test('a mirror named with a user and password prints without them', async () => {
     const { root, cache } = fakeRoot();
     const server = await mirror((_, response) => response.writeHead(404).end('Not Found'));
-    try {
-      const withSecret = server.url.replace('http://', 'http://workshop:s3cret-pass@');
-      const item = await electronItem({
-        root,
-        env: envWith({ ELECTRON_MIRROR: withSecret, electron_config_cache: cache }),
-      });
-      assert.equal(item.ok, false);
-      assert.ok(!`${item.detail} ${item.fix}`.includes('s3cret-pass'), item.detail);
-      assert.ok(item.detail.includes(`${server.url.replace('http://', 'http://…@')}v${version}/${ZIP}`), item.detail);
-    } finally {
-      server.close();
-    }
+    const withSecret = server.url.replace('http://', 'http://workshop:s3cret-pass@');
+    const item = await electronItem({
+      root,
+      env: envWith({ ELECTRON_MIRROR: withSecret, electron_config_cache: cache }),
+    });
+    assert.equal(item.ok, false);
+    assert.ok(!`${item.detail} ${item.fix}`.includes('s3cret-pass'), item.detail);
+    assert.ok(item.detail.includes(`${server.url.replace('http://', 'http://…@')}v${version}/${ZIP}`), item.detail);
   });
 
   test('a zip that is not the real one is refused by its checksum, and the download was reported as it grew', async () => {
@@ -216,23 +207,19 @@ describe("the doctor and Electron's binary", () => {
       }
       response.end();
     });
-    try {
-      const progress: number[] = [];
-      const env = envWith({ ELECTRON_MIRROR: server.url, electron_config_cache: cache });
-      const item = await electronItem({ root, env, pollMs: 50, onProgress: (bytes) => progress.push(bytes) });
-      assert.equal(item.ok, false);
-      assert.match(
-        item.detail,
-        /: the file downloaded is not the real one: its SHA-256 is not Electron's published one$/,
-      );
-      assert.ok(progress.length >= 2, `the download was reported as it grew (${progress.join(', ')})`);
-      assert.ok(
-        progress.some((bytes) => bytes > 0 && bytes < 300_000),
-        'part-way figures were reported',
-      );
-    } finally {
-      server.close();
-    }
+    const progress: number[] = [];
+    const env = envWith({ ELECTRON_MIRROR: server.url, electron_config_cache: cache });
+    const item = await electronItem({ root, env, pollMs: 50, onProgress: (bytes) => progress.push(bytes) });
+    assert.equal(item.ok, false);
+    assert.match(
+      item.detail,
+      /: the file downloaded is not the real one: its SHA-256 is not Electron's published one$/,
+    );
+    assert.ok(progress.length >= 2, `the download was reported as it grew (${progress.join(', ')})`);
+    assert.ok(
+      progress.some((bytes) => bytes > 0 && bytes < 300_000),
+      'part-way figures were reported',
+    );
   });
 
   test('no server at the address: the item says it could not be reached', async () => {
@@ -254,43 +241,31 @@ describe("the doctor and Electron's binary", () => {
       response.writeHead(200, { 'content-length': '1000000' });
       response.write(Buffer.alloc(1000));
     });
-    try {
-      const env = envWith({ ELECTRON_MIRROR: server.url, electron_config_cache: cache });
-      const item = await electronItem({ root, env, pollMs: 50, stallMs: 1_000 });
-      assert.equal(item.ok, false);
-      assert.match(item.detail, /: nothing arrived for 1 s$/);
-    } finally {
-      server.close();
-    }
+    const env = envWith({ ELECTRON_MIRROR: server.url, electron_config_cache: cache });
+    const item = await electronItem({ root, env, pollMs: 50, stallMs: 1_000 });
+    assert.equal(item.ok, false);
+    assert.match(item.detail, /: nothing arrived for 1 s$/);
   });
 
   test("with the network there, Electron's installer fetches, checks and unpacks the binary", async () => {
     const { root, electronDir, cache } = fakeRoot();
-    const { server, env } = await releaseMirror(cache, { withZip: true });
-    try {
-      const item = await electronItem({ root, env });
-      assert.equal(item.ok, true, item.detail);
-      assert.equal(item.detail, `${version} fetched now, at ${join(electronDir, 'dist', BINARY)}`);
-      assert.equal(readFileSync(join(electronDir, 'path.txt'), 'utf8'), BINARY);
-    } finally {
-      server.close();
-    }
+    const { env } = await releaseMirror(cache, { withZip: true });
+    const item = await electronItem({ root, env });
+    assert.equal(item.ok, true, item.detail);
+    assert.equal(item.detail, `${version} fetched now, at ${join(electronDir, 'dist', BINARY)}`);
+    assert.equal(readFileSync(join(electronDir, 'path.txt'), 'utf8'), BINARY);
   });
 
   test('offline, a zip copied to the place the doctor names is used', async () => {
     const { root, electronDir, cache } = fakeRoot();
     const { server, env, release } = await releaseMirror(cache, { withZip: false });
-    try {
-      const named = cachedZipPath(version, env);
-      mkdirSync(dirname(named), { recursive: true });
-      writeFileSync(named, release.zip);
-      const item = await electronItem({ root, env });
-      assert.equal(item.ok, true, item.detail);
-      assert.ok(existsSync(join(electronDir, 'dist', BINARY)));
-      assert.ok(!server.paths.includes(`/v${version}/${ZIP}`), 'the zip was not downloaded: the copy was used');
-    } finally {
-      server.close();
-    }
+    const named = cachedZipPath(version, env);
+    mkdirSync(dirname(named), { recursive: true });
+    writeFileSync(named, release.zip);
+    const item = await electronItem({ root, env });
+    assert.equal(item.ok, true, item.detail);
+    assert.ok(existsSync(join(electronDir, 'dist', BINARY)));
+    assert.ok(!server.paths.includes(`/v${version}/${ZIP}`), 'the zip was not downloaded: the copy was used');
   });
 });
 
